@@ -1,0 +1,46 @@
+# OpenCMQ — the commands users and CI run. `make run` and `make test` work on a fresh
+# Debian 12 machine as root: both install what is missing first.
+JOBS ?= $(shell nproc)
+BUILD ?= build
+ASAN_BUILD ?= build-asan
+HTTP ?= 127.0.0.1:8080
+DATA ?= ./data
+
+.PHONY: deps build build-asan run test unit-test asan-test integration-test bench clean format
+
+deps:
+	@scripts/install-deps
+
+$(BUILD)/build.ninja:
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+build: deps $(BUILD)/build.ninja
+	cmake --build $(BUILD) -j $(JOBS)
+
+$(ASAN_BUILD)/build.ninja:
+	cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMQ_SANITIZE=ON
+
+build-asan: deps $(ASAN_BUILD)/build.ninja
+	cmake --build $(ASAN_BUILD) -j $(JOBS)
+
+run: build
+	mkdir -p $(DATA)
+	exec $(BUILD)/cmqd --http $(HTTP) --data $(DATA)
+
+# Unit and integration tests on the optimised build, then the unit tests again under
+# AddressSanitizer + UndefinedBehaviorSanitizer.
+test: build build-asan
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 600
+	cd $(ASAN_BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 600 -L unit
+
+unit-test: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -L unit
+
+bench: build
+	bench/run
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)
+
+format:
+	clang-format -i $$(git ls-files 'src/*.cc' 'src/*.h' 'tests/*.cc' 'tests/*.h')

@@ -1,0 +1,50 @@
+#pragma once
+// What api/ sees of the cluster: submit a command and be called back with the result of
+// its apply, after the log entry that holds it is durable (DESIGN.md "The path of one
+// message"). The single-node implementation is cluster::Node; with Raft, the same
+// interface forwards to the group's leader.
+//
+// Callbacks run on an internal thread (a group's strand): they must not block. They are
+// called exactly once, also on shutdown (with kUnavailable).
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "mq/command.h"
+#include "mq/state_machine.h"
+
+namespace cmq::cluster {
+
+struct CommandResult {
+  mq::ApplyResult apply;
+  // For receives: the body of each message of apply.messages, in the same order.
+  std::vector<std::string> bodies;
+};
+
+using CommandCallback = std::function<void(CommandResult)>;
+
+class QueueService {
+ public:
+  virtual ~QueueService() = default;
+
+  // Proposes cmd (any type but kReceiveMessages). cmd is encoded before Submit returns, so
+  // its body views need only live for the call.
+  virtual void Submit(const mq::Command& cmd, CommandCallback done) = 0;
+
+  // A receive with long polling: if no message is visible, waits up to wait_seconds (the
+  // queue's pollingWaitSeconds when nullopt) for one, then answers kNoMessage.
+  virtual void Receive(const mq::Command& cmd, std::optional<int64_t> wait_seconds,
+                       CommandCallback done) = 0;
+
+  // Pure reads of the applied state.
+  virtual void GetQueue(std::string queue_name,
+                        std::function<void(Result<mq::QueueInfo>)> done) = 0;
+  virtual void ListQueues(std::string search_word, uint64_t offset, uint64_t limit,
+                          std::function<void(mq::QueueListing)> done) = 0;
+};
+
+}  // namespace cmq::cluster

@@ -1,0 +1,66 @@
+#pragma once
+// A Command is one replicated operation on the queue model: what api/ builds from a request,
+// what the log stores (binary, versioned: docs/storage-format.md), and what the state
+// machine applies. Time is not in the command: it comes with the log entry (ApplyContext),
+// stamped once by the leader.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.h"
+
+namespace cmq::mq {
+
+enum class CommandType : uint8_t {
+  kCreateQueue = 1,
+  kSetQueueAttributes = 2,
+  kDeleteQueue = 3,
+  kRewindQueue = 4,
+  kSendMessages = 5,
+  kReceiveMessages = 6,
+  kDeleteMessages = 7,
+  kHousekeeping = 8,  // drops expired messages of every queue; proposed periodically
+};
+
+// Queue attributes as given in a request; absent ones keep their value (or the default on
+// create).
+struct QueueAttributeUpdate {
+  std::optional<int64_t> max_msg_heap_num;
+  std::optional<int64_t> polling_wait_seconds;
+  std::optional<int64_t> visibility_timeout;
+  std::optional<int64_t> max_msg_size;
+  std::optional<int64_t> msg_retention_seconds;
+  std::optional<int64_t> rewind_seconds;
+  bool operator==(const QueueAttributeUpdate&) const = default;
+};
+
+struct Command {
+  CommandType type = CommandType::kHousekeeping;
+  std::string queue_name;  // every type but kHousekeeping
+
+  QueueAttributeUpdate attributes;  // kCreateQueue, kSetQueueAttributes
+  int64_t rewind_start_s = 0;       // kRewindQueue: Unix seconds
+
+  // kSendMessages. The views point into a buffer the caller keeps alive: the request while
+  // proposing, the log entry's payload after Decode.
+  std::vector<std::string_view> bodies;
+  int64_t delay_seconds = 0;
+
+  // kReceiveMessages: how many at most (1..16); an optional visibility timeout override in
+  // seconds (the TCP protocol's visible_timeout; HTTP uses the queue's attribute).
+  uint32_t num_messages = 1;
+  std::optional<int64_t> visibility_timeout_s;
+
+  std::vector<uint64_t> receipt_handles;  // kDeleteMessages
+};
+
+// Appends the encoding of cmd to out.
+void EncodeCommand(const Command& cmd, std::string& out);
+// Decodes one command from the front of in and advances past it. Body views point into
+// in's buffer. kCorruption on malformed input (never a crash).
+Result<Command> DecodeCommand(std::string_view& in);
+
+}  // namespace cmq::mq

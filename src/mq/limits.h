@@ -1,0 +1,54 @@
+#pragma once
+// Every bound of the queue model in one place, each with why (spec: ../shared/spec/
+// cmq-http-api.md §8, §9, §10). api/ validates requests against these before a command is
+// built; the state machine checks them again, because a command in the log must never be
+// able to break an invariant.
+
+#include <cstdint>
+
+namespace cmq::mq {
+
+// Queue attributes: ranges and defaults of CMQ API 2.0 (§9).
+inline constexpr int64_t kMaxMsgHeapNumMin = 1'000'000;
+inline constexpr int64_t kMaxMsgHeapNumMax = 1'000'000'000;
+inline constexpr int64_t kMaxMsgHeapNumDefault = 100'000'000;
+inline constexpr int64_t kPollingWaitSecondsMin = 0;
+inline constexpr int64_t kPollingWaitSecondsMax = 30;
+inline constexpr int64_t kPollingWaitSecondsDefault = 0;
+inline constexpr int64_t kVisibilityTimeoutMin = 1;
+inline constexpr int64_t kVisibilityTimeoutMax = 43'200;
+inline constexpr int64_t kVisibilityTimeoutDefault = 30;
+inline constexpr int64_t kMaxMsgSizeMin = 1024;
+inline constexpr int64_t kMaxMsgSizeMax = 1'048'576;
+inline constexpr int64_t kMaxMsgSizeDefault = 65'536;
+inline constexpr int64_t kMsgRetentionSecondsMin = 60;
+inline constexpr int64_t kMsgRetentionSecondsMax = 1'296'000;
+inline constexpr int64_t kMsgRetentionSecondsDefault = 345'600;
+inline constexpr int64_t kRewindSecondsMin = 0;
+inline constexpr int64_t kRewindSecondsMax = 43'200;  // and <= msgRetentionSeconds
+inline constexpr int64_t kRewindSecondsDefault = 0;
+
+// Per message (§10.4): legacy CMQ allowed delays of 0..3600 s.
+inline constexpr int64_t kDelaySecondsMax = 3600;
+
+// Batches (§8): at most 16 messages per batch send/receive/delete, 1 MiB of decoded bodies.
+inline constexpr uint32_t kMaxBatch = 16;
+inline constexpr uint64_t kMaxBatchBytes = 1'048'576;
+
+// Names (§8): first a letter, then letters, digits, '-' or '_', at most 64 characters.
+inline constexpr uint32_t kMaxNameLength = 64;
+
+// Queues per cluster (CMQ: 1000 per account; we have one account namespace per cluster).
+inline constexpr uint32_t kMaxQueues = 1000;
+
+// In-flight + delayed messages per queue. Legacy CMQ refused past 20,000 (6070/10690); we
+// allow more, but keep a bound because GetQueueAttributes counts due timers by a scan.
+inline constexpr uint64_t kMaxInflightAndDelayedPerQueue = 100'000;
+
+// Ids: a message id is (group id << 40) | per-group sequence; a receipt handle is
+// (sequence << 24) | (dequeue count mod 2^24), so it names one receive of one message.
+inline constexpr int kMessageSeqBits = 40;
+inline constexpr int kReceiptCountBits = 24;
+static_assert(kMessageSeqBits + kReceiptCountBits == 64);
+
+}  // namespace cmq::mq

@@ -1,0 +1,124 @@
+#pragma once
+// The queue model as a deterministic replicated state machine (DESIGN.md "Time, receives
+// and ids"). Every replica applies the same commands with the same timestamps and reaches
+// the same state: no clock, no I/O, no randomness here. "Visible", "delayed" and "expired"
+// are decided lazily from the time of the command being applied.
+//
+// Memory: message bodies stay in the log. Per retained message the state keeps a small
+// fixed-size record (id, body location, times, dequeue count): see docs/queue-model.md for
+// the measured bytes per message.
+//
+// Threads: not thread-safe; one owner (the group's strand) calls everything.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+#include "common/result.h"
+#include "mq/command.h"
+
+namespace cmq::mq {
+
+// Where a message body is: bytes [offset, offset+length) of the payload of log entry
+// log_index.
+struct BodyLocation {
+  uint64_t log_index = 0;
+  uint32_t offset = 0;
+  uint32_t length = 0;
+  bool operator==(const BodyLocation&) const = default;
+};
+
+struct ApplyContext {
+  int64_t now_ms = 0;          // the entry's timestamp (clamped to be non-decreasing inside)
+  uint64_t log_index = 0;      // the entry being applied
+  std::string_view payload;    // the entry's payload; command body views point into it
+};
+
+struct ReceivedMessage {
+  uint64_t msg_id = 0;
+  uint64_t receipt_handle = 0;
+  BodyLocation body;
+  int64_t enqueue_time_ms = 0;
+  int64_t next_visible_time_ms = 0;
+  int64_t first_dequeue_time_ms = 0;
+  uint32_t dequeue_count = 0;
+};
+
+struct DeleteFailure {
+  uint64_t receipt_handle = 0;
+  Status status;
+};
+
+struct ApplyResult {
+  Status status;                               // the command's outcome
+  std::string queue_id;                        // kCreateQueue
+  std::vector<uint64_t> msg_ids;               // kSendMessages, in body order
+  std::vector<ReceivedMessage> messages;       // kReceiveMessages (kNoMessage if none)
+  std::vector<DeleteFailure> delete_failures;  // kDeleteMessages: only the failed handles
+};
+
+struct QueueAttributes {
+  int64_t max_msg_heap_num = 0;
+  int64_t polling_wait_seconds = 0;
+  int64_t visibility_timeout = 0;
+  int64_t max_msg_size = 0;
+  int64_t msg_retention_seconds = 0;
+  int64_t rewind_seconds = 0;
+};
+
+struct QueueInfo {
+  std::string queue_id;
+  std::string queue_name;  // as created (names compare case-insensitively)
+  QueueAttributes attributes;
+  int64_t create_time_s = 0;
+  int64_t last_modify_time_s = 0;
+  // Counters at the time asked for.
+  uint64_t active_msg_num = 0;    // visible now
+  uint64_t inactive_msg_num = 0;  // received, hidden until their visibility timeout
+  uint64_t delay_msg_num = 0;     // not yet visible because of delaySeconds
+  uint64_t rewind_msg_num = 0;    // deleted but retained for rewind
+  int64_t min_msg_time_s = 0;     // enqueue time of the oldest undeleted message; 0 if none
+};
+
+struct QueueListing {
+  uint64_t total_count = 0;  // queues matching the search word
+  std::vector<std::pair<std::string, std::string>> queues;  // (queue id, queue name) page
+};
+
+class StateMachine {
+ public:
+  // group_id goes into the high bits of every message id this group mints.
+  explicit StateMachine(uint32_t group_id);
+  ~StateMachine();
+  StateMachine(const StateMachine&) = delete;
+  StateMachine& operator=(const StateMachine&) = delete;
+
+  // Applies one command. Never fails as a whole: errors come back in ApplyResult::status.
+  // REQUIRES: ctx.log_index is greater than that of every earlier call.
+  ApplyResult Apply(const Command& cmd, const ApplyContext& ctx);
+
+  // Pure reads of the applied state at time now_ms (which may be later than the last
+  // applied entry; reads never change the state).
+  Result<QueueInfo> GetQueue(std::string_view queue_name, int64_t now_ms) const;
+  QueueListing ListQueues(std::string_view search_word, uint64_t offset, uint64_t limit) const;
+  bool QueueExists(std::string_view queue_name) const;
+  // True if a receive applied at now_ms would find a message.
+  bool HasVisibleMessage(std::string_view queue_name, int64_t now_ms) const;
+  // The earliest time after which a currently delayed or in-flight message of the queue
+  // becomes visible; nullopt if none (long polls wait for this or a send).
+  std::optional<int64_t> NextDueMs(std::string_view queue_name) const;
+
+  uint64_t last_applied_index() const;
+  // Total messages retained across all queues (undeleted plus rewind-retained).
+  uint64_t message_count() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace cmq::mq

@@ -1,0 +1,61 @@
+#pragma once
+// The file layer under the log. Every byte the storage module reads or writes goes through
+// this interface, so tests and the simulator can swap in FaultInjectionFileSystem (memory
+// backed; loses unsynced data on a simulated crash, tears the last write, fails with ENOSPC
+// or EIO on demand). Paths are plain strings; directories are created by CreateDir.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.h"
+
+namespace cmq::storage {
+
+// An open file that is appended to. Not thread-safe: one writer.
+class WritableFile {
+ public:
+  virtual ~WritableFile() = default;
+  // Appends data at the end. After success the bytes are readable through a
+  // RandomAccessFile of the same path, but are durable only after Sync().
+  virtual Status Append(std::string_view data) = 0;
+  // fdatasync: every byte appended so far survives a crash once this returns ok.
+  virtual Status Sync() = 0;
+  virtual uint64_t Size() const = 0;
+  virtual Status Close() = 0;
+};
+
+// Positional reads. Thread-safe: many readers at once, concurrently with the writer.
+class RandomAccessFile {
+ public:
+  virtual ~RandomAccessFile() = default;
+  // Reads up to n bytes at offset into *out (resized to what was read; fewer at EOF).
+  virtual Status Read(uint64_t offset, size_t n, std::string* out) const = 0;
+  virtual Result<uint64_t> Size() const = 0;
+};
+
+class FileSystem {
+ public:
+  virtual ~FileSystem() = default;
+  // Opens for appending, creating the file if missing; existing content is kept.
+  virtual Result<std::unique_ptr<WritableFile>> OpenAppendable(const std::string& path) = 0;
+  virtual Result<std::unique_ptr<RandomAccessFile>> OpenReadable(const std::string& path) = 0;
+  // Writes a whole small file atomically (write temp, fsync, rename, fsync dir).
+  virtual Status WriteFileAtomic(const std::string& path, std::string_view data) = 0;
+  virtual Result<std::string> ReadFile(const std::string& path) = 0;
+  virtual Status CreateDir(const std::string& path) = 0;  // with parents; ok if it exists
+  // Names (not paths) of the entries of a directory.
+  virtual Result<std::vector<std::string>> ListDir(const std::string& path) = 0;
+  virtual bool Exists(const std::string& path) = 0;
+  virtual Status Remove(const std::string& path) = 0;
+  // Shrinks a file to size bytes, durably (the caller then syncs the directory if needed).
+  virtual Status Truncate(const std::string& path, uint64_t size) = 0;
+  virtual Status SyncDir(const std::string& path) = 0;
+};
+
+// The real thing: POSIX calls (pread, write, fdatasync, ftruncate, rename).
+std::unique_ptr<FileSystem> NewPosixFileSystem();
+
+}  // namespace cmq::storage
