@@ -19,12 +19,15 @@ class WritableFile {
  public:
   virtual ~WritableFile() = default;
   // Appends data at the end. After success the bytes are readable through a
-  // RandomAccessFile of the same path, but are durable only after Sync().
+  // RandomAccessFile of the same path, but are durable only after Sync(). On error a
+  // prefix of data may have reached the file (a short write before ENOSPC) and Size()
+  // is unspecified; the caller must treat the file's tail as unknown.
   virtual Status Append(std::string_view data) = 0;
-  // fdatasync: every byte appended so far survives a crash once this returns ok.
+  // fdatasync: every byte appended so far survives a crash once this returns ok. It does
+  // not make a new file's name durable: that takes SyncDir of its directory.
   virtual Status Sync() = 0;
-  virtual uint64_t Size() const = 0;
-  virtual Status Close() = 0;
+  virtual uint64_t Size() const = 0;  // the size at open plus every appended byte
+  virtual Status Close() = 0;         // without syncing; the destructor closes too
 };
 
 // Positional reads. Thread-safe: many readers at once, concurrently with the writer.
@@ -32,6 +35,7 @@ class RandomAccessFile {
  public:
   virtual ~RandomAccessFile() = default;
   // Reads up to n bytes at offset into *out (resized to what was read; fewer at EOF).
+  // Sees every byte appended through a WritableFile of the same file so far.
   virtual Status Read(uint64_t offset, size_t n, std::string* out) const = 0;
   virtual Result<uint64_t> Size() const = 0;
 };
@@ -51,11 +55,16 @@ class FileSystem {
   virtual bool Exists(const std::string& path) = 0;
   virtual Status Remove(const std::string& path) = 0;
   // Shrinks a file to size bytes, durably (the caller then syncs the directory if needed).
+  // REQUIRES: size <= the file's size. An open WritableFile of it must be reopened after.
   virtual Status Truncate(const std::string& path, uint64_t size) = 0;
+  // Makes the names in directory path durable: creations and removals since the last
+  // SyncDir survive a crash only after it.
   virtual Status SyncDir(const std::string& path) = 0;
 };
 
-// The real thing: POSIX calls (pread, write, fdatasync, ftruncate, rename).
+// The real thing: POSIX calls (pread, write, fdatasync, ftruncate, rename). Errors carry
+// the call, the path and strerror; ENOSPC is kNoSpace, any other errno kIoError.
+// See also storage/fault_injection_file_system.h for the in-memory one used in tests.
 std::unique_ptr<FileSystem> NewPosixFileSystem();
 
 }  // namespace cmq::storage

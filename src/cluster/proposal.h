@@ -1,0 +1,19 @@
+#pragma once
+// A request waiting for its command to be applied (or, for a parked receive, for a message).
+
+#include <cstdint>
+#include <string>
+
+#include "cluster/queue_service.h"
+
+namespace cmq::cluster {
+
+struct Proposal {
+  std::string encoded;  // mq::EncodeCommand output
+  CommandCallback done;
+  bool is_receive = false;
+  int64_t deadline_ms = 0;  // receives: answer kNoMessage once the clock passes this
+  std::string queue_key;    // receives: the queue's name in lower case, for parking
+};
+
+}  // namespace cmq::cluster
