@@ -1,1 +1,113 @@
-int main() { return 0; }
+// cmqd: one OpenCMQ node. Opens (and recovers) the log under --data, serves the CMQ HTTP
+// API 2.0 on --http, and logs a line containing "ready" once it serves. SIGTERM/SIGINT
+// shut it down cleanly: the listener closes, in-flight writes finish, the log is closed.
+
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <thread>
+#include <vector>
+
+#include "api/config.h"
+#include "api/dispatcher.h"
+#include "api/http_server.h"
+#include "cluster/node.h"
+#include "common/clock.h"
+#include "storage/file_system.h"
+
+namespace {
+
+bool IsLoopbackHost(const std::string& host) {
+  return host == "127.0.0.1" || host == "localhost" || host == "::1" ||
+         host.rfind("127.", 0) == 0;
+}
+
+int Run(int argc, char** argv) {
+  CLI::App app{"cmqd: an OpenCMQ node (CMQ HTTP API 2.0)"};
+  std::string http, data, config_path;
+  app.add_option("--http", http, "HOST:PORT to serve HTTP on (default 127.0.0.1:8080)");
+  app.add_option("--data", data, "data directory (default ./data)");
+  app.add_option("--config", config_path, "JSON config file (docs/config.md)");
+  CLI11_PARSE(app, argc, argv);
+
+  cmq::api::ServerConfig config;
+  if (!config_path.empty()) {
+    auto loaded = cmq::api::LoadServerConfig(config_path);
+    if (!loaded.ok()) {
+      spdlog::critical("config: {}", loaded.status().ToString());
+      return 2;
+    }
+    config = std::move(loaded).value();
+  }
+  if (!http.empty()) config.http = http;
+  if (!data.empty()) config.data_dir = data;
+
+  std::string host;
+  uint16_t port = 0;
+  if (!cmq::api::SplitHostPort(config.http, host, port)) {
+    spdlog::critical("--http: expected HOST:PORT, got '{}'", config.http);
+    return 2;
+  }
+  if (config.accounts.empty()) {
+    if (!IsLoopbackHost(host)) {
+      spdlog::warn("no account configured: signatures are not checked, so cmqd binds to "
+                   "127.0.0.1 instead of {} (configure accounts to serve other hosts)",
+                   host);
+      config.http = "127.0.0.1:" + std::to_string(port);
+    } else {
+      spdlog::warn("no account configured: requests are not authenticated; serving loopback "
+                   "only");
+    }
+  }
+
+  auto fs = cmq::storage::NewPosixFileSystem();
+  cmq::SystemClock clock;
+  cmq::cluster::NodeOptions node_options;
+  node_options.data_dir = config.data_dir;
+  auto opened = cmq::cluster::Node::Open(fs.get(), &clock, node_options);
+  if (!opened.ok()) {
+    spdlog::critical("cannot open the data directory {}: {}", config.data_dir,
+                     opened.status().ToString());
+    return 1;
+  }
+  std::unique_ptr<cmq::cluster::Node> node = std::move(opened).value();
+  spdlog::info("recovered {} log entries from {}", node->recovered_entries(), config.data_dir);
+  node->Start();
+
+  boost::asio::io_context ioc;
+  cmq::api::Dispatcher dispatcher(*node, config, clock);
+  cmq::api::HttpServer server(ioc, config.http, dispatcher.AsHandler(),
+                              cmq::api::HttpServerOptions::FromConfig(config));
+  if (cmq::Status st = server.Start(); !st.ok()) {
+    spdlog::critical("cannot serve HTTP on {}: {}", config.http, st.ToString());
+    node->Stop();
+    return 1;
+  }
+  std::string bound_host;
+  uint16_t ignored = 0;
+  cmq::api::SplitHostPort(config.http, bound_host, ignored);
+  spdlog::info("cmqd ready: serving the CMQ HTTP API on {}:{} (data in {})", bound_host,
+               server.port(), config.data_dir);
+
+  boost::asio::signal_set signals(ioc, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code&, int sig) {
+    spdlog::info("signal {}: shutting down", sig);
+    server.Stop();
+  });
+
+  unsigned threads = config.io_threads != 0 ? config.io_threads
+                                            : std::max(1u, std::thread::hardware_concurrency());
+  std::vector<std::thread> pool;
+  for (unsigned i = 1; i < threads; ++i) pool.emplace_back([&ioc] { ioc.run(); });
+  ioc.run();
+  for (auto& t : pool) t.join();
+  node->Stop();
+  spdlog::info("cmqd stopped");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) { return Run(argc, argv); }

@@ -77,7 +77,7 @@ TEST_F(QueueApiTest, DuplicateQueueNameIsRefusedCaseInsensitively) {
 }
 
 TEST_F(QueueApiTest, MalformedQueueNamesAreRefused) {
-  for (std::string bad : {"1abc", "a b", "a.b", std::string(65, 'a'), std::string("")}) {
+  for (const std::string& bad : std::vector<std::string>{"1abc", "a b", "a.b", std::string(65, 'a'), ""}) {
     json r = client_->Call("CreateQueue", {{"queueName", bad}});
     EXPECT_EQ(r["code"], 4000) << bad << " " << r.dump();
   }

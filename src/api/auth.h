@@ -1,0 +1,40 @@
+#pragma once
+// Request authentication (spec §4.2, §4.3; choices in docs/http-api.md "Signatures").
+// With no account configured nothing is checked. Otherwise the signature is recomputed
+// over the method, the Host header as received and the request path, and compared in
+// constant time; a few host and parameter variants the SDKs produce are accepted too.
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "api/config.h"
+#include "api/errors.h"
+#include "api/params.h"
+#include "api/request.h"
+#include "common/clock.h"
+
+namespace cmq::api {
+
+class Authenticator {
+ public:
+  // Keeps references to nothing: the accounts and the window are copied. clock must
+  // outlive the Authenticator.
+  Authenticator(const ServerConfig& config, const Clock& clock);
+
+  bool enabled() const { return !keys_.empty(); }
+
+  // nullopt when the request may proceed, else the error to answer (4100).
+  std::optional<ApiError> Verify(const HttpRequest& request, const RequestParams& params) const;
+
+ private:
+  bool SignatureMatches(const HttpRequest& request, const RequestParams& params,
+                        std::string_view secret_key, std::string_view signature) const;
+
+  std::unordered_map<std::string, std::string> keys_;  // secret id → secret key
+  int64_t window_seconds_;
+  const Clock& clock_;
+};
+
+}  // namespace cmq::api

@@ -1,0 +1,124 @@
+#include "api/config.h"
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+namespace cmq::api {
+namespace {
+
+using nlohmann::json;
+
+Status Invalid(const std::string& path, const std::string& what) {
+  return Status(ErrorCode::kInvalidArgument, path + ": " + what);
+}
+
+// Reads an integer member into out, checking its range.
+Status ReadInt(const json& value, const std::string& key, int64_t min, int64_t max, int64_t& out,
+               const std::string& path) {
+  if (!value.is_number_integer()) return Invalid(path, "\"" + key + "\" must be an integer");
+  int64_t v = 0;
+  if (value.is_number_unsigned()) {
+    uint64_t u = value.get<uint64_t>();
+    if (u > static_cast<uint64_t>(INT64_MAX)) return Invalid(path, "\"" + key + "\" too large");
+    v = static_cast<int64_t>(u);
+  } else {
+    v = value.get<int64_t>();
+  }
+  if (v < min || v > max) {
+    return Invalid(path, "\"" + key + "\" must be in [" + std::to_string(min) + ", " +
+                             std::to_string(max) + "]");
+  }
+  out = v;
+  return Status::Ok();
+}
+
+Status ReadString(const json& value, const std::string& key, std::string& out,
+                  const std::string& path) {
+  if (!value.is_string()) return Invalid(path, "\"" + key + "\" must be a string");
+  out = value.get<std::string>();
+  if (out.empty()) return Invalid(path, "\"" + key + "\" must not be empty");
+  return Status::Ok();
+}
+
+Status ReadAccounts(const json& value, std::vector<Account>& out, const std::string& path) {
+  if (!value.is_array()) return Invalid(path, "\"accounts\" must be an array");
+  for (const auto& item : value) {
+    if (!item.is_object()) return Invalid(path, "each account must be an object");
+    Account account;
+    for (const auto& [key, member] : item.items()) {
+      if (key == "secret_id") {
+        CMQ_RETURN_IF_ERROR(ReadString(member, "accounts[].secret_id", account.secret_id, path));
+      } else if (key == "secret_key") {
+        CMQ_RETURN_IF_ERROR(ReadString(member, "accounts[].secret_key", account.secret_key, path));
+      } else {
+        return Invalid(path, "unknown key \"accounts[]." + key + "\"");
+      }
+    }
+    if (account.secret_id.empty() || account.secret_key.empty()) {
+      return Invalid(path, "an account needs both \"secret_id\" and \"secret_key\"");
+    }
+    for (const auto& other : out) {
+      if (other.secret_id == account.secret_id) {
+        return Invalid(path, "duplicate secret_id \"" + account.secret_id + "\"");
+      }
+    }
+    out.push_back(std::move(account));
+  }
+  return Status::Ok();
+}
+
+Status ReadMember(const std::string& key, const json& value, ServerConfig& c,
+                  const std::string& path) {
+  int64_t n = 0;
+  if (key == "http") return ReadString(value, key, c.http, path);
+  if (key == "data_dir") return ReadString(value, key, c.data_dir, path);
+  if (key == "accounts") return ReadAccounts(value, c.accounts, path);
+  if (key == "timestamp_window_seconds") {
+    CMQ_RETURN_IF_ERROR(ReadInt(value, key, 0, 366LL * 86400, c.timestamp_window_seconds, path));
+  } else if (key == "max_body_bytes") {
+    CMQ_RETURN_IF_ERROR(ReadInt(value, key, 64 * 1024, 64LL * 1024 * 1024, n, path));
+    c.max_body_bytes = static_cast<uint64_t>(n);
+  } else if (key == "max_header_bytes") {
+    CMQ_RETURN_IF_ERROR(ReadInt(value, key, 1024, 1024 * 1024, n, path));
+    c.max_header_bytes = static_cast<uint32_t>(n);
+  } else if (key == "idle_timeout_seconds") {
+    CMQ_RETURN_IF_ERROR(ReadInt(value, key, 1, 86400, c.idle_timeout_seconds, path));
+  } else if (key == "write_timeout_seconds") {
+    CMQ_RETURN_IF_ERROR(ReadInt(value, key, 1, 3600, c.write_timeout_seconds, path));
+  } else if (key == "max_pipelined_requests") {
+    CMQ_RETURN_IF_ERROR(ReadInt(value, key, 1, 1024, n, path));
+    c.max_pipelined_requests = static_cast<uint32_t>(n);
+  } else if (key == "io_threads") {
+    CMQ_RETURN_IF_ERROR(ReadInt(value, key, 0, 1024, n, path));
+    c.io_threads = static_cast<uint32_t>(n);
+  } else {
+    return Invalid(path, "unknown key \"" + key + "\"");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<ServerConfig> ParseServerConfig(const std::string& json_text, const std::string& path) {
+  json doc = json::parse(json_text, /*cb=*/nullptr, /*allow_exceptions=*/false,
+                         /*ignore_comments=*/true);
+  if (doc.is_discarded()) return Invalid(path, "not valid JSON");
+  if (!doc.is_object()) return Invalid(path, "the top level must be a JSON object");
+  ServerConfig config;
+  for (const auto& [key, value] : doc.items()) {
+    CMQ_RETURN_IF_ERROR(ReadMember(key, value, config, path));
+  }
+  return config;
+}
+
+Result<ServerConfig> LoadServerConfig(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status(ErrorCode::kIoError, path + ": cannot open the config file");
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) return Status(ErrorCode::kIoError, path + ": cannot read the config file");
+  return ParseServerConfig(text.str(), path);
+}
+
+}  // namespace cmq::api

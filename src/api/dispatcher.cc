@@ -1,0 +1,87 @@
+#include "api/dispatcher.h"
+
+#include <iterator>
+
+namespace cmq::api {
+namespace {
+
+// Every CMQ HTTP 2.0 action. Topic and subscription actions are a later issue: listed so
+// that enabling one is filling in its function.
+constexpr Dispatcher::Action kActions[] = {
+    {"SendMessage", &SendMessage},
+    {"ReceiveMessage", &ReceiveMessage},
+    {"DeleteMessage", &DeleteMessage},
+    {"BatchSendMessage", &BatchSendMessage},
+    {"BatchReceiveMessage", &BatchReceiveMessage},
+    {"BatchDeleteMessage", &BatchDeleteMessage},
+    {"CreateQueue", &CreateQueue},
+    {"ListQueue", &ListQueue},
+    {"GetQueueAttributes", &GetQueueAttributes},
+    {"SetQueueAttributes", &SetQueueAttributes},
+    {"DeleteQueue", &DeleteQueue},
+    {"RewindQueue", &RewindQueue},
+    {"CreateTopic", nullptr},
+    {"SetTopicAttributes", nullptr},
+    {"ListTopic", nullptr},
+    {"GetTopicAttributes", nullptr},
+    {"DeleteTopic", nullptr},
+    {"PublishMessage", nullptr},
+    {"BatchPublishMessage", nullptr},
+    {"Subscribe", nullptr},
+    {"ListSubscriptionByTopic", nullptr},
+    {"GetSubscriptionAttributes", nullptr},
+    {"SetSubscriptionAttributes", nullptr},
+    {"Unsubscribe", nullptr},
+    {"ClearSubscriptionFilterTags", nullptr},
+};
+
+}  // namespace
+
+Dispatcher::Dispatcher(cluster::QueueService& service, const ServerConfig& config,
+                       const Clock& clock)
+    : context_{service, clock},
+      authenticator_(config, clock),
+      // Request ids: a counter started from the clock (ms × 1000), so ids stay unique across
+      // restarts unless a process averaged over a million requests per second.
+      next_request_id_(static_cast<uint64_t>(clock.NowMs()) * 1000) {}
+
+const Dispatcher::Action* Dispatcher::FindAction(std::string_view name) {
+  for (const Action& action : kActions) {
+    if (EqualsIgnoreCase(action.name, name)) return &action;
+  }
+  return nullptr;
+}
+
+void Dispatcher::Handle(HttpRequest request, ResponseCallback done) {
+  Reply reply(next_request_id_.fetch_add(1, std::memory_order_relaxed), request.keep_alive,
+              std::move(done));
+  if (request.too_large) {
+    reply.set_keep_alive(false);
+    return reply.Fail(RequestTooLarge());
+  }
+  if (request.method != "POST" && request.method != "GET") {
+    return reply.Fail(MethodNotAllowed(request.method));
+  }
+  auto params = RequestParams::Parse(request);
+  if (!params.ok()) return reply.Fail(params.error());
+  const RequestParams& p = params.value();
+  if (const std::string* id = p.Find("clientRequestId")) {
+    if (auto n = ParseInt64(*id)) reply.set_client_request_id(*n);
+  }
+  if (auto error = authenticator_.Verify(request, p)) return reply.Fail(*error);
+  const std::string* action_name = p.Find("Action");
+  if (action_name == nullptr || action_name->empty()) return reply.Fail(MissingAction());
+  const Action* action = FindAction(*action_name);
+  if (action == nullptr || action->fn == nullptr) {
+    return reply.Fail(UnknownAction(*action_name));
+  }
+  action->fn(context_, p, std::move(reply));
+}
+
+RequestHandler Dispatcher::AsHandler() {
+  return [this](HttpRequest request, ResponseCallback done) {
+    Handle(std::move(request), std::move(done));
+  };
+}
+
+}  // namespace cmq::api

@@ -1,0 +1,215 @@
+#include "api/http_session.h"
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <vector>
+
+#include "common/assert.h"
+
+namespace cmq::api {
+
+namespace net = boost::asio;
+namespace http = boost::beast::http;
+using boost::beast::error_code;
+
+bool HttpSessionShared::Register(const std::shared_ptr<HttpSession>& session) {
+  std::lock_guard<std::mutex> lock(mutex);
+  if (stopped) return false;
+  sessions.emplace(session.get(), session);
+  return true;
+}
+
+void HttpSessionShared::Unregister(HttpSession* session) {
+  std::lock_guard<std::mutex> lock(mutex);
+  sessions.erase(session);
+}
+
+void HttpSessionShared::CloseAll() {
+  std::vector<std::shared_ptr<HttpSession>> live;
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    stopped = true;
+    for (auto& [ptr, weak] : sessions) {
+      if (auto session = weak.lock()) live.push_back(std::move(session));
+    }
+  }
+  for (auto& session : live) session->Close();
+}
+
+HttpSession::HttpSession(net::ip::tcp::socket socket, std::shared_ptr<HttpSessionShared> shared)
+    : socket_(std::move(socket)), timer_(socket_.get_executor()), shared_(std::move(shared)) {}
+
+HttpSession::~HttpSession() {
+  shared_->Unregister(this);
+}
+
+void HttpSession::Start() {
+  net::dispatch(socket_.get_executor(), [self = shared_from_this()] {
+    if (!self->shared_->Register(self)) return self->HardClose();
+    error_code ignored;
+    self->socket_.set_option(net::ip::tcp::no_delay(true), ignored);
+    self->DoRead();
+  });
+}
+
+void HttpSession::Close() {
+  net::post(socket_.get_executor(), [self = shared_from_this()] { self->HardClose(); });
+}
+
+void HttpSession::DoRead() {
+  if (closed_ || read_done_ || reading_) return;
+  if (slots_.size() >= shared_->options.max_pipelined_requests) return;  // resumed on write
+  parser_.emplace();
+  parser_->header_limit(shared_->options.max_header_bytes);
+  parser_->body_limit(shared_->options.max_body_bytes);
+  reading_ = true;
+  UpdateDeadline();
+  http::async_read(socket_, buffer_, *parser_,
+                   [self = shared_from_this()](error_code ec, size_t) { self->OnRead(ec); });
+}
+
+void HttpSession::OnRead(error_code ec) {
+  reading_ = false;
+  if (closed_) return;
+  if (deadline_ == Deadline::kLinger) return ec ? HardClose() : Linger();  // discard it
+  if (ec == http::error::body_limit || ec == http::error::header_limit ||
+      ec == http::error::buffer_overflow) {
+    // Too large: answer CMQ error 10420 (the handler builds it) and close after it.
+    read_done_ = true;
+    HttpRequest request;
+    request.too_large = true;
+    request.keep_alive = false;
+    unsigned version = parser_->is_header_done() ? parser_->get().version() : 11;
+    return Dispatch(std::move(request), version);
+  }
+  if (ec) {
+    // EOF between requests, a reset, or a malformed request: nothing more to read. The
+    // answers already owed still go out (a write to a dead socket fails and closes).
+    read_done_ = true;
+    if (ec == net::error::operation_aborted || slots_.empty()) return HardClose();
+    return UpdateDeadline();
+  }
+  auto message = parser_->release();
+  HttpRequest request;
+  request.method = std::string(message.method_string());
+  request.target = std::string(message.target());
+  request.host = std::string(message[http::field::host]);
+  request.body = std::move(message.body());
+  request.keep_alive = message.keep_alive();
+  if (!request.keep_alive) read_done_ = true;
+  Dispatch(std::move(request), message.version());
+  DoRead();  // pipelining: read the next request while this one is handled
+}
+
+void HttpSession::Dispatch(HttpRequest request, unsigned version) {
+  uint64_t seq = next_seq_++;
+  slots_.push_back(Slot{version, request.keep_alive, std::nullopt});
+  UpdateDeadline();
+  shared_->handler(std::move(request), [self = shared_from_this(), seq](HttpResponse answer) {
+    net::post(self->socket_.get_executor(), [self, seq, answer = std::move(answer)]() mutable {
+      self->OnAnswer(seq, std::move(answer));
+    });
+  });
+}
+
+void HttpSession::OnAnswer(uint64_t seq, HttpResponse answer) {
+  if (closed_) return;
+  CMQ_ASSERT(seq >= first_seq_ && seq - first_seq_ < slots_.size(), "answer for no request");
+  Slot& slot = slots_[seq - first_seq_];
+  CMQ_ASSERT(!slot.response, "request answered twice");
+  slot.keep_alive = slot.keep_alive && answer.keep_alive;
+  Response& response =
+      slot.response.emplace(static_cast<http::status>(answer.status), slot.version);
+  response.set(http::field::content_type, "application/json");
+  response.keep_alive(slot.keep_alive);
+  response.body() = std::move(answer.body);
+  response.prepare_payload();
+  MaybeWrite();
+}
+
+void HttpSession::MaybeWrite() {
+  if (closed_ || writing_ || slots_.empty() || !slots_.front().response) return;
+  writing_ = true;
+  SetDeadline(Deadline::kWrite);
+  http::async_write(socket_, *slots_.front().response,
+                    [self = shared_from_this()](error_code ec, size_t) { self->OnWrite(ec); });
+}
+
+void HttpSession::OnWrite(error_code ec) {
+  writing_ = false;
+  if (closed_) return;
+  if (ec) return HardClose();
+  bool keep_alive = slots_.front().keep_alive;
+  slots_.pop_front();
+  ++first_seq_;
+  if (!keep_alive) {
+    read_done_ = true;
+    return Linger();
+  }
+  if (read_done_ && slots_.empty()) return Linger();
+  DoRead();  // resumes reading if the pipeline was full
+  MaybeWrite();
+  UpdateDeadline();
+}
+
+void HttpSession::UpdateDeadline() {
+  if (closed_ || deadline_ == Deadline::kLinger || writing_) return;
+  // While a request is being handled (possibly a long poll), no deadline; between requests,
+  // the idle deadline.
+  SetDeadline(slots_.empty() ? Deadline::kIdle : Deadline::kNone);
+}
+
+void HttpSession::SetDeadline(Deadline kind) {
+  // The idle deadline runs from the moment the connection became idle: re-arming it for
+  // every partial read would let a slow client hold the connection forever.
+  if (kind == deadline_ && kind != Deadline::kWrite) return;
+  deadline_ = kind;
+  const HttpServerOptions& o = shared_->options;
+  switch (kind) {
+    case Deadline::kNone:
+      timer_.cancel();
+      return;
+    case Deadline::kIdle:
+      timer_.expires_after(o.idle_timeout);
+      break;
+    case Deadline::kWrite:
+      timer_.expires_after(o.write_timeout);
+      break;
+    case Deadline::kLinger:
+      timer_.expires_after(o.linger_timeout);
+      break;
+  }
+  timer_.async_wait([self = shared_from_this()](error_code ec) { self->OnTimer(ec); });
+}
+
+void HttpSession::OnTimer(error_code ec) {
+  if (ec == net::error::operation_aborted || closed_ || deadline_ == Deadline::kNone) return;
+  // A wait that completed just before the timer was re-armed: not our deadline yet.
+  if (timer_.expiry() > net::steady_timer::clock_type::now()) return;
+  HardClose();
+}
+
+void HttpSession::Linger() {
+  SetDeadline(Deadline::kLinger);
+  error_code ignored;
+  socket_.shutdown(net::ip::tcp::socket::shutdown_send, ignored);
+  if (reading_) return;  // the read in flight drains; OnRead comes back here
+  reading_ = true;
+  socket_.async_read_some(net::buffer(drain_), [self = shared_from_this()](error_code e, size_t) {
+    self->reading_ = false;
+    if (self->closed_) return;
+    if (e) return self->HardClose();
+    self->Linger();
+  });
+}
+
+void HttpSession::HardClose() {
+  if (closed_) return;
+  closed_ = true;
+  timer_.cancel();
+  error_code ignored;
+  socket_.shutdown(net::ip::tcp::socket::shutdown_both, ignored);
+  socket_.close(ignored);
+}
+
+}  // namespace cmq::api

@@ -1,0 +1,84 @@
+#pragma once
+// One HTTP connection of HttpServer (internal to api/). Everything runs on the socket's
+// strand; handler answers arrive from any thread and are posted onto it.
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <unordered_map>
+
+#include "api/http_server.h"
+
+namespace cmq::api {
+
+class HttpSession;
+
+// What all sessions of one server share; outlives the server while sessions remain.
+struct HttpSessionShared {
+  RequestHandler handler;
+  HttpServerOptions options;
+
+  // Live sessions, so that Stop can close them. Sessions register on start and
+  // unregister in their destructor.
+  std::mutex mutex;
+  bool stopped = false;                                                   // guarded by mutex
+  std::unordered_map<HttpSession*, std::weak_ptr<HttpSession>> sessions;  // guarded by mutex
+
+  bool Register(const std::shared_ptr<HttpSession>& session);
+  void Unregister(HttpSession* session);
+  // Marks the server stopped and closes every live session.
+  void CloseAll();
+};
+
+class HttpSession : public std::enable_shared_from_this<HttpSession> {
+ public:
+  // REQUIRES: socket's executor is a strand of its own.
+  HttpSession(boost::asio::ip::tcp::socket socket, std::shared_ptr<HttpSessionShared> shared);
+  ~HttpSession();
+
+  void Start();  // from any thread
+  void Close();  // from any thread: closes now, dropping pending answers
+
+ private:
+  using Response = boost::beast::http::response<boost::beast::http::string_body>;
+  struct Slot {
+    unsigned version = 11;
+    bool keep_alive = true;
+    std::optional<Response> response;  // set when the handler has answered
+  };
+  enum class Deadline { kNone, kIdle, kWrite, kLinger };
+
+  void DoRead();
+  void OnRead(boost::beast::error_code ec);
+  void Dispatch(HttpRequest request, unsigned version);
+  void OnAnswer(uint64_t seq, HttpResponse answer);
+  void MaybeWrite();
+  void OnWrite(boost::beast::error_code ec);
+  void UpdateDeadline();
+  void SetDeadline(Deadline kind);
+  void OnTimer(boost::beast::error_code ec);
+  void Linger();  // half-close, then drain until EOF or the linger deadline
+  void HardClose();
+
+  boost::asio::ip::tcp::socket socket_;
+  boost::asio::steady_timer timer_;
+  std::shared_ptr<HttpSessionShared> shared_;
+  boost::beast::flat_buffer buffer_;
+  std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
+  std::deque<Slot> slots_;  // outstanding requests, in arrival order
+  uint64_t first_seq_ = 0;  // sequence number of slots_.front()
+  uint64_t next_seq_ = 0;
+  bool reading_ = false;
+  bool writing_ = false;
+  bool read_done_ = false;  // no further requests will be read
+  bool closed_ = false;
+  Deadline deadline_ = Deadline::kNone;
+  char drain_[4096];
+};
+
+}  // namespace cmq::api

@@ -1,0 +1,153 @@
+// Sending and deleting messages (spec §8): SendMessage, BatchSendMessage, DeleteMessage,
+// BatchDeleteMessage.
+
+#include "api/actions.h"
+#include "mq/limits.h"
+
+namespace cmq::api {
+namespace {
+
+// delaySeconds: optional, 0..kDelaySecondsMax; out of range is its own code (10692).
+ApiResult<int64_t> DelaySeconds(const RequestParams& params) {
+  const std::string* raw = params.Find("delaySeconds");
+  if (raw == nullptr) return int64_t{0};
+  auto delay = ParseInt64(*raw);
+  if (!delay) return WrongType("delaySeconds");
+  if (*delay < 0 || *delay > mq::kDelaySecondsMax) return DelayOutOfRange();
+  return *delay;
+}
+
+std::optional<ApiError> CheckBody(std::string_view body) {
+  if (body.empty()) return EmptyMessageBody();
+  if (body.size() > static_cast<uint64_t>(mq::kMaxMsgSizeMax)) return MessageTooLarge();
+  return std::nullopt;
+}
+
+void SendCommand(const ActionContext& ctx, std::string_view queue_name,
+                 std::vector<std::string_view> bodies, int64_t delay_seconds, bool batch,
+                 Reply reply) {
+  mq::Command cmd;
+  cmd.type = mq::CommandType::kSendMessages;
+  cmd.queue_name = queue_name;
+  cmd.bodies = std::move(bodies);
+  cmd.delay_seconds = delay_seconds;
+  // The command is encoded before Submit returns: the body views need not outlive it.
+  ctx.service.Submit(cmd, [reply = std::move(reply), batch](cluster::CommandResult r) mutable {
+    if (!r.apply.status.ok()) return reply.Fail(ErrorFromStatus(r.apply.status));
+    std::string body;
+    body.reserve(96 + r.apply.msg_ids.size() * 32);
+    JsonWriter w(body);
+    reply.BeginEnvelope(w, 0, "");
+    if (batch) {
+      w.Key("msgList").BeginArray();
+      for (uint64_t id : r.apply.msg_ids) w.BeginObject().Key("msgId").UintString(id).EndObject();
+      w.EndArray();
+    } else {
+      CMQ_ASSERT(r.apply.msg_ids.size() == 1, "one send, one message id");
+      w.Key("msgId").UintString(r.apply.msg_ids[0]);
+    }
+    w.EndObject();
+    reply.Send(std::move(body));
+  });
+}
+
+ApiResult<uint64_t> ReceiptHandle(std::string_view raw) {
+  auto handle = ParseUint64(raw);
+  if (!handle) return ReceiptHandleMalformed();
+  return *handle;
+}
+
+void WriteDeleteFailures(JsonWriter& w, const std::vector<mq::DeleteFailure>& failures) {
+  w.Key("errorList").BeginArray();
+  for (const mq::DeleteFailure& failure : failures) {
+    ApiError error = ErrorFromStatus(failure.status);
+    w.BeginObject().Field("code", error.code).Field("message", error.Message());
+    w.Key("receiptHandle").UintString(failure.receipt_handle).EndObject();
+  }
+  w.EndArray();
+}
+
+}  // namespace
+
+void SendMessage(const ActionContext& ctx, const RequestParams& params, Reply reply) {
+  auto name = QueueNameParam(params);
+  if (!name.ok()) return reply.Fail(name.error());
+  auto body = params.Required("msgBody");
+  if (!body.ok()) return reply.Fail(body.error());
+  if (auto error = CheckBody(body.value())) return reply.Fail(*error);
+  auto delay = DelaySeconds(params);
+  if (!delay.ok()) return reply.Fail(delay.error());
+  SendCommand(ctx, name.value(), {body.value()}, delay.value(), false, std::move(reply));
+}
+
+void BatchSendMessage(const ActionContext& ctx, const RequestParams& params, Reply reply) {
+  auto name = QueueNameParam(params);
+  if (!name.ok()) return reply.Fail(name.error());
+  auto bodies = params.List("msgBody", mq::kMaxBatch);
+  if (!bodies.ok()) return reply.Fail(bodies.error());
+  uint64_t total = 0;
+  for (std::string_view body : bodies.value()) {
+    if (auto error = CheckBody(body)) return reply.Fail(*error);
+    total += body.size();
+  }
+  if (total > mq::kMaxBatchBytes) return reply.Fail(BatchTooLarge());
+  auto delay = DelaySeconds(params);
+  if (!delay.ok()) return reply.Fail(delay.error());
+  SendCommand(ctx, name.value(), std::move(bodies.value()), delay.value(), true, std::move(reply));
+}
+
+void DeleteMessage(const ActionContext& ctx, const RequestParams& params, Reply reply) {
+  auto name = QueueNameParam(params);
+  if (!name.ok()) return reply.Fail(name.error());
+  auto raw = params.Required("receiptHandle");
+  if (!raw.ok()) return reply.Fail(raw.error());
+  auto handle = ReceiptHandle(raw.value());
+  if (!handle.ok()) return reply.Fail(handle.error());
+  mq::Command cmd;
+  cmd.type = mq::CommandType::kDeleteMessages;
+  cmd.queue_name = name.value();
+  cmd.receipt_handles.push_back(handle.value());
+  ctx.service.Submit(cmd, [reply = std::move(reply)](cluster::CommandResult r) mutable {
+    // A failed handle is reported in delete_failures (status says so too).
+    if (!r.apply.delete_failures.empty()) {
+      return reply.Fail(ErrorFromStatus(r.apply.delete_failures.front().status));
+    }
+    if (!r.apply.status.ok()) return reply.Fail(ErrorFromStatus(r.apply.status));
+    reply.Ok();
+  });
+}
+
+void BatchDeleteMessage(const ActionContext& ctx, const RequestParams& params, Reply reply) {
+  auto name = QueueNameParam(params);
+  if (!name.ok()) return reply.Fail(name.error());
+  auto raw = params.List("receiptHandle", mq::kMaxBatch);
+  if (!raw.ok()) return reply.Fail(raw.error());
+  mq::Command cmd;
+  cmd.type = mq::CommandType::kDeleteMessages;
+  cmd.queue_name = name.value();
+  cmd.receipt_handles.reserve(raw.value().size());
+  for (std::string_view text : raw.value()) {
+    auto handle = ReceiptHandle(text);
+    if (!handle.ok()) return reply.Fail(handle.error());
+    cmd.receipt_handles.push_back(handle.value());
+  }
+  ctx.service.Submit(cmd, [reply = std::move(reply)](cluster::CommandResult r) mutable {
+    // Failed handles are listed in delete_failures (and status says so too); a command
+    // refused as a whole (no such queue) has a failed status and no list.
+    if (r.apply.delete_failures.empty()) {
+      if (!r.apply.status.ok()) return reply.Fail(ErrorFromStatus(r.apply.status));
+      return reply.Ok();
+    }
+    // Some or all failed (spec §16): 6010 with exactly the failed handles.
+    ApiError partial = DeletePartiallyFailed();
+    std::string body;
+    body.reserve(128 + r.apply.delete_failures.size() * 96);
+    JsonWriter w(body);
+    reply.BeginEnvelope(w, partial.code, partial.Message());
+    WriteDeleteFailures(w, r.apply.delete_failures);
+    w.EndObject();
+    reply.Send(std::move(body));
+  });
+}
+
+}  // namespace cmq::api

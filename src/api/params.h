@@ -1,0 +1,73 @@
+#pragma once
+// The decoded parameters of one CMQ request and their validation (spec §4.1, §7).
+// Parameter names are matched exactly (the SDKs agree on them); only Action is matched
+// case-insensitively. Every accessor answers the documented CMQ error on bad input.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "api/errors.h"
+#include "api/request.h"
+#include "common/url.h"
+
+namespace cmq::api {
+
+// A value or the CMQ error to answer.
+template <typename T>
+class [[nodiscard]] ApiResult {
+ public:
+  ApiResult(T value) : v_(std::move(value)) {}         // NOLINT: implicit by design
+  ApiResult(ApiError error) : v_(std::move(error)) {}  // NOLINT
+  bool ok() const { return v_.index() == 0; }
+  T& value() { return std::get<0>(v_); }
+  const ApiError& error() const { return std::get<1>(v_); }
+
+ private:
+  std::variant<T, ApiError> v_;
+};
+
+// Strict integer parsing: an optional '-', then decimal digits only, no overflow.
+std::optional<int64_t> ParseInt64(std::string_view s);
+// Strict unsigned parsing: decimal digits only, no overflow.
+std::optional<uint64_t> ParseUint64(std::string_view s);
+// CMQ queue name rules (spec §8, mq/limits.h): a letter, then letters, digits, '-' or '_';
+// at most kMaxNameLength characters.
+bool IsValidQueueName(std::string_view name);
+
+class RequestParams {
+ public:
+  // Decodes the form of request: the body for POST (whatever the Content-Type; the query if
+  // the body is empty), the query string for GET. Refuses malformed escapes (10420) and
+  // repeated names (10330). REQUIRES: request.method is GET or POST.
+  static ApiResult<RequestParams> Parse(const HttpRequest& request);
+
+  explicit RequestParams(FormParams form) : form_(std::move(form)) {}
+
+  const FormParams& form() const { return form_; }
+  // The value of name, or nullptr.
+  const std::string* Find(std::string_view name) const;
+
+  // A required scalar: 10390 when absent (10330 when only `name.n` items were given).
+  ApiResult<std::string_view> Required(std::string_view name) const;
+  // An optional integer within [min, max]: 10360 if not an integer, 10350 if out of range.
+  ApiResult<std::optional<int64_t>> OptionalInt(std::string_view name, int64_t min,
+                                                int64_t max) const;
+  ApiResult<int64_t> RequiredInt(std::string_view name, int64_t min, int64_t max) const;
+  ApiResult<int64_t> IntOr(std::string_view name, int64_t min, int64_t max, int64_t fallback) const;
+  // A list `name.n` (spec §7): indices start at 0 or 1 and are consecutive (10380), ordered
+  // numerically; 1..max_items items (none: 10390, too many: 10370).
+  ApiResult<std::vector<std::string_view>> List(std::string_view name, size_t max_items) const;
+
+ private:
+  FormParams form_;
+};
+
+// Case-insensitive ASCII comparison (for Action).
+bool EqualsIgnoreCase(std::string_view a, std::string_view b);
+
+}  // namespace cmq::api

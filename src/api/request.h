@@ -1,0 +1,35 @@
+#pragma once
+// The HTTP request and response as plain values, so that request handling is a function
+// with no socket in it (unit-tested directly; STYLE.md "boostorg/beast"). The server fills
+// an HttpRequest from the wire and writes the HttpResponse back; nothing else crosses.
+
+#include <functional>
+#include <string>
+
+namespace cmq::api {
+
+struct HttpRequest {
+  std::string method;  // as received, e.g. "POST", "GET"
+  std::string target;  // path plus optional "?query", as received
+  std::string host;    // the Host header as received ("" if absent)
+  std::string body;    // the raw (still URL-encoded) body
+  bool keep_alive = true;
+  // The server could not read the whole request because it exceeds a size limit (header or
+  // body); body is empty. The handler answers CMQ error 10420 and the connection closes.
+  bool too_large = false;
+};
+
+struct HttpResponse {
+  // CMQ answers every request with HTTP 200 and a JSON body; errors are in the JSON (spec
+  // §3). Other statuses are reserved for failures below the CMQ layer.
+  int status = 200;
+  std::string body;  // JSON
+  bool keep_alive = true;
+};
+
+// What the HTTP server calls for every request. done must be called exactly once, from any
+// thread.
+using ResponseCallback = std::function<void(HttpResponse)>;
+using RequestHandler = std::function<void(HttpRequest, ResponseCallback)>;
+
+}  // namespace cmq::api

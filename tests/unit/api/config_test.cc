@@ -1,0 +1,83 @@
+#include "api/config.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+
+namespace cmq::api {
+namespace {
+
+TEST(ConfigTest, EmptyObjectGivesDefaults) {
+  auto c = ParseServerConfig("{}");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c.value(), ServerConfig{});
+  EXPECT_EQ(c->http, "127.0.0.1:8080");
+  EXPECT_EQ(c->timestamp_window_seconds, 300);
+  EXPECT_EQ(c->max_body_bytes, 4u * 1024 * 1024);
+  EXPECT_GE(c->idle_timeout_seconds, 60);
+}
+
+TEST(ConfigTest, ReadsEveryKey) {
+  auto c = ParseServerConfig(R"({
+    "http": "0.0.0.0:9000", "data_dir": "/var/lib/cmq",
+    "accounts": [{"secret_id": "AKIDa", "secret_key": "ka"}, {"secret_id": "AKIDb", "secret_key": "kb"}],
+    "timestamp_window_seconds": 0, "max_body_bytes": 1048576, "max_header_bytes": 8192,
+    "idle_timeout_seconds": 90, "write_timeout_seconds": 10, "max_pipelined_requests": 4,
+    "io_threads": 2 })");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->http, "0.0.0.0:9000");
+  EXPECT_EQ(c->data_dir, "/var/lib/cmq");
+  ASSERT_EQ(c->accounts.size(), 2u);
+  EXPECT_EQ(c->accounts[1], (Account{"AKIDb", "kb"}));
+  EXPECT_EQ(c->timestamp_window_seconds, 0);
+  EXPECT_EQ(c->max_body_bytes, 1048576u);
+  EXPECT_EQ(c->max_header_bytes, 8192u);
+  EXPECT_EQ(c->idle_timeout_seconds, 90);
+  EXPECT_EQ(c->write_timeout_seconds, 10);
+  EXPECT_EQ(c->max_pipelined_requests, 4u);
+  EXPECT_EQ(c->io_threads, 2u);
+}
+
+TEST(ConfigTest, UnknownKeysAreRefusedByName) {
+  auto c = ParseServerConfig(R"({"htpp": "x:1"})", "cmqd.json");
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(c.status().message().find("cmqd.json"), std::string::npos);
+  EXPECT_NE(c.status().message().find("unknown key \"htpp\""), std::string::npos);
+  auto nested =
+      ParseServerConfig(R"({"accounts": [{"secret_id": "a", "secret_key": "b", "x": 1}]})");
+  ASSERT_FALSE(nested.ok());
+  EXPECT_NE(nested.status().message().find("accounts[].x"), std::string::npos);
+}
+
+TEST(ConfigTest, BadValuesAreRefused) {
+  EXPECT_FALSE(ParseServerConfig(R"({"http": 8080})").ok());
+  EXPECT_FALSE(ParseServerConfig(R"({"timestamp_window_seconds": -1})").ok());
+  EXPECT_FALSE(ParseServerConfig(R"({"timestamp_window_seconds": "300"})").ok());
+  EXPECT_FALSE(ParseServerConfig(R"({"accounts": [{"secret_id": "a"}]})").ok());
+  EXPECT_FALSE(
+      ParseServerConfig(
+          R"({"accounts": [{"secret_id": "a", "secret_key": "b"}, {"secret_id": "a", "secret_key": "c"}]})")
+          .ok());
+  EXPECT_FALSE(ParseServerConfig("[]").ok());
+  EXPECT_FALSE(ParseServerConfig("{").ok());
+}
+
+TEST(ConfigTest, LoadsAFile) {
+  std::string path = ::testing::TempDir() + "/cmq_api_config_test.json";
+  {
+    std::ofstream out(path);
+    out << R"({"http": "127.0.0.1:0"})";
+  }
+  auto c = LoadServerConfig(path);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->http, "127.0.0.1:0");
+  std::remove(path.c_str());
+  auto missing = LoadServerConfig(path);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().code(), ErrorCode::kIoError);
+}
+
+}  // namespace
+}  // namespace cmq::api

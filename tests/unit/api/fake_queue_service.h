@@ -1,0 +1,66 @@
+#pragma once
+// A synchronous cluster::QueueService over a real mq::StateMachine, for api/ tests: every
+// command is encoded into an entry payload (kept alive, so that body locations resolve)
+// and applied at once; callbacks run on the calling thread; receives never wait.
+
+#include <deque>
+#include <optional>
+#include <string>
+
+#include "cluster/queue_service.h"
+#include "common/clock.h"
+#include "mq/entry.h"
+#include "mq/state_machine.h"
+
+namespace cmq::api::testing {
+
+class FakeQueueService : public cluster::QueueService {
+ public:
+  explicit FakeQueueService(const Clock& clock) : clock_(clock), machine_(1) {}
+
+  void Submit(const mq::Command& cmd, cluster::CommandCallback done) override {
+    ++submitted;
+    done(Apply(cmd));
+  }
+
+  void Receive(const mq::Command& cmd, std::optional<int64_t> wait_seconds,
+               cluster::CommandCallback done) override {
+    last_wait_seconds = wait_seconds;
+    done(Apply(cmd));
+  }
+
+  void GetQueue(std::string queue_name, std::function<void(Result<mq::QueueInfo>)> done) override {
+    done(machine_.GetQueue(queue_name, clock_.NowMs()));
+  }
+
+  void ListQueues(std::string search_word, uint64_t offset, uint64_t limit,
+                  std::function<void(mq::QueueListing)> done) override {
+    done(machine_.ListQueues(search_word, offset, limit));
+  }
+
+  std::optional<int64_t> last_wait_seconds;
+  int submitted = 0;
+
+ private:
+  cluster::CommandResult Apply(const mq::Command& cmd) {
+    std::string& payload = payloads_.emplace_back();
+    mq::EncodeEntryHeader(payload, clock_.NowMs(), 1);
+    mq::EncodeCommand(cmd, payload);
+    auto entry = mq::DecodeEntry(payload);
+    CMQ_ASSERT(entry.ok() && entry->commands.size() == 1, "entry round trip");
+    mq::ApplyContext ctx{clock_.NowMs(), payloads_.size(), payload};
+    cluster::CommandResult result;
+    result.apply = machine_.Apply(entry->commands[0], ctx);
+    for (const mq::ReceivedMessage& m : result.apply.messages) {
+      const std::string& holder = payloads_[m.body.log_index - 1];
+      result.bodies.emplace_back(holder.substr(m.body.offset, m.body.length));
+    }
+    return result;
+  }
+
+  const Clock& clock_;
+  mq::StateMachine machine_;
+  std::deque<std::string> payloads_;  // payloads_[i] is log entry i + 1
+};
+
+}  // namespace cmq::api::testing
