@@ -1,6 +1,6 @@
 #pragma once
 // A Command is one replicated operation on the queue model: what api/ builds from a request,
-// what the log stores (binary, versioned: docs/storage-format.md), and what the state
+// what the log stores (binary, versioned: docs/command-format.md), and what the state
 // machine applies. Time is not in the command: it comes with the log entry (ApplyContext),
 // stamped once by the leader.
 
@@ -55,12 +55,18 @@ struct Command {
   std::optional<int64_t> visibility_timeout_s;
 
   std::vector<uint64_t> receipt_handles;  // kDeleteMessages
+
+  // Field-wise; bodies compare by content.
+  bool operator==(const Command&) const = default;
 };
 
-// Appends the encoding of cmd to out.
+// Appends the encoding of cmd to out (docs/command-format.md). Only the fields of cmd.type
+// are written; the others decode to their defaults. Encoding does not check ranges: the
+// state machine does, when it applies the command.
 void EncodeCommand(const Command& cmd, std::string& out);
 // Decodes one command from the front of in and advances past it. Body views point into
-// in's buffer. kCorruption on malformed input (never a crash).
+// in's buffer. kCorruption on malformed input (never a crash): unknown type or flag bits,
+// truncation, a varint that overflows its field, or a count larger than the bytes left.
 Result<Command> DecodeCommand(std::string_view& in);
 
 }  // namespace cmq::mq

@@ -1,6 +1,6 @@
 #pragma once
 // The payload of one log entry: a batch of commands that share one timestamp (the leader's
-// clock when it formed the batch). Format: docs/storage-format.md "Entry payload".
+// clock when it formed the batch). Format: docs/command-format.md.
 //   [version u8 = 1][now_ms fixed64][command count varint][command]...
 
 #include <cstdint>

@@ -17,8 +17,8 @@
 #include <string_view>
 #include <vector>
 
-#include "common/status.h"
 #include "common/result.h"
+#include "common/status.h"
 #include "mq/command.h"
 
 namespace cmq::mq {
@@ -33,9 +33,9 @@ struct BodyLocation {
 };
 
 struct ApplyContext {
-  int64_t now_ms = 0;          // the entry's timestamp (clamped to be non-decreasing inside)
-  uint64_t log_index = 0;      // the entry being applied
-  std::string_view payload;    // the entry's payload; command body views point into it
+  int64_t now_ms = 0;        // the entry's timestamp (clamped to be non-decreasing inside)
+  uint64_t log_index = 0;    // the entry being applied
+  std::string_view payload;  // the entry's payload; command body views point into it
 };
 
 struct ReceivedMessage {
@@ -54,11 +54,15 @@ struct DeleteFailure {
 };
 
 struct ApplyResult {
-  Status status;                               // the command's outcome
-  std::string queue_id;                        // kCreateQueue
-  std::vector<uint64_t> msg_ids;               // kSendMessages, in body order
-  std::vector<ReceivedMessage> messages;       // kReceiveMessages (kNoMessage if none)
-  std::vector<DeleteFailure> delete_failures;  // kDeleteMessages: only the failed handles
+  Status status;                          // the command's outcome
+  std::string queue_id;                   // kCreateQueue
+  std::vector<uint64_t> msg_ids;          // kSendMessages, in body order
+  std::vector<ReceivedMessage> messages;  // kReceiveMessages (kNoMessage if none)
+  // kDeleteMessages: only the failed handles, in request order. When any handle failed,
+  // status is kReceiptHandleInvalid too (the handles that did not fail were deleted);
+  // when the command as a whole is refused (no such queue, 0 or >16 handles), status says
+  // so and this list is empty.
+  std::vector<DeleteFailure> delete_failures;
 };
 
 struct QueueAttributes {
@@ -85,7 +89,7 @@ struct QueueInfo {
 };
 
 struct QueueListing {
-  uint64_t total_count = 0;  // queues matching the search word
+  uint64_t total_count = 0;                                 // queues matching the search word
   std::vector<std::pair<std::string, std::string>> queues;  // (queue id, queue name) page
 };
 
@@ -98,7 +102,9 @@ class StateMachine {
   StateMachine& operator=(const StateMachine&) = delete;
 
   // Applies one command. Never fails as a whole: errors come back in ApplyResult::status.
-  // REQUIRES: ctx.log_index is greater than that of every earlier call.
+  // REQUIRES: ctx.log_index is not less than that of any earlier call (the commands of one
+  // entry share it); every body view of a kSendMessages command points into ctx.payload
+  // (as DecodeEntry's views do), and ctx.payload is shorter than 4 GiB.
   ApplyResult Apply(const Command& cmd, const ApplyContext& ctx);
 
   // Pure reads of the applied state at time now_ms (which may be later than the last
@@ -106,13 +112,19 @@ class StateMachine {
   Result<QueueInfo> GetQueue(std::string_view queue_name, int64_t now_ms) const;
   QueueListing ListQueues(std::string_view search_word, uint64_t offset, uint64_t limit) const;
   bool QueueExists(std::string_view queue_name) const;
-  // True if a receive applied at now_ms would find a message.
+  // True if a receive applied at now_ms would find a message (the in-flight cap aside).
+  // O(log n) unless the queue holds visible messages past retention not yet dropped.
   bool HasVisibleMessage(std::string_view queue_name, int64_t now_ms) const;
   // The earliest time after which a currently delayed or in-flight message of the queue
-  // becomes visible; nullopt if none (long polls wait for this or a send).
+  // becomes visible; nullopt if none (long polls wait for this or a send). As of the last
+  // applied command: it may already be past (that message is visible now), or name a
+  // message that expires first (a spurious wake-up). O(1).
   std::optional<int64_t> NextDueMs(std::string_view queue_name) const;
 
   uint64_t last_applied_index() const;
+  // The clamped time of the last applied command (0 before the first one). Reads at an
+  // earlier now_ms are answered at this time instead.
+  int64_t last_applied_time_ms() const;
   // Total messages retained across all queues (undeleted plus rewind-retained).
   uint64_t message_count() const;
 

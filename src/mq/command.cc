@@ -1,0 +1,148 @@
+#include "mq/command.h"
+
+#include "common/encoding.h"
+
+namespace cmq::mq {
+namespace {
+
+// Bit i of the attribute presence byte says whether attribute i (in this order) follows.
+constexpr int kAttributeCount = 6;
+
+std::optional<int64_t> QueueAttributeUpdate::*const kAttributeFields[kAttributeCount] = {
+    &QueueAttributeUpdate::max_msg_heap_num,      &QueueAttributeUpdate::polling_wait_seconds,
+    &QueueAttributeUpdate::visibility_timeout,    &QueueAttributeUpdate::max_msg_size,
+    &QueueAttributeUpdate::msg_retention_seconds, &QueueAttributeUpdate::rewind_seconds,
+};
+
+void EncodeAttributes(const QueueAttributeUpdate& attrs, std::string& out) {
+  uint8_t present = 0;
+  for (int i = 0; i < kAttributeCount; ++i) {
+    if ((attrs.*kAttributeFields[i]).has_value()) present |= static_cast<uint8_t>(1u << i);
+  }
+  out.push_back(static_cast<char>(present));
+  for (int i = 0; i < kAttributeCount; ++i) {
+    const auto& field = attrs.*kAttributeFields[i];
+    if (field.has_value()) PutVarintSigned64(out, *field);
+  }
+}
+
+bool DecodeAttributes(Reader& r, QueueAttributeUpdate& attrs) {
+  std::string_view present_byte;
+  if (!r.Bytes(1, present_byte)) return false;
+  uint8_t present = static_cast<uint8_t>(present_byte[0]);
+  if (present >> kAttributeCount != 0) return false;  // unknown attribute
+  for (int i = 0; i < kAttributeCount; ++i) {
+    if ((present & (1u << i)) == 0) continue;
+    int64_t v;
+    if (!r.VarintSigned64(v)) return false;
+    attrs.*kAttributeFields[i] = v;
+  }
+  return true;
+}
+
+// A count of items each taking at least one byte cannot exceed the bytes left; checking
+// this first keeps garbage from reserving huge vectors.
+bool Count(Reader& r, uint64_t& n) {
+  return r.Varint64(n) && n <= r.remaining();
+}
+
+bool DecodeName(Reader& r, Command& cmd) {
+  std::string_view name;
+  if (!r.LengthPrefixed(name)) return false;
+  cmd.queue_name.assign(name);
+  return true;
+}
+
+bool DecodeBody(Reader& r, Command& cmd) {
+  switch (cmd.type) {
+    case CommandType::kCreateQueue:
+    case CommandType::kSetQueueAttributes:
+      return DecodeName(r, cmd) && DecodeAttributes(r, cmd.attributes);
+    case CommandType::kDeleteQueue:
+      return DecodeName(r, cmd);
+    case CommandType::kRewindQueue:
+      return DecodeName(r, cmd) && r.VarintSigned64(cmd.rewind_start_s);
+    case CommandType::kSendMessages: {
+      uint64_t n;
+      if (!DecodeName(r, cmd) || !r.VarintSigned64(cmd.delay_seconds) || !Count(r, n)) {
+        return false;
+      }
+      cmd.bodies.resize(n);
+      for (auto& body : cmd.bodies) {
+        if (!r.LengthPrefixed(body)) return false;
+      }
+      return true;
+    }
+    case CommandType::kReceiveMessages: {
+      std::string_view has_timeout;
+      if (!DecodeName(r, cmd) || !r.Varint(cmd.num_messages) || !r.Bytes(1, has_timeout)) {
+        return false;
+      }
+      if (has_timeout[0] == 0) return true;
+      if (has_timeout[0] != 1) return false;
+      int64_t v;
+      if (!r.VarintSigned64(v)) return false;
+      cmd.visibility_timeout_s = v;
+      return true;
+    }
+    case CommandType::kDeleteMessages: {
+      uint64_t n;
+      if (!DecodeName(r, cmd) || !Count(r, n)) return false;
+      cmd.receipt_handles.resize(n);
+      for (auto& handle : cmd.receipt_handles) {
+        if (!r.Varint64(handle)) return false;
+      }
+      return true;
+    }
+    case CommandType::kHousekeeping:
+      return true;
+  }
+  return false;  // unknown type
+}
+
+}  // namespace
+
+void EncodeCommand(const Command& cmd, std::string& out) {
+  out.push_back(static_cast<char>(cmd.type));
+  if (cmd.type == CommandType::kHousekeeping) return;
+  PutLengthPrefixed(out, cmd.queue_name);
+  switch (cmd.type) {
+    case CommandType::kCreateQueue:
+    case CommandType::kSetQueueAttributes:
+      EncodeAttributes(cmd.attributes, out);
+      break;
+    case CommandType::kRewindQueue:
+      PutVarintSigned64(out, cmd.rewind_start_s);
+      break;
+    case CommandType::kSendMessages:
+      PutVarintSigned64(out, cmd.delay_seconds);
+      PutVarint64(out, cmd.bodies.size());
+      for (std::string_view body : cmd.bodies) PutLengthPrefixed(out, body);
+      break;
+    case CommandType::kReceiveMessages:
+      PutVarint64(out, cmd.num_messages);
+      out.push_back(cmd.visibility_timeout_s.has_value() ? 1 : 0);
+      if (cmd.visibility_timeout_s.has_value()) PutVarintSigned64(out, *cmd.visibility_timeout_s);
+      break;
+    case CommandType::kDeleteMessages:
+      PutVarint64(out, cmd.receipt_handles.size());
+      for (uint64_t handle : cmd.receipt_handles) PutVarint64(out, handle);
+      break;
+    case CommandType::kDeleteQueue:
+    case CommandType::kHousekeeping:
+      break;
+  }
+}
+
+Result<Command> DecodeCommand(std::string_view& in) {
+  Reader r(in);
+  std::string_view type_byte;
+  if (!r.Bytes(1, type_byte)) return Status(ErrorCode::kCorruption, "truncated command");
+  Command cmd;
+  cmd.type = static_cast<CommandType>(static_cast<uint8_t>(type_byte[0]));
+  if (!DecodeBody(r, cmd)) return Status(ErrorCode::kCorruption, "malformed command");
+  in = r.rest();
+  return cmd;
+}
+
+}  // namespace cmq::mq

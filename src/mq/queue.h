@@ -1,0 +1,101 @@
+#pragma once
+// Internal to mq/: one queue's messages and the indexes over them (docs/queue-model.md).
+// Mutating calls take the clamped time of the command being applied; callers run
+// Advance(now_ms) first, so that expired messages are gone and due ones are visible.
+// Reads are const and answer "as if Advance(now_ms) had run", without running it.
+
+#include <array>
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "mq/message_record.h"
+#include "mq/state_machine.h"
+
+namespace cmq::mq {
+
+class Queue {
+ public:
+  // id_base is (group id << kMessageSeqBits): message ids are id_base | seq.
+  Queue(std::string id, std::string name, const QueueAttributes& attributes, int64_t now_ms,
+        uint64_t id_base);
+
+  const std::string& id() const { return id_; }
+  const std::string& name() const { return name_; }
+  const QueueAttributes& attributes() const { return attributes_; }
+  // REQUIRES: attributes passed ValidateAttributes.
+  void SetAttributes(const QueueAttributes& attributes, int64_t now_ms);
+
+  // Drops messages past retention and deleted ones past the rewind window, turns due
+  // delayed/in-flight messages visible, and trims the indexes.
+  void Advance(int64_t now_ms);
+
+  // kHeapFull / kTooManyUnacked if count more messages with this delay do not fit.
+  Status CheckSend(uint64_t count, int64_t delay_seconds) const;
+  // REQUIRES: CheckSend passed; seq greater than every seq in this queue.
+  void Enqueue(uint64_t seq, const BodyLocation& body, int64_t now_ms, int64_t delay_seconds);
+  // Moves up to max_count visible messages (oldest id first) in flight until
+  // now + visibility_ms. kNoMessage if none is visible, kTooManyUnacked if none may go.
+  Status Receive(uint32_t max_count, int64_t visibility_ms, int64_t now_ms,
+                 std::vector<ReceivedMessage>& out);
+  // kReceiptHandleInvalid unless the handle names the current receive of an in-flight
+  // message whose visibility deadline is still ahead.
+  Status DeleteMessage(uint64_t receipt_handle, int64_t now_ms);
+  // Makes retained deleted messages enqueued at or after start visible again.
+  Status Rewind(int64_t start_s, int64_t now_ms);
+
+  // Counters, times and attributes at now_ms.
+  void FillInfo(int64_t now_ms, QueueInfo& info) const;
+  bool HasVisibleMessage(int64_t now_ms) const;
+  std::optional<int64_t> NextDueMs() const;
+  // Records held, tombstones excluded (undeleted plus retained for rewind).
+  uint64_t retained_count() const { return records_.size() - Count(MessageState::kGone); }
+
+ private:
+  uint64_t Count(MessageState s) const { return counts_[static_cast<size_t>(s)]; }
+  void SetState(MessageRecord& r, MessageState s);
+  int64_t retention_ms() const { return attributes_.msg_retention_seconds * 1000; }
+  int64_t rewind_ms() const { return attributes_.rewind_seconds * 1000; }
+
+  // Lookups (queue_read.cc). A heap entry is stale unless its record still exists in the
+  // state, and with the generation, the entry was pushed for.
+  const MessageRecord* Find(uint64_t seq) const;
+  MessageRecord* Find(uint64_t seq);
+  MessageRecord* VisibleTarget(uint64_t key);
+  MessageRecord* TimerTarget(const TimerEntry& e);
+  MessageRecord* RetainedTarget(uint64_t seq);
+  const MessageRecord* VisibleTarget(uint64_t key) const;
+  const MessageRecord* TimerTarget(const TimerEntry& e) const;
+  const MessageRecord* RetainedTarget(uint64_t seq) const;
+  // The seq of the first record with enqueue_ms > threshold_ms (all smaller seqs are at or
+  // before the threshold); UINT64_MAX if none.
+  uint64_t FirstSeqAfter(int64_t threshold_ms) const;
+  uint64_t RetentionCutoffSeq(int64_t now_ms) const;
+  uint64_t RewindCutoffSeq(int64_t now_ms) const;
+
+  void DropExpired(int64_t now_ms);
+  void DropRewindExpired(int64_t now_ms);
+  void PromoteDue(int64_t now_ms);
+  void CleanHeapTops();
+  void Compact();
+  void PushVisible(MessageRecord& r);
+  void PushTimer(MessageRecord& r);
+
+  std::string id_;
+  std::string name_;
+  QueueAttributes attributes_;
+  int64_t create_time_s_ = 0;
+  int64_t last_modify_time_s_ = 0;
+  uint64_t id_base_ = 0;
+
+  std::deque<MessageRecord> records_;  // increasing seq (and non-decreasing enqueue_ms)
+  std::array<uint64_t, 5> counts_{};   // records_ per MessageState
+  std::vector<uint64_t> visible_;      // min-heap (std::greater) of HeapKey of kVisible
+  std::vector<TimerEntry> timers_;     // min-heap by due time of kDelayed / kInFlight
+  std::vector<uint64_t> retained_;     // min-heap (std::greater) of seq of kDeleted
+};
+
+}  // namespace cmq::mq

@@ -1,0 +1,275 @@
+#include "mq/state_machine.h"
+
+#include <algorithm>
+#include <functional>
+#include <map>
+
+#include "common/assert.h"
+#include "mq/attributes.h"
+#include "mq/limits.h"
+#include "mq/message_record.h"
+#include "mq/queue.h"
+
+namespace cmq::mq {
+namespace {
+
+std::string Base36(uint64_t v) {
+  std::string out;
+  do {
+    out.push_back("0123456789abcdefghijklmnopqrstuvwxyz"[v % 36]);
+    v /= 36;
+  } while (v != 0);
+  std::reverse(out.begin(), out.end());
+  return out;
+}
+
+ApplyResult WithStatus(Status status) {
+  ApplyResult result;
+  result.status = std::move(status);
+  return result;
+}
+
+Status NoQueue() {
+  return Status(ErrorCode::kQueueNotExist, "queue is not existed, or deleted");
+}
+
+// Where body lies within payload. REQUIRES (asserted): body is a view into payload.
+BodyLocation Locate(std::string_view body, const ApplyContext& ctx) {
+  auto begin = reinterpret_cast<uintptr_t>(ctx.payload.data());
+  auto at = reinterpret_cast<uintptr_t>(body.data());
+  CMQ_ASSERT(at >= begin && at + body.size() <= begin + ctx.payload.size(),
+             "a body view outside the entry payload");
+  CMQ_ASSERT(ctx.payload.size() <= UINT32_MAX, "payload over 4 GiB");
+  return BodyLocation{ctx.log_index, static_cast<uint32_t>(at - begin),
+                      static_cast<uint32_t>(body.size())};
+}
+
+Status ValidateSend(const Command& cmd, const QueueAttributes& attributes) {
+  if (cmd.bodies.empty() || cmd.bodies.size() > kMaxBatch) {
+    return Status(ErrorCode::kInvalidArgument, "msgBody: 1 to 16 messages per batch");
+  }
+  if (cmd.delay_seconds < 0 || cmd.delay_seconds > kDelaySecondsMax) {
+    return Status(ErrorCode::kDelayOutOfRange, "delay seconds is out of range");
+  }
+  uint64_t total = 0;
+  for (std::string_view body : cmd.bodies) {
+    if (body.empty()) return Status(ErrorCode::kInvalidArgument, "message body can't be empty");
+    if (body.size() > static_cast<uint64_t>(attributes.max_msg_size)) {
+      return Status(ErrorCode::kMessageTooLarge, "exceed maximum message size");
+    }
+    total += body.size();
+  }
+  if (total > kMaxBatchBytes)
+    return Status(ErrorCode::kBatchTooLarge, "total message size exceed 1MB");
+  return Status::Ok();
+}
+
+}  // namespace
+
+struct StateMachine::Impl {
+  uint64_t id_base = 0;         // group id << kMessageSeqBits
+  uint64_t last_seq = 0;        // the last message seq minted (per group, never reused)
+  uint64_t queues_created = 0;  // queue ids are minted from this, never reused
+  int64_t last_now_ms = 0;      // clamp: time never goes back
+  uint64_t last_index = 0;
+  std::map<std::string, std::unique_ptr<Queue>> queues;  // by NameKey
+
+  Queue* Find(std::string_view name) const {
+    auto it = queues.find(NameKey(name));
+    return it == queues.end() ? nullptr : it->second.get();
+  }
+
+  ApplyResult CreateQueue(const Command& cmd, int64_t now_ms);
+  ApplyResult SendMessages(Queue& q, const Command& cmd, const ApplyContext& ctx, int64_t now_ms);
+  ApplyResult ReceiveMessages(Queue& q, const Command& cmd, int64_t now_ms);
+  ApplyResult DeleteMessages(Queue& q, const Command& cmd, int64_t now_ms);
+  ApplyResult ApplyToQueue(Queue& q, const Command& cmd, const ApplyContext& ctx, int64_t now_ms);
+  ApplyResult ApplyQueueCommand(Queue& q, const Command& cmd, const ApplyContext& ctx,
+                                int64_t now_ms);
+};
+
+ApplyResult StateMachine::Impl::CreateQueue(const Command& cmd, int64_t now_ms) {
+  ApplyResult result;
+  result.status = ValidateQueueName(cmd.queue_name);
+  if (!result.status.ok()) return result;
+  Result<QueueAttributes> attributes =
+      ApplyAttributeUpdate(DefaultQueueAttributes(), cmd.attributes);
+  if (!attributes.ok()) return WithStatus(attributes.status());
+  std::string key = NameKey(cmd.queue_name);
+  if (queues.contains(key)) {
+    return WithStatus(Status(ErrorCode::kQueueExists, "queue is already existed"));
+  }
+  if (queues.size() >= kMaxQueues) {
+    return WithStatus(
+        Status(ErrorCode::kQueueLimitReached, "number of queues has reached the limit"));
+  }
+  ++queues_created;
+  result.queue_id = "queue-" + Base36(id_base | queues_created);
+  queues.emplace(
+      key, std::make_unique<Queue>(result.queue_id, cmd.queue_name, *attributes, now_ms, id_base));
+  return result;
+}
+
+ApplyResult StateMachine::Impl::SendMessages(Queue& q, const Command& cmd, const ApplyContext& ctx,
+                                             int64_t now_ms) {
+  ApplyResult result;
+  result.status = ValidateSend(cmd, q.attributes());
+  if (result.status.ok()) result.status = q.CheckSend(cmd.bodies.size(), cmd.delay_seconds);
+  if (result.status.ok() && last_seq + cmd.bodies.size() > kMaxMessageSeq) {
+    result.status = Status(ErrorCode::kInternal, "message id space of the group exhausted");
+  }
+  if (!result.status.ok()) return result;
+  for (std::string_view body : cmd.bodies) {
+    ++last_seq;
+    q.Enqueue(last_seq, Locate(body, ctx), now_ms, cmd.delay_seconds);
+    result.msg_ids.push_back(id_base | last_seq);
+  }
+  return result;
+}
+
+ApplyResult StateMachine::Impl::ReceiveMessages(Queue& q, const Command& cmd, int64_t now_ms) {
+  if (cmd.num_messages < 1 || cmd.num_messages > kMaxBatch) {
+    return WithStatus(Status(ErrorCode::kInvalidArgument, "numOfMsg: 1 to 16"));
+  }
+  int64_t visibility_s = cmd.visibility_timeout_s.value_or(q.attributes().visibility_timeout);
+  if (visibility_s < kVisibilityTimeoutMin || visibility_s > kVisibilityTimeoutMax) {
+    return WithStatus(
+        Status(ErrorCode::kInvalidArgument, "visibilityTimeout out of range [1, 43200]"));
+  }
+  ApplyResult result;
+  result.status = q.Receive(cmd.num_messages, visibility_s * 1000, now_ms, result.messages);
+  return result;
+}
+
+ApplyResult StateMachine::Impl::DeleteMessages(Queue& q, const Command& cmd, int64_t now_ms) {
+  if (cmd.receipt_handles.empty() || cmd.receipt_handles.size() > kMaxBatch) {
+    return WithStatus(Status(ErrorCode::kInvalidArgument, "receiptHandle: 1 to 16 per batch"));
+  }
+  ApplyResult result;
+  for (uint64_t handle : cmd.receipt_handles) {
+    Status st = q.DeleteMessage(handle, now_ms);
+    if (!st.ok()) result.delete_failures.push_back(DeleteFailure{handle, std::move(st)});
+  }
+  if (!result.delete_failures.empty()) {
+    result.status =
+        Status(ErrorCode::kReceiptHandleInvalid,
+               std::to_string(result.delete_failures.size()) + " of " +
+                   std::to_string(cmd.receipt_handles.size()) + " receipt handles are invalid");
+  }
+  return result;
+}
+
+ApplyResult StateMachine::Impl::ApplyToQueue(Queue& q, const Command& cmd, const ApplyContext& ctx,
+                                             int64_t now_ms) {
+  q.Advance(now_ms);
+  ApplyResult result = ApplyQueueCommand(q, cmd, ctx, now_ms);
+  q.Advance(now_ms);  // leaves live entries on top of the indexes, for NextDueMs
+  return result;
+}
+
+ApplyResult StateMachine::Impl::ApplyQueueCommand(Queue& q, const Command& cmd,
+                                                  const ApplyContext& ctx, int64_t now_ms) {
+  switch (cmd.type) {
+    case CommandType::kSetQueueAttributes: {
+      Result<QueueAttributes> attributes = ApplyAttributeUpdate(q.attributes(), cmd.attributes);
+      if (attributes.ok()) q.SetAttributes(*attributes, now_ms);
+      return WithStatus(attributes.status());
+    }
+    case CommandType::kRewindQueue:
+      return WithStatus(q.Rewind(cmd.rewind_start_s, now_ms));
+    case CommandType::kSendMessages:
+      return SendMessages(q, cmd, ctx, now_ms);
+    case CommandType::kReceiveMessages:
+      return ReceiveMessages(q, cmd, now_ms);
+    case CommandType::kDeleteMessages:
+      return DeleteMessages(q, cmd, now_ms);
+    default:
+      CMQ_ASSERT(false, "not a per-queue command");
+  }
+  return {};
+}
+
+StateMachine::StateMachine(uint32_t group_id) : impl_(std::make_unique<Impl>()) {
+  CMQ_ASSERT(group_id < (uint64_t{1} << (64 - kMessageSeqBits)), "group id over 24 bits");
+  impl_->id_base = uint64_t{group_id} << kMessageSeqBits;
+}
+
+StateMachine::~StateMachine() = default;
+
+ApplyResult StateMachine::Apply(const Command& cmd, const ApplyContext& ctx) {
+  CMQ_ASSERT(ctx.log_index >= impl_->last_index, "log index went back");
+  impl_->last_index = ctx.log_index;
+  impl_->last_now_ms = std::max(impl_->last_now_ms, ctx.now_ms);
+  int64_t now_ms = impl_->last_now_ms;
+  switch (cmd.type) {
+    case CommandType::kCreateQueue:
+      return impl_->CreateQueue(cmd, now_ms);
+    case CommandType::kDeleteQueue:
+      if (impl_->queues.erase(NameKey(cmd.queue_name)) == 0) return WithStatus(NoQueue());
+      return {};
+    case CommandType::kHousekeeping:
+      for (auto& [key, q] : impl_->queues) q->Advance(now_ms);
+      return {};
+    case CommandType::kSetQueueAttributes:
+    case CommandType::kRewindQueue:
+    case CommandType::kSendMessages:
+    case CommandType::kReceiveMessages:
+    case CommandType::kDeleteMessages: {
+      Queue* q = impl_->Find(cmd.queue_name);
+      if (q == nullptr) return WithStatus(NoQueue());
+      return impl_->ApplyToQueue(*q, cmd, ctx, now_ms);
+    }
+  }
+  return WithStatus(Status(ErrorCode::kInvalidArgument, "unknown command type"));
+}
+
+Result<QueueInfo> StateMachine::GetQueue(std::string_view queue_name, int64_t now_ms) const {
+  const Queue* q = impl_->Find(queue_name);
+  if (q == nullptr) return NoQueue();
+  QueueInfo info;
+  q->FillInfo(std::max(now_ms, impl_->last_now_ms), info);
+  return info;
+}
+
+QueueListing StateMachine::ListQueues(std::string_view search_word, uint64_t offset,
+                                      uint64_t limit) const {
+  std::string word = NameKey(search_word);
+  QueueListing listing;
+  for (const auto& [key, q] : impl_->queues) {
+    if (key.find(word) == std::string::npos) continue;
+    if (listing.total_count >= offset && listing.total_count - offset < limit) {
+      listing.queues.emplace_back(q->id(), q->name());
+    }
+    ++listing.total_count;
+  }
+  return listing;
+}
+
+bool StateMachine::QueueExists(std::string_view queue_name) const {
+  return impl_->Find(queue_name) != nullptr;
+}
+
+bool StateMachine::HasVisibleMessage(std::string_view queue_name, int64_t now_ms) const {
+  const Queue* q = impl_->Find(queue_name);
+  return q != nullptr && q->HasVisibleMessage(std::max(now_ms, impl_->last_now_ms));
+}
+
+std::optional<int64_t> StateMachine::NextDueMs(std::string_view queue_name) const {
+  const Queue* q = impl_->Find(queue_name);
+  return q == nullptr ? std::nullopt : q->NextDueMs();
+}
+
+uint64_t StateMachine::last_applied_index() const {
+  return impl_->last_index;
+}
+int64_t StateMachine::last_applied_time_ms() const {
+  return impl_->last_now_ms;
+}
+
+uint64_t StateMachine::message_count() const {
+  uint64_t total = 0;
+  for (const auto& [key, q] : impl_->queues) total += q->retained_count();
+  return total;
+}
+
+}  // namespace cmq::mq
