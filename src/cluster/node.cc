@@ -20,7 +20,9 @@ std::string QueueKey(std::string_view name) {
   return key;
 }
 
-Status Unavailable(std::string why) { return Status(ErrorCode::kUnavailable, std::move(why)); }
+Status Unavailable(std::string why) {
+  return Status(ErrorCode::kUnavailable, std::move(why));
+}
 
 }  // namespace
 
@@ -47,7 +49,9 @@ Node::Node(storage::FileSystem* fs, const Clock* clock, NodeOptions options,
       poll_timer_(strand_ctx_),
       housekeeping_timer_(strand_ctx_) {}
 
-Node::~Node() { Stop(); }
+Node::~Node() {
+  Stop();
+}
 
 // Rebuilds the state machine by applying every entry of the log in order. Every entry in
 // the log was durable, so (for a single voter) committed; commands that failed the first
@@ -112,8 +116,8 @@ void Node::Submit(const mq::Command& cmd, CommandCallback done) {
   mq::EncodeCommand(cmd, p.encoded);
   p.done = std::move(done);
   if (stop_requested_) {
-    p.done(CommandResult{mq::ApplyResult{Unavailable("server is shutting down"), {}, {}, {}, {}},
-                         {}});
+    p.done(
+        CommandResult{mq::ApplyResult{Unavailable("server is shutting down"), {}, {}, {}, {}}, {}});
     return;
   }
   boost::asio::post(strand_ctx_, [this, p = std::move(p)]() mutable { Enqueue(std::move(p)); });
@@ -128,21 +132,21 @@ void Node::Receive(const mq::Command& cmd, std::optional<int64_t> wait_seconds,
   p.is_receive = true;
   p.queue_key = QueueKey(cmd.queue_name);
   if (stop_requested_) {
-    p.done(CommandResult{mq::ApplyResult{Unavailable("server is shutting down"), {}, {}, {}, {}},
-                         {}});
+    p.done(
+        CommandResult{mq::ApplyResult{Unavailable("server is shutting down"), {}, {}, {}, {}}, {}});
     return;
   }
-  boost::asio::post(strand_ctx_, [this, p = std::move(p), wait_seconds,
-                                  name = cmd.queue_name]() mutable {
-    int64_t wait_s = 0;
-    if (wait_seconds) {
-      wait_s = *wait_seconds;
-    } else if (auto attrs = state_.GetQueue(name, clock_->NowMs()); attrs.ok()) {
-      wait_s = attrs->attributes.polling_wait_seconds;
-    }
-    p.deadline_ms = clock_->NowMs() + wait_s * 1000;
-    StartReceive(std::move(p));
-  });
+  boost::asio::post(strand_ctx_,
+                    [this, p = std::move(p), wait_seconds, name = cmd.queue_name]() mutable {
+                      int64_t wait_s = 0;
+                      if (wait_seconds) {
+                        wait_s = *wait_seconds;
+                      } else if (auto attrs = state_.GetQueue(name, clock_->NowMs()); attrs.ok()) {
+                        wait_s = attrs->attributes.polling_wait_seconds;
+                      }
+                      p.deadline_ms = clock_->NowMs() + wait_s * 1000;
+                      StartReceive(std::move(p));
+                    });
 }
 
 void Node::GetQueue(std::string queue_name, std::function<void(Result<mq::QueueInfo>)> done) {
@@ -153,10 +157,10 @@ void Node::GetQueue(std::string queue_name, std::function<void(Result<mq::QueueI
 
 void Node::ListQueues(std::string search_word, uint64_t offset, uint64_t limit,
                       std::function<void(mq::QueueListing)> done) {
-  boost::asio::post(strand_ctx_, [this, search = std::move(search_word), offset, limit,
-                                  done = std::move(done)] {
-    done(state_.ListQueues(search, offset, limit));
-  });
+  boost::asio::post(strand_ctx_,
+                    [this, search = std::move(search_word), offset, limit, done = std::move(done)] {
+                      done(state_.ListQueues(search, offset, limit));
+                    });
 }
 
 NodeStats Node::stats() {
@@ -172,8 +176,8 @@ NodeStats Node::stats() {
 void Node::StartReceive(Proposal p) {
   int64_t now = clock_->NowMs();
   if (!failed_.ok() || stopped_) {
-    Finish(p, mq::ApplyResult{failed_.ok() ? Unavailable("server is shutting down") : failed_,
-                              {}, {}, {}, {}});
+    Finish(p, mq::ApplyResult{
+                  failed_.ok() ? Unavailable("server is shutting down") : failed_, {}, {}, {}, {}});
     return;
   }
   if (!state_.QueueExists(p.queue_key)) {
@@ -286,8 +290,8 @@ void Node::ApplyCommitted(const std::vector<Entry>& committed) {
       if (result.status.ok() && (cmd.type == mq::CommandType::kSendMessages ||
                                  cmd.type == mq::CommandType::kRewindQueue ||
                                  cmd.type == mq::CommandType::kDeleteQueue)) {
-        size_t n = cmd.type == mq::CommandType::kSendMessages ? result.msg_ids.size()
-                                                              : waiters_.size();
+        size_t n =
+            cmd.type == mq::CommandType::kSendMessages ? result.msg_ids.size() : waiters_.size();
         woken[QueueKey(cmd.queue_name)] += n;
       }
       if (proposals != nullptr) {

@@ -8,10 +8,10 @@
 // Threads: one strand thread owns the core, the state machine and the waiters; one disk
 // thread appends and fsyncs. Public methods are thread-safe.
 
+#include <atomic>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <atomic>
 #include <future>
 #include <map>
 #include <memory>
@@ -34,10 +34,10 @@ namespace cmq::cluster {
 struct NodeOptions {
   std::string data_dir = "./data";
   uint32_t group_id = 1;
-  uint64_t max_entry_bytes = 8ull << 20;        // one log entry carries at most this much
-  uint64_t payload_cache_bytes = 64ull << 20;   // recent entries kept in memory for reads
-  int64_t housekeeping_interval_ms = 1000;      // how often expired messages are dropped
-  int64_t poll_tick_ms = 10;                    // how often parked receives re-check
+  uint64_t max_entry_bytes = 8ull << 20;       // one log entry carries at most this much
+  uint64_t payload_cache_bytes = 64ull << 20;  // recent entries kept in memory for reads
+  int64_t housekeeping_interval_ms = 1000;     // how often expired messages are dropped
+  int64_t poll_tick_ms = 10;                   // how often parked receives re-check
 };
 
 struct NodeStats {
@@ -61,8 +61,7 @@ class Node final : public QueueService {
   void Submit(const mq::Command& cmd, CommandCallback done) override;
   void Receive(const mq::Command& cmd, std::optional<int64_t> wait_seconds,
                CommandCallback done) override;
-  void GetQueue(std::string queue_name,
-                std::function<void(Result<mq::QueueInfo>)> done) override;
+  void GetQueue(std::string queue_name, std::function<void(Result<mq::QueueInfo>)> done) override;
   void ListQueues(std::string search_word, uint64_t offset, uint64_t limit,
                   std::function<void(mq::QueueListing)> done) override;
 
@@ -107,7 +106,7 @@ class Node final : public QueueService {
   boost::asio::steady_timer housekeeping_timer_;
 
   // Strand-only state.
-  std::vector<Proposal> pending_;  // not yet in an entry
+  std::vector<Proposal> pending_;                               // not yet in an entry
   std::unordered_map<uint64_t, std::vector<Proposal>> in_log_;  // by entry index
   bool disk_busy_ = false;
   bool stopped_ = false;

@@ -14,7 +14,9 @@ uint64_t SingleVoterCore::Propose(std::shared_ptr<const std::string> payload) {
   return last_index_;
 }
 
-bool SingleVoterCore::HasReady() const { return !unstable_.empty() || !to_apply_.empty(); }
+bool SingleVoterCore::HasReady() const {
+  return !unstable_.empty() || !to_apply_.empty();
+}
 
 Ready SingleVoterCore::GetReady() {
   CMQ_ASSERT(persisting_.empty(), "GetReady before the previous Ready was advanced");

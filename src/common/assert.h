@@ -9,8 +9,8 @@ namespace cmq::detail {
 [[noreturn]] void AssertFail(const char* expr, const char* file, int line, const char* msg);
 }
 
-#define CMQ_ASSERT(cond, msg)                                             \
-  do {                                                                    \
-    if (!(cond)) [[unlikely]]                                             \
-      ::cmq::detail::AssertFail(#cond, __FILE__, __LINE__, (msg));        \
+#define CMQ_ASSERT(cond, msg)                                      \
+  do {                                                             \
+    if (!(cond)) [[unlikely]]                                      \
+      ::cmq::detail::AssertFail(#cond, __FILE__, __LINE__, (msg)); \
   } while (0)

@@ -17,6 +17,8 @@ uint32_t Checksum32(std::string_view a, std::string_view b) {
   return static_cast<uint32_t>(XXH3_64bits_digest(&state));
 }
 
-uint64_t Hash64(std::string_view data) { return XXH3_64bits(data.data(), data.size()); }
+uint64_t Hash64(std::string_view data) {
+  return XXH3_64bits(data.data(), data.size());
+}
 
 }  // namespace cmq

@@ -13,7 +13,7 @@ namespace cmq {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : v_(std::move(value)) {}        // NOLINT: implicit by design
   Result(Status status) : v_(std::move(status)) {  // NOLINT
     CMQ_ASSERT(!std::get<Status>(v_).ok(), "Result built from an ok Status");
   }
@@ -48,8 +48,8 @@ class [[nodiscard]] Result {
 }  // namespace cmq
 
 // Propagates a non-ok Status from an expression yielding Status.
-#define CMQ_RETURN_IF_ERROR(expr)        \
-  do {                                   \
-    ::cmq::Status _st = (expr);          \
-    if (!_st.ok()) return _st;           \
+#define CMQ_RETURN_IF_ERROR(expr) \
+  do {                            \
+    ::cmq::Status _st = (expr);   \
+    if (!_st.ok()) return _st;    \
   } while (0)

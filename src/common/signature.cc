@@ -45,10 +45,9 @@ std::string Sign(std::string_view string_to_sign, std::string_view secret_key,
   const EVP_MD* md = algorithm == SignatureAlgorithm::kHmacSha256 ? EVP_sha256() : EVP_sha1();
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int digest_len = 0;
-  unsigned char* ok =
-      HMAC(md, secret_key.data(), static_cast<int>(secret_key.size()),
-           reinterpret_cast<const unsigned char*>(string_to_sign.data()), string_to_sign.size(),
-           digest, &digest_len);
+  unsigned char* ok = HMAC(md, secret_key.data(), static_cast<int>(secret_key.size()),
+                           reinterpret_cast<const unsigned char*>(string_to_sign.data()),
+                           string_to_sign.size(), digest, &digest_len);
   CMQ_ASSERT(ok != nullptr, "HMAC failed");
   return Base64Encode(std::string_view(reinterpret_cast<const char*>(digest), digest_len));
 }

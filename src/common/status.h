@@ -12,15 +12,15 @@ namespace cmq {
 enum class ErrorCode : int {
   kOk = 0,
   // Generic.
-  kInvalidArgument,   // a value out of range or malformed
-  kNotFound,          // generic lookup miss
-  kInternal,          // a bug or an unexpected state
-  kUnavailable,       // retryable: not leader, shutting down, group not ready
+  kInvalidArgument,  // a value out of range or malformed
+  kNotFound,         // generic lookup miss
+  kInternal,         // a bug or an unexpected state
+  kUnavailable,      // retryable: not leader, shutting down, group not ready
   // Storage.
-  kIoError,           // a system call failed
-  kCorruption,        // checksum or framing mismatch in data read back
-  kNoSpace,           // ENOSPC
-  kLogFailed,         // sticky: an earlier fsync failed; the log refuses writes
+  kIoError,     // a system call failed
+  kCorruption,  // checksum or framing mismatch in data read back
+  kNoSpace,     // ENOSPC
+  kLogFailed,   // sticky: an earlier fsync failed; the log refuses writes
   // Queue model (mq/).
   kQueueNotExist,
   kQueueExists,

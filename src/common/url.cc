@@ -63,7 +63,8 @@ std::optional<FormParams> ParseForm(std::string_view body) {
     if (piece.empty()) continue;
     size_t eq = piece.find('=');
     std::string_view name = piece.substr(0, eq);
-    std::string_view value = eq == std::string_view::npos ? std::string_view() : piece.substr(eq + 1);
+    std::string_view value =
+        eq == std::string_view::npos ? std::string_view() : piece.substr(eq + 1);
     auto n = UrlDecode(name);
     auto v = UrlDecode(value);
     if (!n || !v) return std::nullopt;

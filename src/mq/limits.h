@@ -45,10 +45,13 @@ inline constexpr uint32_t kMaxQueues = 1000;
 // allow more, but keep a bound because GetQueueAttributes counts due timers by a scan.
 inline constexpr uint64_t kMaxInflightAndDelayedPerQueue = 100'000;
 
-// Ids: a message id is (group id << 40) | per-group sequence; a receipt handle is
-// (sequence << 24) | (dequeue count mod 2^24), so it names one receive of one message.
-inline constexpr int kMessageSeqBits = 40;
-inline constexpr int kReceiptCountBits = 24;
+// Ids: a message id is (group id << 48) | per-group sequence; a receipt handle is
+// (sequence << 16) | (dequeue count mod 2^16), so it names one receive of one message.
+// 48 bits of sequence last 89 years at 100,000 messages/s per group; 16 bits of group id
+// allow 65,536 groups. A handle could only be confused with one 65,536 receives older of
+// the same message, and a handle is valid only while that receive's visibility lasts.
+inline constexpr int kMessageSeqBits = 48;
+inline constexpr int kReceiptCountBits = 16;
 static_assert(kMessageSeqBits + kReceiptCountBits == 64);
 
 }  // namespace cmq::mq

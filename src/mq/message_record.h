@@ -38,15 +38,15 @@ struct MessageRecord {
   bool hidden() const {
     return state == MessageState::kDelayed || state == MessageState::kInFlight;
   }
-  // Counts dequeues modulo 2^24, as receipt handles and heap keys do.
+  // Counts dequeues modulo 2^kReceiptCountBits, as receipt handles and heap keys do.
   uint64_t generation() const { return dequeue_count & kReceiptCountMask; }
 };
 static_assert(sizeof(MessageRecord) == 48);
 static_assert((kMsgRetentionSecondsMax + kVisibilityTimeoutMax) * 1000 < (int64_t{1} << 32));
 static_assert(kDelaySecondsMax <= kMsgRetentionSecondsMax);
 
-// A heap key names one stay of a message in one state: (seq << 24) | generation. Ordered by
-// seq first, so the visible heap serves in id (enqueue) order. A receipt handle has the
+// A heap key names one stay of a message in one state: (seq << kReceiptCountBits) | generation.
+// Ordered by seq first, so the visible heap serves in id (enqueue) order. A receipt handle has the
 // same layout.
 inline uint64_t HeapKey(uint64_t seq, uint64_t generation) {
   return (seq << kReceiptCountBits) | (generation & kReceiptCountMask);

@@ -190,7 +190,7 @@ ApplyResult StateMachine::Impl::ApplyQueueCommand(Queue& q, const Command& cmd,
 }
 
 StateMachine::StateMachine(uint32_t group_id) : impl_(std::make_unique<Impl>()) {
-  CMQ_ASSERT(group_id < (uint64_t{1} << (64 - kMessageSeqBits)), "group id over 24 bits");
+  CMQ_ASSERT(group_id < (uint64_t{1} << (64 - kMessageSeqBits)), "group id over 16 bits");
   impl_->id_base = uint64_t{group_id} << kMessageSeqBits;
 }
 

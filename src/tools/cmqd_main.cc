@@ -20,8 +20,7 @@
 namespace {
 
 bool IsLoopbackHost(const std::string& host) {
-  return host == "127.0.0.1" || host == "localhost" || host == "::1" ||
-         host.rfind("127.", 0) == 0;
+  return host == "127.0.0.1" || host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
 }
 
 int Run(int argc, char** argv) {
@@ -52,13 +51,15 @@ int Run(int argc, char** argv) {
   }
   if (config.accounts.empty()) {
     if (!IsLoopbackHost(host)) {
-      spdlog::warn("no account configured: signatures are not checked, so cmqd binds to "
-                   "127.0.0.1 instead of {} (configure accounts to serve other hosts)",
-                   host);
+      spdlog::warn(
+          "no account configured: signatures are not checked, so cmqd binds to "
+          "127.0.0.1 instead of {} (configure accounts to serve other hosts)",
+          host);
       config.http = "127.0.0.1:" + std::to_string(port);
     } else {
-      spdlog::warn("no account configured: requests are not authenticated; serving loopback "
-                   "only");
+      spdlog::warn(
+          "no account configured: requests are not authenticated; serving loopback "
+          "only");
     }
   }
 
@@ -110,4 +111,6 @@ int Run(int argc, char** argv) {
 
 }  // namespace
 
-int main(int argc, char** argv) { return Run(argc, argv); }
+int main(int argc, char** argv) {
+  return Run(argc, argv);
+}

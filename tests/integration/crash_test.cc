@@ -66,8 +66,9 @@ TEST(CrashTest, KillNineLosesNoAcknowledgedMessage) {
   int port = server.port();
   {
     HttpClient admin(port);
-    ASSERT_EQ(admin.Call("CreateQueue", {{"queueName", "crash"}, {"visibilityTimeout", "600"}})["code"],
-              0);
+    ASSERT_EQ(
+        admin.Call("CreateQueue", {{"queueName", "crash"}, {"visibilityTimeout", "600"}})["code"],
+        0);
   }
   Ledger ledger;
   std::mt19937 rng(12345);
@@ -92,8 +93,9 @@ TEST(CrashTest, KillNineLosesNoAcknowledgedMessage) {
   std::map<std::string, int> seen;
   std::map<std::string, std::string> seen_ids;
   for (;;) {
-    json r = consumer.Call("BatchReceiveMessage",
-                           {{"queueName", "crash"}, {"numOfMsg", "16"}, {"pollingWaitSeconds", "0"}});
+    json r =
+        consumer.Call("BatchReceiveMessage",
+                      {{"queueName", "crash"}, {"numOfMsg", "16"}, {"pollingWaitSeconds", "0"}});
     if (r["code"] == 7000) break;
     ASSERT_EQ(r["code"], 0) << r.dump();
     FormParams del = {{"queueName", "crash"}};

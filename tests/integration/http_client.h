@@ -68,8 +68,7 @@ class HttpClient {
       params.emplace_back("Nonce", "4242");
       params.emplace_back("SignatureMethod", "HmacSHA256");
       std::string sts = StringToSign("POST", host(), "/v2/index.php", params);
-      params.emplace_back("Signature",
-                          Sign(sts, secret_key_, SignatureAlgorithm::kHmacSha256));
+      params.emplace_back("Signature", Sign(sts, secret_key_, SignatureAlgorithm::kHmacSha256));
     }
     RawResponse r = Request(http::verb::post, "/v2/index.php", EncodeForm(params));
     if (r.status != 200) throw std::runtime_error("HTTP status " + std::to_string(r.status));

@@ -77,7 +77,8 @@ TEST_F(QueueApiTest, DuplicateQueueNameIsRefusedCaseInsensitively) {
 }
 
 TEST_F(QueueApiTest, MalformedQueueNamesAreRefused) {
-  for (const std::string& bad : std::vector<std::string>{"1abc", "a b", "a.b", std::string(65, 'a'), ""}) {
+  for (const std::string& bad :
+       std::vector<std::string>{"1abc", "a b", "a.b", std::string(65, 'a'), ""}) {
     json r = client_->Call("CreateQueue", {{"queueName", bad}});
     EXPECT_EQ(r["code"], 4000) << bad << " " << r.dump();
   }
@@ -88,10 +89,10 @@ TEST_F(QueueApiTest, GetQueueAttributesHasEveryFieldAsANumber) {
   json r = client_->Call("GetQueueAttributes", {{"queueName", Queue()}});
   ExpectEnvelope(r);
   ASSERT_EQ(r["code"], 0) << r.dump();
-  for (const char* f : {"maxMsgHeapNum", "pollingWaitSeconds", "visibilityTimeout", "maxMsgSize",
-                        "msgRetentionSeconds", "createTime", "lastModifyTime", "activeMsgNum",
-                        "inactiveMsgNum", "rewindSeconds", "rewindmsgNum", "rewindMsgNum",
-                        "minMsgTime", "delayMsgNum"}) {
+  for (const char* f :
+       {"maxMsgHeapNum", "pollingWaitSeconds", "visibilityTimeout", "maxMsgSize",
+        "msgRetentionSeconds", "createTime", "lastModifyTime", "activeMsgNum", "inactiveMsgNum",
+        "rewindSeconds", "rewindmsgNum", "rewindMsgNum", "minMsgTime", "delayMsgNum"}) {
     ASSERT_TRUE(r.contains(f)) << f << " missing in " << r.dump();
     EXPECT_TRUE(r[f].is_number_integer()) << f << " in " << r.dump();
   }
@@ -164,16 +165,18 @@ TEST_F(QueueApiTest, SendReceiveDeleteRoundTrip) {
   ExpectError(client_->Call("DeleteMessage",
                             {{"queueName", Queue()}, {"receiptHandle", r["receiptHandle"]}}),
               4430, "10260");
-  ExpectError(client_->Call("ReceiveMessage", {{"queueName", Queue()}, {"pollingWaitSeconds", "0"}}),
-              7000, "10200");
+  ExpectError(
+      client_->Call("ReceiveMessage", {{"queueName", Queue()}, {"pollingWaitSeconds", "0"}}), 7000,
+      "10200");
 }
 
 TEST_F(QueueApiTest, EmptyBodyAndOversizedBodyAreRefused) {
   Create(Queue(), {{"maxMsgSize", "1024"}});
   ExpectError(client_->Call("SendMessage", {{"queueName", Queue()}, {"msgBody", ""}}), 4000,
               "10120");
-  ExpectError(client_->Call("SendMessage", {{"queueName", Queue()}, {"msgBody", std::string(1025, 'x')}}),
-              4400, "10230");
+  ExpectError(
+      client_->Call("SendMessage", {{"queueName", Queue()}, {"msgBody", std::string(1025, 'x')}}),
+      4400, "10230");
   EXPECT_EQ(client_->Call("SendMessage",
                           {{"queueName", Queue()}, {"msgBody", std::string(1024, 'x')}})["code"],
             0);
@@ -181,10 +184,9 @@ TEST_F(QueueApiTest, EmptyBodyAndOversizedBodyAreRefused) {
 
 TEST_F(QueueApiTest, BatchSendReceiveAndPartialBatchDelete) {
   Create(Queue());
-  json s = client_->Call("BatchSendMessage", {{"queueName", Queue()},
-                                              {"msgBody.1", "a"},
-                                              {"msgBody.2", "b"},
-                                              {"msgBody.3", "c"}});
+  json s = client_->Call(
+      "BatchSendMessage",
+      {{"queueName", Queue()}, {"msgBody.1", "a"}, {"msgBody.2", "b"}, {"msgBody.3", "c"}});
   ASSERT_EQ(s["code"], 0) << s.dump();
   ASSERT_EQ(s["msgList"].size(), 3u);
   json r = client_->Call("BatchReceiveMessage", {{"queueName", Queue()}, {"numOfMsg", "16"}});
@@ -244,17 +246,18 @@ TEST_F(QueueApiTest, LongPollReturnsWhenAMessageArrives) {
 
 TEST_F(QueueApiTest, DelayedMessageIsHiddenThenVisible) {
   Create(Queue());
-  ASSERT_EQ(client_->Call("SendMessage",
-                          {{"queueName", Queue()}, {"msgBody", "d"}, {"delaySeconds", "1"}})["code"],
-            0);
-  ExpectError(client_->Call("ReceiveMessage", {{"queueName", Queue()}, {"pollingWaitSeconds", "0"}}),
-              7000, "10200");
+  ASSERT_EQ(
+      client_->Call("SendMessage",
+                    {{"queueName", Queue()}, {"msgBody", "d"}, {"delaySeconds", "1"}})["code"],
+      0);
+  ExpectError(
+      client_->Call("ReceiveMessage", {{"queueName", Queue()}, {"pollingWaitSeconds", "0"}}), 7000,
+      "10200");
   EXPECT_EQ(client_->Call("GetQueueAttributes", {{"queueName", Queue()}})["delayMsgNum"], 1);
   json r = client_->Call("ReceiveMessage", {{"queueName", Queue()}, {"pollingWaitSeconds", "5"}});
   EXPECT_EQ(r["code"], 0) << r.dump();
-  ExpectError(client_->Call("SendMessage", {{"queueName", Queue()},
-                                           {"msgBody", "d"},
-                                           {"delaySeconds", "3601"}}),
+  ExpectError(client_->Call("SendMessage",
+                            {{"queueName", Queue()}, {"msgBody", "d"}, {"delaySeconds", "3601"}}),
               4000, "10692");
 }
 
@@ -263,7 +266,8 @@ TEST_F(QueueApiTest, VisibilityTimeoutRedeliversAndInvalidatesTheOldHandle) {
   client_->Call("SendMessage", {{"queueName", Queue()}, {"msgBody", "v"}});
   json first = client_->Call("ReceiveMessage", {{"queueName", Queue()}});
   ASSERT_EQ(first["code"], 0);
-  json second = client_->Call("ReceiveMessage", {{"queueName", Queue()}, {"pollingWaitSeconds", "5"}});
+  json second =
+      client_->Call("ReceiveMessage", {{"queueName", Queue()}, {"pollingWaitSeconds", "5"}});
   ASSERT_EQ(second["code"], 0) << second.dump();
   EXPECT_EQ(second["msgId"], first["msgId"]);
   EXPECT_EQ(second["dequeueCount"], 2);
@@ -306,15 +310,14 @@ TEST_F(QueueApiTest, BadRequestsGetCmqErrors) {
   RawResponse put = client_->Request(http::verb::put, "/v2/index.php", "Action=ListQueue");
   EXPECT_EQ(put.status, 200u);
   ExpectError(json::parse(put.body), 4000, "10410");
-  RawResponse dup =
-      client_->Request(http::verb::post, "/", "Action=ListQueue&limit=1&limit=2");
+  RawResponse dup = client_->Request(http::verb::post, "/", "Action=ListQueue&limit=1&limit=2");
   ExpectError(json::parse(dup.body), 4000, "10330");
 }
 
 TEST_F(QueueApiTest, GetWithQueryStringAndAnyPathWorks) {
   Create(Queue());
-  RawResponse r = client_->Request(http::verb::get,
-                                   "/?Action=getQueueAttributes&queueName=" + Queue(), "", "");
+  RawResponse r =
+      client_->Request(http::verb::get, "/?Action=getQueueAttributes&queueName=" + Queue(), "", "");
   ASSERT_EQ(r.status, 200u);
   EXPECT_EQ(json::parse(r.body)["code"], 0) << r.body;
 }

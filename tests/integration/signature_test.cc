@@ -65,9 +65,12 @@ TEST_F(SignatureTest, UnknownSecretIdIsRefused) {
 TEST_F(SignatureTest, TamperedParameterIsRefused) {
   HttpClient client(server_->port());
   // Sign one body, send another: recompute by hand.
-  FormParams params = {{"Action", "ListQueue"},        {"SecretId", "AKIDtest"},
-                       {"Timestamp", std::to_string(time(nullptr))}, {"Nonce", "1"},
-                       {"SignatureMethod", "HmacSHA1"}, {"limit", "5"}};
+  FormParams params = {{"Action", "ListQueue"},
+                       {"SecretId", "AKIDtest"},
+                       {"Timestamp", std::to_string(time(nullptr))},
+                       {"Nonce", "1"},
+                       {"SignatureMethod", "HmacSHA1"},
+                       {"limit", "5"}};
   std::string sts = StringToSign("POST", client.host(), "/v2/index.php", params);
   params.emplace_back("Signature", Sign(sts, "s3cret", SignatureAlgorithm::kHmacSha1));
   RawResponse ok = client.Request(http::verb::post, "/v2/index.php", EncodeForm(params));

@@ -6,11 +6,10 @@ namespace cmq {
 namespace {
 
 FormParams SpecParams(std::string method) {
-  return {{"Action", "SendMessage"},     {"Nonce", "12345"},
-          {"RequestClient", "SDK_Python_1.3"}, {"SecretId", "AKIDexample"},
-          {"SignatureMethod", method},   {"Timestamp", "1700000000"},
-          {"delaySeconds", "0"},         {"msgBody", "hello world"},
-          {"queueName", "q1"}};
+  return {
+      {"Action", "SendMessage"},   {"Nonce", "12345"},          {"RequestClient", "SDK_Python_1.3"},
+      {"SecretId", "AKIDexample"}, {"SignatureMethod", method}, {"Timestamp", "1700000000"},
+      {"delaySeconds", "0"},       {"msgBody", "hello world"},  {"queueName", "q1"}};
 }
 
 // The test vector of spec §4.2, computed with the official Python SDK.
@@ -21,7 +20,8 @@ TEST(SignatureTest, MatchesSpecVectorSha1) {
             "POST127.0.0.1:18080/v2/index.php?Action=SendMessage&Nonce=12345&RequestClient="
             "SDK_Python_1.3&SecretId=AKIDexample&SignatureMethod=HmacSHA1&Timestamp=1700000000&"
             "delaySeconds=0&msgBody=hello world&queueName=q1");
-  EXPECT_EQ(Sign(s, "secretkey", SignatureAlgorithmFor("HmacSHA1")), "JBIHGClYdGChNQy2R5gImuYWTSo=");
+  EXPECT_EQ(Sign(s, "secretkey", SignatureAlgorithmFor("HmacSHA1")),
+            "JBIHGClYdGChNQy2R5gImuYWTSo=");
 }
 
 TEST(SignatureTest, MatchesSpecVectorSha256) {

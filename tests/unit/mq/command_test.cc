@@ -5,6 +5,7 @@
 #include <random>
 
 #include "mq/entry.h"
+#include "mq/limits.h"
 #include "unit/mq/harness.h"
 
 namespace cmq::mq {
@@ -40,7 +41,7 @@ std::vector<Command> OneOfEachType() {
   receive_vt.visibility_timeout_s = 43'200;
   out.push_back(receive_vt);
   Command del = Cmd(CommandType::kDeleteMessages, "q");
-  del.receipt_handles = {0, 1, UINT64_MAX, (uint64_t{5} << 24) | 3};
+  del.receipt_handles = {0, 1, UINT64_MAX, (uint64_t{5} << kReceiptCountBits) | 3};
   out.push_back(del);
   out.push_back(Cmd(CommandType::kHousekeeping, ""));
   return out;

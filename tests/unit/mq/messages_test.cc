@@ -19,7 +19,7 @@ TEST_F(MessagesTest, SendReturnsIncreasingIdsInBodyOrder) {
   ApplyResult r = h.Send("q", Strings({"a", "b", "c"}));
   ASSERT_TRUE(r.status.ok());
   ASSERT_EQ(r.msg_ids.size(), 3u);
-  EXPECT_EQ(r.msg_ids[0], (uint64_t{7} << 40) | 1);
+  EXPECT_EQ(r.msg_ids[0], (uint64_t{7} << kMessageSeqBits) | 1);
   EXPECT_EQ(r.msg_ids[1], r.msg_ids[0] + 1);
   EXPECT_EQ(r.msg_ids[2], r.msg_ids[0] + 2);
 }
@@ -45,7 +45,7 @@ TEST_F(MessagesTest, ReceivedMessageCarriesTimesCountAndLocation) {
   EXPECT_EQ(m.first_dequeue_time_ms, testing::kStartMs + 1'500);
   EXPECT_EQ(m.next_visible_time_ms, testing::kStartMs + 1'500 + 30'000);
   EXPECT_EQ(m.dequeue_count, 1u);
-  EXPECT_EQ(m.receipt_handle, (uint64_t{1} << 24) | 1);
+  EXPECT_EQ(m.receipt_handle, (uint64_t{1} << kReceiptCountBits) | 1);
   EXPECT_EQ(m.body.log_index, 2u);  // entry 1 created the queue
   EXPECT_EQ(h.Body(m), "hello");
 }
@@ -144,7 +144,7 @@ TEST_F(MessagesTest, BatchDeleteReportsOnlyTheFailedHandles) {
   ASSERT_TRUE(h.Send("q", Strings({"a", "b", "c"})).status.ok());
   ApplyResult got = h.Receive("q", 3);
   ASSERT_EQ(got.messages.size(), 3u);
-  uint64_t unknown = (uint64_t{999} << 24) | 1;
+  uint64_t unknown = (uint64_t{999} << kReceiptCountBits) | 1;
   uint64_t wrong_count = got.messages[2].receipt_handle + 1;
   ApplyResult r = h.Delete(
       "q", {got.messages[0].receipt_handle, unknown, got.messages[1].receipt_handle, wrong_count});
@@ -286,7 +286,7 @@ TEST_F(MessagesTest, MessageIdsAreUniqueAndIncreasingAcrossQueues) {
     ASSERT_TRUE(r.status.ok());
     for (uint64_t id : r.msg_ids) {
       EXPECT_GT(id, last);
-      EXPECT_EQ(id >> 40, 7u);
+      EXPECT_EQ(id >> kMessageSeqBits, 7u);
       last = id;
     }
   }

@@ -101,7 +101,8 @@ class ModelTest : public ::testing::TestWithParam<int> {
       if (expected.size() == n || !RefQueue::Visible(m, now)) continue;
       if (++m.dequeue_count == 1) m.first_dequeue_ms = now;
       m.next_visible_ms = now + vt * 1000;
-      uint64_t handle = ((m.id & ((uint64_t{1} << 40) - 1)) << 24) | m.dequeue_count;
+      uint64_t handle = ((m.id & ((uint64_t{1} << kMessageSeqBits) - 1)) << kReceiptCountBits) |
+                        (m.dequeue_count & ((uint64_t{1} << kReceiptCountBits) - 1));
       ReceivedMessage e;
       e.msg_id = m.id;
       e.receipt_handle = handle;
@@ -126,9 +127,11 @@ class ModelTest : public ::testing::TestWithParam<int> {
 
   bool RefDelete(uint64_t handle) {
     for (RefMessage& m : ref.messages) {
-      if ((m.id & ((uint64_t{1} << 40) - 1)) != handle >> 24) continue;
+      if ((m.id & ((uint64_t{1} << kMessageSeqBits) - 1)) != handle >> kReceiptCountBits) continue;
       if (m.gone || m.deleted || m.dequeue_count == 0 ||
-          (m.dequeue_count & 0xffffff) != (handle & 0xffffff) || now >= m.next_visible_ms) {
+          (m.dequeue_count & ((uint64_t{1} << kReceiptCountBits) - 1)) !=
+              (handle & ((uint64_t{1} << kReceiptCountBits) - 1)) ||
+          now >= m.next_visible_ms) {
         return false;
       }
       if (ref.rewind_ms > 0 && m.enqueue_ms >= now - ref.rewind_ms) {
