@@ -31,6 +31,7 @@ Result<std::unique_ptr<Node>> Node::Open(storage::FileSystem* fs, const Clock* c
   CMQ_RETURN_IF_ERROR(fs->CreateDir(options.data_dir));
   storage::LogOptions log_options;
   log_options.dir = options.data_dir + "/group-" + std::to_string(options.group_id);
+  log_options.segment_bytes = options.log_segment_bytes;
   auto log = storage::Log::Open(fs, log_options);
   if (!log.ok()) return log.status();
   std::unique_ptr<Node> node(new Node(fs, clock, std::move(options), std::move(log).value()));
@@ -44,7 +45,9 @@ Node::Node(storage::FileSystem* fs, const Clock* clock, NodeOptions options,
       clock_(clock),
       options_(std::move(options)),
       log_(std::move(log)),
-      state_(options_.group_id),
+      state_(std::make_unique<mq::StateMachine>(options_.group_id)),
+      snapshots_(fs,
+                 options_.data_dir + "/group-" + std::to_string(options_.group_id) + ".snapshots"),
       cache_(options_.payload_cache_bytes),
       poll_timer_(strand_ctx_),
       housekeeping_timer_(strand_ctx_) {}
@@ -53,13 +56,34 @@ Node::~Node() {
   Stop();
 }
 
-// Rebuilds the state machine by applying every entry of the log in order. Every entry in
-// the log was durable, so (for a single voter) committed; commands that failed the first
-// time fail the same way again, deterministically.
+// Rebuilds the state machine: the newest intact snapshot, then every later entry of the
+// log in order. Every entry in the log was durable, so (for a single voter) committed;
+// commands that failed the first time fail the same way again, deterministically.
 Status Node::Recover() {
+  CMQ_RETURN_IF_ERROR(snapshots_.Open());
+  std::vector<std::string> skipped;
+  auto snapshot = snapshots_.LoadNewest(&skipped);
+  if (!snapshot.ok()) return snapshot.status();
+  for (const std::string& why : skipped) spdlog::warn("skipped a damaged snapshot: {}", why);
+  uint64_t snapshot_index = 0;
+  if (snapshot->has_value()) {
+    const storage::Snapshot& snap = **snapshot;
+    auto restored = mq::StateMachine::Restore(snap.data);
+    if (!restored.ok()) return restored.status();
+    state_ = std::move(restored).value();
+    snapshot_index = snap.meta.index;
+    CMQ_ASSERT(state_->last_applied_index() == snapshot_index,
+               "snapshot file index and state index differ");
+    stats_.snapshot_index = snapshot_index;
+  }
   uint64_t first = log_->FirstIndex();
   uint64_t last = log_->LastIndex();
-  for (uint64_t index = first; index <= last && last > 0; ++index) {
+  if (last > snapshot_index && first > snapshot_index + 1) {
+    return Status(ErrorCode::kCorruption, "the log starts at entry " + std::to_string(first) +
+                                              " but the newest usable snapshot covers only up to " +
+                                              std::to_string(snapshot_index));
+  }
+  for (uint64_t index = std::max(first, snapshot_index + 1); index <= last; ++index) {
     auto entry = log_->Read(index);
     if (!entry.ok()) return entry.status();
     auto decoded = mq::DecodeEntry(entry->payload);
@@ -68,12 +92,14 @@ Status Node::Recover() {
                     "log entry " + std::to_string(index) + ": " + decoded.status().ToString());
     }
     mq::ApplyContext ctx{decoded->now_ms, index, entry->payload};
-    for (const mq::Command& cmd : decoded->commands) state_.Apply(cmd, ctx);
+    for (const mq::Command& cmd : decoded->commands) state_->Apply(cmd, ctx);
     stats_.commands_applied += decoded->commands.size();
+    applied_bytes_since_snapshot_ += entry->payload.size();
     ++recovered_entries_;
   }
+  stats_.log_first_index = first;
   uint64_t term = std::max<uint64_t>(1, log_->LoadHardState().term);
-  core_ = std::make_unique<SingleVoterCore>(term, last);
+  core_ = std::make_unique<SingleVoterCore>(term, std::max(last, snapshot_index));
   return Status::Ok();
 }
 
@@ -82,7 +108,9 @@ void Node::Start() {
   started_ = true;
   strand_work_ = std::make_unique<WorkGuard>(strand_ctx_.get_executor());
   disk_work_ = std::make_unique<WorkGuard>(disk_ctx_.get_executor());
+  snapshot_work_ = std::make_unique<WorkGuard>(snapshot_ctx_.get_executor());
   disk_thread_ = std::thread([this] { disk_ctx_.run(); });
+  snapshot_thread_ = std::thread([this] { snapshot_ctx_.run(); });
   strand_thread_ = std::thread([this] { strand_ctx_.run(); });
   boost::asio::post(strand_ctx_, [this] {
     OnPollTick();
@@ -100,6 +128,10 @@ void Node::Stop() {
     for (Proposal& p : pending_) Finish(p, mq::ApplyResult{st, {}, {}, {}, {}});
     pending_.clear();
     for (Proposal& p : waiters_.TakeAll()) Finish(p, mq::ApplyResult{st, {}, {}, {}, {}});
+    snapshot_work_.reset();  // likewise for snapshots: MaybeSnapshot() checks stopped_
+  });
+  snapshot_thread_.join();  // a snapshot being written completes; its truncation is skipped
+  boost::asio::post(strand_ctx_, [this] {
     disk_work_.reset();  // no disk job can be posted after this: Drive() checks stopped_
   });
   disk_thread_.join();  // the in-flight write (if any) completes and posts OnPersisted
@@ -141,7 +173,7 @@ void Node::Receive(const mq::Command& cmd, std::optional<int64_t> wait_seconds,
                       int64_t wait_s = 0;
                       if (wait_seconds) {
                         wait_s = *wait_seconds;
-                      } else if (auto attrs = state_.GetQueue(name, clock_->NowMs()); attrs.ok()) {
+                      } else if (auto attrs = state_->GetQueue(name, clock_->NowMs()); attrs.ok()) {
                         wait_s = attrs->attributes.polling_wait_seconds;
                       }
                       p.deadline_ms = clock_->NowMs() + wait_s * 1000;
@@ -151,7 +183,7 @@ void Node::Receive(const mq::Command& cmd, std::optional<int64_t> wait_seconds,
 
 void Node::GetQueue(std::string queue_name, std::function<void(Result<mq::QueueInfo>)> done) {
   boost::asio::post(strand_ctx_, [this, name = std::move(queue_name), done = std::move(done)] {
-    done(state_.GetQueue(name, clock_->NowMs()));
+    done(state_->GetQueue(name, clock_->NowMs()));
   });
 }
 
@@ -159,7 +191,7 @@ void Node::ListQueues(std::string search_word, uint64_t offset, uint64_t limit,
                       std::function<void(mq::QueueListing)> done) {
   boost::asio::post(strand_ctx_,
                     [this, search = std::move(search_word), offset, limit, done = std::move(done)] {
-                      done(state_.ListQueues(search, offset, limit));
+                      done(state_->ListQueues(search, offset, limit));
                     });
 }
 
@@ -180,11 +212,11 @@ void Node::StartReceive(Proposal p) {
                   failed_.ok() ? Unavailable("server is shutting down") : failed_, {}, {}, {}, {}});
     return;
   }
-  if (!state_.QueueExists(p.queue_key)) {
+  if (!state_->QueueExists(p.queue_key)) {
     Finish(p, mq::ApplyResult{Status(ErrorCode::kQueueNotExist, ""), {}, {}, {}, {}});
     return;
   }
-  if (state_.HasVisibleMessage(p.queue_key, now)) {
+  if (state_->HasVisibleMessage(p.queue_key, now)) {
     Enqueue(std::move(p));
   } else if (now >= p.deadline_ms) {
     Finish(p, mq::ApplyResult{Status(ErrorCode::kNoMessage, ""), {}, {}, {}, {}});
@@ -285,7 +317,7 @@ void Node::ApplyCommitted(const std::vector<Entry>& committed) {
     mq::ApplyContext ctx{decoded->now_ms, e.index, *e.payload};
     for (size_t i = 0; i < decoded->commands.size(); ++i) {
       const mq::Command& cmd = decoded->commands[i];
-      mq::ApplyResult result = state_.Apply(cmd, ctx);
+      mq::ApplyResult result = state_->Apply(cmd, ctx);
       ++stats_.commands_applied;
       if (result.status.ok() && (cmd.type == mq::CommandType::kSendMessages ||
                                  cmd.type == mq::CommandType::kRewindQueue ||
@@ -305,8 +337,57 @@ void Node::ApplyCommitted(const std::vector<Entry>& committed) {
       }
     }
     if (proposals_it != in_log_.end()) in_log_.erase(proposals_it);
+    applied_bytes_since_snapshot_ += e.payload->size();
   }
   for (const auto& [key, n] : woken) WakeWaiters(key, n);
+  MaybeSnapshot();
+}
+
+// Snapshots bound the log and the restart time. The state is serialized on the strand (a
+// pause linear in the retained messages: tens of ms per million), written by the snapshot
+// thread, and then the disk thread drops the log segments that neither the older kept
+// snapshot nor any retained message needs.
+void Node::MaybeSnapshot() {
+  if (stopped_ || snapshot_in_progress_ || !failed_.ok() ||
+      applied_bytes_since_snapshot_ < options_.snapshot_interval_bytes) {
+    return;
+  }
+  snapshot_in_progress_ = true;
+  applied_bytes_since_snapshot_ = 0;
+  uint64_t index = state_->last_applied_index();
+  uint64_t oldest_referenced = state_->OldestReferencedLogIndex();
+  storage::SnapshotMeta meta{index, log_->TermAt(index)};
+  auto data = std::make_shared<std::string>(state_->Snapshot());
+  boost::asio::post(snapshot_ctx_, [this, meta, data, oldest_referenced] {
+    Status st = snapshots_.Save(meta, *data);
+    boost::asio::post(strand_ctx_, [this, meta, oldest_referenced, st] {
+      OnSnapshotSaved(meta.index, oldest_referenced, st);
+    });
+  });
+}
+
+void Node::OnSnapshotSaved(uint64_t index, uint64_t oldest_referenced, Status status) {
+  snapshot_in_progress_ = false;
+  if (!status.ok()) {
+    // The log is intact, so nothing is lost; the next interval tries again.
+    spdlog::error("writing a snapshot at entry {} failed: {}", index, status.ToString());
+    return;
+  }
+  ++stats_.snapshots;
+  stats_.snapshot_index = index;
+  kept_snapshots_.emplace_back(index, oldest_referenced);
+  while (kept_snapshots_.size() > 2) kept_snapshots_.pop_front();
+  if (stopped_ || kept_snapshots_.size() < 2) return;  // keep the log for the fallback
+  const auto& [older_index, older_referenced] = kept_snapshots_.front();
+  uint64_t before = std::min(older_index + 1, older_referenced);
+  boost::asio::post(disk_ctx_, [this, before] {
+    Status st = log_->TruncatePrefix(before);
+    uint64_t first = log_->FirstIndex();
+    boost::asio::post(strand_ctx_, [this, st, first] {
+      if (!st.ok()) spdlog::error("dropping old log segments failed: {}", st.ToString());
+      stats_.log_first_index = first;
+    });
+  });
 }
 
 void Node::Finish(Proposal& p, mq::ApplyResult result) {
@@ -360,7 +441,7 @@ void Node::OnPollTick() {
     Finish(p, mq::ApplyResult{Status(ErrorCode::kNoMessage, ""), {}, {}, {}, {}});
   }
   for (const std::string& key : waiters_.Queues()) {
-    if (!state_.QueueExists(key) || state_.HasVisibleMessage(key, now)) {
+    if (!state_->QueueExists(key) || state_->HasVisibleMessage(key, now)) {
       WakeWaiters(key, mq::kMaxBatch);
     }
   }
@@ -372,7 +453,7 @@ void Node::OnPollTick() {
 
 void Node::OnHousekeeping() {
   if (stopped_) return;
-  if (failed_.ok() && state_.message_count() > 0) {
+  if (failed_.ok() && state_->message_count() > 0) {
     mq::Command cmd;
     cmd.type = mq::CommandType::kHousekeeping;
     Proposal p;

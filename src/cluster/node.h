@@ -12,6 +12,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <deque>
 #include <future>
 #include <map>
 #include <memory>
@@ -28,6 +29,7 @@
 #include "common/clock.h"
 #include "mq/state_machine.h"
 #include "storage/log.h"
+#include "storage/snapshot_store.h"
 
 namespace cmq::cluster {
 
@@ -38,12 +40,19 @@ struct NodeOptions {
   uint64_t payload_cache_bytes = 64ull << 20;  // recent entries kept in memory for reads
   int64_t housekeeping_interval_ms = 1000;     // how often expired messages are dropped
   int64_t poll_tick_ms = 10;                   // how often parked receives re-check
+  // Take a snapshot of the state machine after this many payload bytes were applied since
+  // the last one, then drop log segments nobody needs (docs/architecture.md "Snapshots").
+  uint64_t snapshot_interval_bytes = 256ull << 20;
+  uint64_t log_segment_bytes = 64ull << 20;
 };
 
 struct NodeStats {
   uint64_t entries_written = 0;
   uint64_t commands_applied = 0;
   uint64_t syncs = 0;
+  uint64_t snapshots = 0;
+  uint64_t snapshot_index = 0;   // last entry covered by the newest snapshot
+  uint64_t log_first_index = 0;  // after the last truncation
 };
 
 class Node final : public QueueService {
@@ -72,6 +81,8 @@ class Node final : public QueueService {
   Node(storage::FileSystem* fs, const Clock* clock, NodeOptions options,
        std::unique_ptr<storage::Log> log);
   Status Recover();
+  void MaybeSnapshot();
+  void OnSnapshotSaved(uint64_t index, uint64_t oldest_referenced, Status status);
 
   // Strand-only.
   void Enqueue(Proposal p);
@@ -90,16 +101,20 @@ class Node final : public QueueService {
   const Clock* clock_;
   NodeOptions options_;
   std::unique_ptr<storage::Log> log_;
-  mq::StateMachine state_;
+  std::unique_ptr<mq::StateMachine> state_;
+  storage::SnapshotStore snapshots_;
   std::unique_ptr<ConsensusCore> core_;
   PayloadCache cache_;
   LongPollWaiters waiters_;
 
   boost::asio::io_context strand_ctx_;
   boost::asio::io_context disk_ctx_;
+  boost::asio::io_context snapshot_ctx_;  // writes snapshot files off the strand and disk
   using WorkGuard = boost::asio::executor_work_guard<boost::asio::io_context::executor_type>;
   std::unique_ptr<WorkGuard> strand_work_;
   std::unique_ptr<WorkGuard> disk_work_;
+  std::unique_ptr<WorkGuard> snapshot_work_;
+  std::thread snapshot_thread_;
   std::thread strand_thread_;
   std::thread disk_thread_;
   boost::asio::steady_timer poll_timer_;
@@ -113,6 +128,11 @@ class Node final : public QueueService {
   Status failed_;  // sticky: the log failed, writes are refused
   NodeStats stats_;
   uint64_t recovered_entries_ = 0;
+  uint64_t applied_bytes_since_snapshot_ = 0;
+  bool snapshot_in_progress_ = false;
+  // The snapshots kept on disk, oldest first, with the oldest log index their state still
+  // needed: the log is truncated below what the oldest kept one needs.
+  std::deque<std::pair<uint64_t, uint64_t>> kept_snapshots_;
   bool started_ = false;
   std::atomic<bool> stop_requested_{false};
 };

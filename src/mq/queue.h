@@ -7,10 +7,13 @@
 #include <array>
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "common/encoding.h"
+#include "common/result.h"
 #include "common/status.h"
 #include "mq/message_record.h"
 #include "mq/state_machine.h"
@@ -54,6 +57,22 @@ class Queue {
   // Records held, tombstones excluded (undeleted plus retained for rewind).
   uint64_t retained_count() const { return records_.size() - Count(MessageState::kGone); }
 
+  // Snapshots (snapshot.cc, docs/snapshot-format.md). The smallest log index of a record
+  // held (tombstones excluded), or nullopt if none.
+  std::optional<uint64_t> OldestLogIndex() const;
+  // Appends this queue's part of a snapshot: everything but the indexes.
+  void AppendSnapshot(std::string& out) const;
+  // The bounds a restored queue's records must keep to: the state machine's counters.
+  struct RestoreBounds {
+    uint64_t id_base = 0;
+    uint64_t last_seq = 0;
+    uint64_t last_index = 0;
+    int64_t last_now_ms = 0;
+  };
+  // Reads one queue's part of a snapshot and rebuilds its indexes; kCorruption if it is
+  // malformed or breaks the bounds or an invariant.
+  static Result<std::unique_ptr<Queue>> ReadSnapshot(Reader& in, const RestoreBounds& bounds);
+
  private:
   uint64_t Count(MessageState s) const { return counts_[static_cast<size_t>(s)]; }
   void SetState(MessageRecord& r, MessageState s);
@@ -83,6 +102,9 @@ class Queue {
   void Compact();
   void PushVisible(MessageRecord& r);
   void PushTimer(MessageRecord& r);
+
+  // Restores what is not in a snapshot: counts_ and the heaps, from records_.
+  void RebuildIndexes();
 
   std::string id_;
   std::string name_;

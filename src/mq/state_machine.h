@@ -128,6 +128,24 @@ class StateMachine {
   // Total messages retained across all queues (undeleted plus rewind-retained).
   uint64_t message_count() const;
 
+  // Snapshots (docs/snapshot-format.md). The whole applied state as bytes: group id, id
+  // counters, last applied index and time, every queue and every retained message record.
+  // Indexes are not stored; Restore rebuilds them. A machine restored from Snapshot()
+  // applies every later command exactly as this one does, and snapshots to the same bytes
+  // after the same commands. Linear in the retained messages, one pass.
+  std::string Snapshot() const;
+  // A machine in the state a Snapshot() recorded. kCorruption if the bytes are not a whole
+  // snapshot of a supported version with a good checksum, or hold anything a state machine
+  // could not have reached (out-of-range attributes, bad names, seqs or times out of order,
+  // unknown states...); then nothing is returned. Never asserts on any input.
+  static Result<std::unique_ptr<StateMachine>> Restore(std::string_view snapshot);
+  // The smallest log index whose payload holds the body of a message still in the state
+  // (undeleted, or deleted but retained for rewind) of any queue; last_applied_index() + 1
+  // if none. As of the last applied command: messages past retention or the rewind window
+  // that the next command on their queue (or Housekeeping) drops still count. The log may
+  // drop entries below min(snapshot's last_applied_index() + 1, this). O(queues).
+  uint64_t OldestReferencedLogIndex() const;
+
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;

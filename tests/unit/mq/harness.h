@@ -39,7 +39,10 @@ class Harness {
     Result<DecodedEntry> entry = DecodeEntry(kept);
     EXPECT_TRUE(entry.ok()) << entry.status().ToString();
     EXPECT_EQ(entry->commands.size(), 1u);
-    return sm.Apply(entry->commands[0], ApplyContext{entry->now_ms, index, kept});
+    ApplyContext ctx{entry->now_ms, index, kept};
+    follower_results.clear();
+    for (StateMachine* f : followers) follower_results.push_back(f->Apply(entry->commands[0], ctx));
+    return sm.Apply(entry->commands[0], ctx);
   }
 
   ApplyResult Create(const std::string& name, QueueAttributeUpdate attributes = {}) {
@@ -103,6 +106,10 @@ class Harness {
   }
 
   StateMachine sm;
+  // Machines that apply every command too, in the same entries (e.g. one restored from a
+  // snapshot); their results of the last command, in order.
+  std::vector<StateMachine*> followers;
+  std::vector<ApplyResult> follower_results;
   int64_t now_ms = kStartMs;
   uint64_t index = 0;
   bool keep_payloads = true;
