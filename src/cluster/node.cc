@@ -173,8 +173,8 @@ void Node::Receive(const mq::Command& cmd, std::optional<int64_t> wait_seconds,
                       int64_t wait_s = 0;
                       if (wait_seconds) {
                         wait_s = *wait_seconds;
-                      } else if (auto attrs = state_->GetQueue(name, clock_->NowMs()); attrs.ok()) {
-                        wait_s = attrs->attributes.polling_wait_seconds;
+                      } else if (auto attrs = state_->GetAttributes(name)) {
+                        wait_s = attrs->polling_wait_seconds;
                       }
                       p.deadline_ms = clock_->NowMs() + wait_s * 1000;
                       StartReceive(std::move(p));

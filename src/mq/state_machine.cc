@@ -223,6 +223,12 @@ QueueListing StateMachine::ListQueues(std::string_view search_word, uint64_t off
   return listing;
 }
 
+std::optional<QueueAttributes> StateMachine::GetAttributes(std::string_view queue_name) const {
+  const Queue* q = impl_->Find(queue_name);
+  if (q == nullptr) return std::nullopt;
+  return q->attributes();
+}
+
 bool StateMachine::QueueExists(std::string_view queue_name) const {
   return impl_->Find(queue_name) != nullptr;
 }

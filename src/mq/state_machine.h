@@ -112,6 +112,8 @@ class StateMachine {
   Result<QueueInfo> GetQueue(std::string_view queue_name, int64_t now_ms) const;
   QueueListing ListQueues(std::string_view search_word, uint64_t offset, uint64_t limit) const;
   bool QueueExists(std::string_view queue_name) const;
+  // A queue's attributes without the counters (O(1); GetQueue counts due timers by a scan).
+  std::optional<QueueAttributes> GetAttributes(std::string_view queue_name) const;
   // True if a receive applied at now_ms would find a message (the in-flight cap aside).
   // O(log n) unless the queue holds visible messages past retention not yet dropped.
   bool HasVisibleMessage(std::string_view queue_name, int64_t now_ms) const;

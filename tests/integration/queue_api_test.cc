@@ -231,6 +231,13 @@ TEST_F(QueueApiTest, LongPollWaitsThenAnswersNoMessage) {
   EXPECT_GE(std::chrono::steady_clock::now() - start, 1900ms);
 }
 
+TEST_F(QueueApiTest, ReceiveWithoutAWaitUsesTheQueuesPollingWaitSeconds) {
+  Create(Queue(), {{"pollingWaitSeconds", "1"}});
+  auto start = std::chrono::steady_clock::now();
+  ExpectError(client_->Call("ReceiveMessage", {{"queueName", Queue()}}), 7000, "10200");
+  EXPECT_GE(std::chrono::steady_clock::now() - start, 950ms);
+}
+
 TEST_F(QueueApiTest, LongPollReturnsWhenAMessageArrives) {
   Create(Queue());
   std::thread sender([&] {

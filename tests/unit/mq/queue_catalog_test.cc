@@ -28,6 +28,16 @@ TEST(QueueCatalogTest, CreateReturnsAnIdAndDefaults) {
   EXPECT_EQ(info.min_msg_time_s, 0);
 }
 
+TEST(QueueCatalogTest, GetAttributesMatchesGetQueueAndMissesUnknownQueues) {
+  Harness h;
+  ASSERT_TRUE(h.Create("Orders").status.ok());
+  auto attrs = h.sm.GetAttributes("ORDERS");
+  ASSERT_TRUE(attrs.has_value());
+  EXPECT_EQ(attrs->visibility_timeout, h.Info("orders").attributes.visibility_timeout);
+  EXPECT_EQ(attrs->polling_wait_seconds, kPollingWaitSecondsDefault);
+  EXPECT_FALSE(h.sm.GetAttributes("nope").has_value());
+}
+
 TEST(QueueCatalogTest, DuplicateNameIsRefusedCaseInsensitively) {
   Harness h;
   ASSERT_TRUE(h.Create("Orders").status.ok());
