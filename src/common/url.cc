@@ -34,22 +34,27 @@ std::string UrlEncode(std::string_view in) {
 }
 
 std::optional<std::string> UrlDecode(std::string_view in) {
+  // On the hot path of every request (message bodies): copy runs of plain bytes at once.
   std::string out;
   out.reserve(in.size());
-  for (size_t i = 0; i < in.size(); ++i) {
-    char c = in[i];
-    if (c == '+') {
+  size_t i = 0;
+  while (i < in.size()) {
+    size_t run = i;
+    while (run < in.size() && in[run] != '%' && in[run] != '+') ++run;
+    out.append(in.data() + i, run - i);
+    i = run;
+    if (i == in.size()) break;
+    if (in[i] == '+') {
       out.push_back(' ');
-    } else if (c == '%') {
-      if (i + 2 >= in.size()) return std::nullopt;
-      int hi = HexValue(in[i + 1]);
-      int lo = HexValue(in[i + 2]);
-      if (hi < 0 || lo < 0) return std::nullopt;
-      out.push_back(static_cast<char>(hi * 16 + lo));
-      i += 2;
-    } else {
-      out.push_back(c);
+      ++i;
+      continue;
     }
+    if (i + 2 >= in.size()) return std::nullopt;
+    int hi = HexValue(in[i + 1]);
+    int lo = HexValue(in[i + 2]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    out.push_back(static_cast<char>(hi * 16 + lo));
+    i += 3;
   }
   return out;
 }
