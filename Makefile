@@ -6,7 +6,7 @@ ASAN_BUILD ?= build-asan
 HTTP ?= 127.0.0.1:8080
 DATA ?= ./data
 
-.PHONY: deps build build-asan run test unit-test asan-test integration-test bench clean format
+.PHONY: deps build build-asan run test unit-test asan-test integration-test bench sim clean format
 
 deps:
 	@scripts/install-deps
@@ -38,6 +38,12 @@ unit-test: build
 
 bench: build
 	bench/run
+
+SEEDS ?= 1000
+# More simulator seeds than make test runs (3- and 5-node clusters, every fault enabled).
+sim: build
+	$(BUILD)/cmq-sim --seeds $(SEEDS) --nodes 3
+	$(BUILD)/cmq-sim --seeds $(SEEDS) --first-seed 1000001 --nodes 5
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -19,6 +19,21 @@ using ActionFn = void (*)(const ActionContext& ctx, const RequestParams& params,
 
 // Shared validation: `queueName`, required and well-formed (10390 / 10020).
 ApiResult<std::string_view> QueueNameParam(const RequestParams& params);
+// `topicName` and `subscriptionName`, required (10390) and well-formed like queue names
+// (10590).
+ApiResult<std::string_view> TopicNameParam(const RequestParams& params);
+ApiResult<std::string_view> SubscriptionNameParam(const RequestParams& params);
+// Answers the envelope alone, or the command's error.
+cluster::CommandCallback EnvelopeCallback(Reply reply);
+
+// Topic filter types (spec §10.5); the other bounds are in mq/limits.h.
+inline constexpr int64_t kFilterTypeTags = 1;
+inline constexpr int64_t kFilterTypeRouting = 2;
+// A tag (msgTag, filterTag; param names it): 1..16 bytes, else 10350.
+std::optional<ApiError> CheckTag(std::string_view tag, std::string_view param);
+// A routing key (may be empty: zero words) or a binding key (may not): at most 64 bytes
+// (10350) and 15 dots (10691).
+std::optional<ApiError> CheckKey(std::string_view key, std::string_view param, bool allow_empty);
 // Whole Unix seconds of a millisecond time.
 inline int64_t ToSeconds(int64_t ms) {
   return ms / 1000;
@@ -39,5 +54,23 @@ void ReceiveMessage(const ActionContext& ctx, const RequestParams& params, Reply
 void BatchReceiveMessage(const ActionContext& ctx, const RequestParams& params, Reply reply);
 void DeleteMessage(const ActionContext& ctx, const RequestParams& params, Reply reply);
 void BatchDeleteMessage(const ActionContext& ctx, const RequestParams& params, Reply reply);
+
+// Topics (topic_actions.cc).
+void CreateTopic(const ActionContext& ctx, const RequestParams& params, Reply reply);
+void SetTopicAttributes(const ActionContext& ctx, const RequestParams& params, Reply reply);
+void ListTopic(const ActionContext& ctx, const RequestParams& params, Reply reply);
+void GetTopicAttributes(const ActionContext& ctx, const RequestParams& params, Reply reply);
+void DeleteTopic(const ActionContext& ctx, const RequestParams& params, Reply reply);
+void PublishMessage(const ActionContext& ctx, const RequestParams& params, Reply reply);
+void BatchPublishMessage(const ActionContext& ctx, const RequestParams& params, Reply reply);
+
+// Subscriptions (subscription_actions.cc).
+void Subscribe(const ActionContext& ctx, const RequestParams& params, Reply reply);
+void ListSubscriptionByTopic(const ActionContext& ctx, const RequestParams& params, Reply reply);
+void GetSubscriptionAttributes(const ActionContext& ctx, const RequestParams& params, Reply reply);
+void SetSubscriptionAttributes(const ActionContext& ctx, const RequestParams& params, Reply reply);
+void Unsubscribe(const ActionContext& ctx, const RequestParams& params, Reply reply);
+void ClearSubscriptionFilterTags(const ActionContext& ctx, const RequestParams& params,
+                                 Reply reply);
 
 }  // namespace cmq::api

@@ -5,8 +5,8 @@
 namespace cmq::api {
 namespace {
 
-// Every CMQ HTTP 2.0 action. Topic and subscription actions are a later issue: listed so
-// that enabling one is filling in its function.
+// Every CMQ HTTP 2.0 action, queue and topic ones on one endpoint (spec §3). Matched
+// case-insensitively: Java sends ClearSUbscriptionFIlterTags.
 constexpr Dispatcher::Action kActions[] = {
     {"SendMessage", &SendMessage},
     {"ReceiveMessage", &ReceiveMessage},
@@ -20,19 +20,19 @@ constexpr Dispatcher::Action kActions[] = {
     {"SetQueueAttributes", &SetQueueAttributes},
     {"DeleteQueue", &DeleteQueue},
     {"RewindQueue", &RewindQueue},
-    {"CreateTopic", nullptr},
-    {"SetTopicAttributes", nullptr},
-    {"ListTopic", nullptr},
-    {"GetTopicAttributes", nullptr},
-    {"DeleteTopic", nullptr},
-    {"PublishMessage", nullptr},
-    {"BatchPublishMessage", nullptr},
-    {"Subscribe", nullptr},
-    {"ListSubscriptionByTopic", nullptr},
-    {"GetSubscriptionAttributes", nullptr},
-    {"SetSubscriptionAttributes", nullptr},
-    {"Unsubscribe", nullptr},
-    {"ClearSubscriptionFilterTags", nullptr},
+    {"PublishMessage", &PublishMessage},
+    {"BatchPublishMessage", &BatchPublishMessage},
+    {"CreateTopic", &CreateTopic},
+    {"SetTopicAttributes", &SetTopicAttributes},
+    {"ListTopic", &ListTopic},
+    {"GetTopicAttributes", &GetTopicAttributes},
+    {"DeleteTopic", &DeleteTopic},
+    {"Subscribe", &Subscribe},
+    {"ListSubscriptionByTopic", &ListSubscriptionByTopic},
+    {"GetSubscriptionAttributes", &GetSubscriptionAttributes},
+    {"SetSubscriptionAttributes", &SetSubscriptionAttributes},
+    {"Unsubscribe", &Unsubscribe},
+    {"ClearSubscriptionFilterTags", &ClearSubscriptionFilterTags},
 };
 
 }  // namespace

@@ -58,6 +58,28 @@ ApiError ErrorFromStatus(const Status& status) {
       return Make(6050, 10670, "your queue cannot be rewinded");
     case ErrorCode::kDelayOutOfRange:
       return DelayOutOfRange();
+    case ErrorCode::kTopicNotExist:
+      return Make(4440, 10600, "topic is not existed, or deleted");
+    case ErrorCode::kTopicExists:
+      return Make(4460, 10550, "topic is already existed");
+    case ErrorCode::kTopicLimitReached:
+      return Make(4450, 10610, "number of topics has reached the limit");
+    case ErrorCode::kTopicHasSubscriptions:
+      return Make(4000, 10540,
+                  "there exists subscriptions under this topic, please unsubscribe all of them "
+                  "before DeleteTopic");
+    case ErrorCode::kSubscriptionNotExist:
+      return Make(4440, 10620, "subscription is not existed");
+    case ErrorCode::kSubscriptionExists:
+      return Make(4490, 10470, "subscribtion is already existed");  // sic, as observed
+    case ErrorCode::kSubscriptionLimitReached:
+      return Make(4500, 10480, "number of subscription has reached the limit");
+    case ErrorCode::kTopicNoSubscription:
+      return Make(6030, 10650,
+                  "topic has no subscription, please create a subscription before publishing "
+                  "message");
+    case ErrorCode::kNoMatchingSubscription:
+      return Make(6030, 10730, "no bindingKey or filterTag matches the routingKey or msgTag");
     case ErrorCode::kInvalidArgument: {
       std::string text = "parameter value or length is out of range";
       if (!status.message().empty()) text.append(": ").append(status.message());
@@ -134,6 +156,43 @@ ApiError ReceiptHandleMalformed() {
 }
 ApiError DeletePartiallyFailed() {
   return Make(6010, 10150, "delete message partially failed");
+}
+
+ApiError TopicNameFormat() {
+  return Make(4000, 10590, "topic name format error");
+}
+ApiError SubscriptionNameFormat() {
+  return Make(4000, 10590, "subscription name format error");
+}
+ApiError TooManyFilterTags() {
+  return Make(4000, 10490, "number of filterTag exceed limit");
+}
+ApiError EndpointFormat() {
+  return Make(4000, 10500, "endpoint format error");
+}
+ApiError UndefinedProtocol() {
+  return Make(4000, 10510, "undefined protocol");
+}
+ApiError UndefinedNotifyStrategy() {
+  return Make(4000, 10520, "undefined notify retry stragety");  // sic, as documented
+}
+ApiError UndefinedNotifyContentFormat() {
+  return Make(4000, 10530, "undefined notify content format");
+}
+ApiError TooManyBindingKeys() {
+  return Make(4000, 10680, "too many bindingKey");
+}
+ApiError TooManyDelimiters() {
+  return Make(4000, 10691, "too many delimeters");  // sic, as documented
+}
+ApiError MissingRoutingKey() {
+  return Make(4000, 10700, "parameters lack of routingKey");
+}
+ApiError TooManyMsgTags() {
+  return Make(4000, 10720, "too many msgTag");
+}
+ApiError EndpointHasBlanks() {
+  return Make(4510, 10570, "url cannot contain any blank characters");
 }
 
 }  // namespace cmq::api

@@ -46,4 +46,18 @@ ApiError BatchTooLarge();                                // 4470 (10300)
 ApiError ReceiptHandleMalformed();                       // 4000 (10470)
 ApiError DeletePartiallyFailed();                        // 6010 (10150)
 
+// Topics and subscriptions (topic table of §6).
+ApiError TopicNameFormat();               // 4000 (10590) topic name format error
+ApiError SubscriptionNameFormat();        // 4000 (10590) subscription name format error
+ApiError TooManyFilterTags();             // 4000 (10490)
+ApiError EndpointFormat();                // 4000 (10500)
+ApiError UndefinedProtocol();             // 4000 (10510)
+ApiError UndefinedNotifyStrategy();       // 4000 (10520)
+ApiError UndefinedNotifyContentFormat();  // 4000 (10530)
+ApiError TooManyBindingKeys();            // 4000 (10680)
+ApiError TooManyDelimiters();             // 4000 (10691)
+ApiError MissingRoutingKey();             // 4000 (10700)
+ApiError TooManyMsgTags();                // 4000 (10720)
+ApiError EndpointHasBlanks();             // 4510 (10570)
+
 }  // namespace cmq::api

@@ -130,21 +130,24 @@ ApiResult<int64_t> RequestParams::IntOr(std::string_view name, int64_t min, int6
   return n.value().value_or(fallback);
 }
 
-ApiResult<std::vector<std::string_view>> RequestParams::List(std::string_view name,
-                                                             size_t max_items) const {
+ApiResult<std::vector<std::string_view>> RequestParams::Items(std::string_view name,
+                                                              size_t max_items,
+                                                              const ApiError* too_many) const {
   std::vector<std::pair<uint64_t, std::string_view>> items;
   for (const auto& p : form_) {
     if (auto index = ListIndex(p.first, name)) {
-      if (items.size() == max_items) return BatchSizeOutOfRange(name);
+      if (items.size() == max_items) {
+        return too_many != nullptr ? *too_many : BatchSizeOutOfRange(name);
+      }
       items.emplace_back(*index, p.second);
     }
   }
-  if (items.empty()) return MissingParameter(name);
+  std::vector<std::string_view> values;
+  if (items.empty()) return values;
   std::sort(items.begin(), items.end(),
             [](const auto& a, const auto& b) { return a.first < b.first; });
   uint64_t first = items.front().first;
   if (first > 1) return NotConsecutive(name);
-  std::vector<std::string_view> values;
   values.reserve(items.size());
   for (size_t i = 0; i < items.size(); ++i) {
     // Equal indices written differently ("n.1" and "n.01") count as a repetition.
@@ -153,6 +156,21 @@ ApiResult<std::vector<std::string_view>> RequestParams::List(std::string_view na
     values.push_back(items[i].second);
   }
   return values;
+}
+
+ApiResult<std::vector<std::string_view>> RequestParams::List(std::string_view name,
+                                                             size_t max_items) const {
+  auto items = Items(name, max_items, nullptr);
+  if (items.ok() && items.value().empty()) return MissingParameter(name);
+  return items;
+}
+
+ApiResult<std::optional<std::vector<std::string_view>>> RequestParams::OptionalList(
+    std::string_view name, size_t max_items, const ApiError& too_many) const {
+  auto items = Items(name, max_items, &too_many);
+  if (!items.ok()) return items.error();
+  if (items.value().empty()) return std::optional<std::vector<std::string_view>>();
+  return std::optional<std::vector<std::string_view>>(std::move(items.value()));
 }
 
 }  // namespace cmq::api

@@ -62,8 +62,18 @@ class RequestParams {
   // A list `name.n` (spec §7): indices start at 0 or 1 and are consecutive (10380), ordered
   // numerically; 1..max_items items (none: 10390, too many: 10370).
   ApiResult<std::vector<std::string_view>> List(std::string_view name, size_t max_items) const;
+  // An optional list (filterTag.n, bindingKey.n, msgTag.n): nullopt when no `name.n` is
+  // given; otherwise as List, except that more than max_items answers too_many (these lists
+  // have their own codes, spec §6).
+  ApiResult<std::optional<std::vector<std::string_view>>> OptionalList(
+      std::string_view name, size_t max_items, const ApiError& too_many) const;
 
  private:
+  // The items of `name.n` in index order, checked for gaps and repetitions; at most
+  // max_items (more: *too_many, or 10370 when null). Empty when none is given.
+  ApiResult<std::vector<std::string_view>> Items(std::string_view name, size_t max_items,
+                                                 const ApiError* too_many) const;
+
   FormParams form_;
 };
 

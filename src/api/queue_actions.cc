@@ -43,15 +43,14 @@ std::optional<ApiError> ReadAttributes(const RequestParams& params,
   return std::nullopt;
 }
 
-// Answers the envelope alone, or the command's error.
+}  // namespace
+
 cluster::CommandCallback EnvelopeCallback(Reply reply) {
   return [reply = std::move(reply)](cluster::CommandResult result) mutable {
     if (!result.apply.status.ok()) return reply.Fail(ErrorFromStatus(result.apply.status));
     reply.Ok();
   };
 }
-
-}  // namespace
 
 ApiResult<std::string_view> QueueNameParam(const RequestParams& params) {
   auto name = params.Required("queueName");

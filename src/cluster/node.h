@@ -1,12 +1,15 @@
 #pragma once
-// A cmqd node serving one replicated group (today: a single-voter group over the local
-// log). It drives the consensus core in the order persist → advance → apply, forms one log
-// entry from all proposals that arrive while the disk is busy (group commit: one fdatasync
-// for many requests), answers each request with the result of its own apply, and parks
-// long-poll receives until a message becomes visible or their wait ends.
+// A cmqd node serving one replicated group: a Raft group (src/raft/) of one voter today;
+// peers and a transport come with the cluster issue. The node drives the Raft core in the
+// order of its Ready contract (persist → send → apply → advance), forms one log entry from
+// all proposals that arrive while the disk is busy (group commit: one fdatasync for many
+// requests), answers each request with the result of its own apply, parks long-poll
+// receives until a message becomes visible or their wait ends, pushes topic messages to
+// HTTP subscribers, and takes snapshots that bound the log.
 //
-// Threads: one strand thread owns the core, the state machine and the waiters; one disk
-// thread appends and fsyncs. Public methods are thread-safe.
+// Threads: one strand thread owns the Raft core, the state machine and the waiters; one
+// disk thread persists (append, fsync, hard state, log compaction); a snapshot thread
+// writes snapshot files; a push thread runs HTTP pushes. Public methods are thread-safe.
 
 #include <atomic>
 #include <boost/asio/executor_work_guard.hpp>
@@ -16,34 +19,47 @@
 #include <future>
 #include <map>
 #include <memory>
+#include <random>
+#include <set>
 #include <string>
 #include <thread>
 #include <unordered_map>
 #include <vector>
 
-#include "cluster/consensus.h"
+#include "cluster/http_push_client.h"
 #include "cluster/long_poll.h"
 #include "cluster/payload_cache.h"
 #include "cluster/proposal.h"
 #include "cluster/queue_service.h"
+#include "cluster/raft_storage.h"
 #include "common/clock.h"
 #include "mq/state_machine.h"
-#include "storage/log.h"
-#include "storage/snapshot_store.h"
+#include "raft/raw_node.h"
 
 namespace cmq::cluster {
 
 struct NodeOptions {
   std::string data_dir = "./data";
   uint32_t group_id = 1;
+  uint64_t node_id = 1;                        // this node's Raft id in the group
   uint64_t max_entry_bytes = 8ull << 20;       // one log entry carries at most this much
   uint64_t payload_cache_bytes = 64ull << 20;  // recent entries kept in memory for reads
   int64_t housekeeping_interval_ms = 1000;     // how often expired messages are dropped
   int64_t poll_tick_ms = 10;                   // how often parked receives re-check
+  int64_t raft_tick_ms = 100;                  // one Raft tick (elections, heartbeats)
+  // Proposals are refused (retryable) while this much is proposed and not yet applied.
+  uint64_t raft_max_uncommitted_bytes = raft::kDefaultMaxUncommittedBytes;
   // Take a snapshot of the state machine after this many payload bytes were applied since
   // the last one, then drop log segments nobody needs (docs/architecture.md "Snapshots").
   uint64_t snapshot_interval_bytes = 256ull << 20;
   uint64_t log_segment_bytes = 64ull << 20;
+  // HTTP push of topic messages (leader-local): how often due pushes are looked for, how
+  // many may be in flight in all and per subscription (a slow endpoint holds back only its
+  // own subscription), and how long one push may take.
+  int64_t push_tick_ms = 50;
+  size_t max_pushes_in_flight = 256;
+  size_t max_pushes_per_subscription = 8;
+  int64_t push_timeout_ms = 15'000;
 };
 
 struct NodeStats {
@@ -52,18 +68,24 @@ struct NodeStats {
   uint64_t syncs = 0;
   uint64_t snapshots = 0;
   uint64_t snapshot_index = 0;   // last entry covered by the newest snapshot
-  uint64_t log_first_index = 0;  // after the last truncation
+  uint64_t log_first_index = 0;  // first entry physically in the log
+  uint64_t pushes_delivered = 0;
+  uint64_t pushes_failed = 0;
+  uint64_t term = 0;
+  uint64_t commit_index = 0;
 };
 
 class Node final : public QueueService {
  public:
-  // Opens the log under options.data_dir and rebuilds the state by replaying it.
+  // Opens the group's storage under options.data_dir (bootstrapping a new group of one
+  // voter if it is empty), restores the newest snapshot and replays the committed log, so
+  // that the state is complete when Open returns.
   static Result<std::unique_ptr<Node>> Open(storage::FileSystem* fs, const Clock* clock,
                                             NodeOptions options);
   ~Node() override;
 
-  // Starts the strand and disk threads. Stop() fails pending requests with kUnavailable and
-  // joins the threads; it is called by the destructor too.
+  // Starts the threads. Stop() fails pending requests with kUnavailable and joins the
+  // threads; it is called by the destructor too.
   void Start();
   void Stop();
 
@@ -73,66 +95,94 @@ class Node final : public QueueService {
   void GetQueue(std::string queue_name, std::function<void(Result<mq::QueueInfo>)> done) override;
   void ListQueues(std::string search_word, uint64_t offset, uint64_t limit,
                   std::function<void(mq::QueueListing)> done) override;
+  void GetTopic(std::string topic_name, std::function<void(Result<mq::TopicInfo>)> done) override;
+  void ListTopics(std::string search_word, uint64_t offset, uint64_t limit,
+                  std::function<void(mq::TopicListing)> done) override;
+  void GetSubscription(std::string topic_name, std::string subscription_name,
+                       std::function<void(Result<mq::SubscriptionInfo>)> done) override;
+  void ListSubscriptions(std::string topic_name, std::string search_word, uint64_t offset,
+                         uint64_t limit,
+                         std::function<void(Result<mq::SubscriptionListing>)> done) override;
 
   uint64_t recovered_entries() const { return recovered_entries_; }
   NodeStats stats();  // thread-safe snapshot (taken on the strand)
 
  private:
   Node(storage::FileSystem* fs, const Clock* clock, NodeOptions options,
-       std::unique_ptr<storage::Log> log);
+       std::unique_ptr<RaftStorage> storage);
   Status Recover();
-  void MaybeSnapshot();
-  void OnSnapshotSaved(uint64_t index, uint64_t oldest_referenced, Status status);
+  Status PersistReady(const raft::Ready& rd);  // the disk half of the Ready contract
 
-  // Strand-only.
+  // Strand-only (node_drive.cc).
   void Enqueue(Proposal p);
   void Drive();
-  void OnPersisted(Ready ready, Status status);
-  void ApplyCommitted(const std::vector<Entry>& committed);
+  void OnPersisted(raft::Ready ready, Status status);
+  void ApplyCommitted(const std::vector<raft::Entry>& committed);
+  void ApplyEntry(const raft::Entry& e, std::map<std::string, size_t>& woken);
   void Finish(Proposal& p, mq::ApplyResult result);
+  void FailAll(const Status& status);
+  Result<std::string> ReadBody(const mq::BodyLocation& where);
   std::vector<std::string> ReadBodies(const std::vector<mq::ReceivedMessage>& messages);
+  // Long polls (node.cc).
   void StartReceive(Proposal p);
   void WakeWaiters(const std::string& queue_key, size_t max_to_wake);
   void OnPollTick();
   void OnHousekeeping();
-  void FailAll(const Status& status);
+  void OnRaftTick();
+  // Snapshots (node_snapshot.cc).
+  void MaybeSnapshot();
+  void OnSnapshotSaved(uint64_t index, uint64_t oldest_referenced, Status status);
+  // HTTP push (node_push.cc).
+  void OnPushTick();
+  void StartPush(const mq::PendingPush& push);
+  void OnPushDone(const mq::PendingPush& push, Status status);
 
   storage::FileSystem* fs_;
   const Clock* clock_;
   NodeOptions options_;
-  std::unique_ptr<storage::Log> log_;
+  std::unique_ptr<RaftStorage> storage_;
+  std::unique_ptr<raft::RawNode> raft_;
   std::unique_ptr<mq::StateMachine> state_;
-  storage::SnapshotStore snapshots_;
-  std::unique_ptr<ConsensusCore> core_;
   PayloadCache cache_;
   LongPollWaiters waiters_;
 
   boost::asio::io_context strand_ctx_;
   boost::asio::io_context disk_ctx_;
   boost::asio::io_context snapshot_ctx_;  // writes snapshot files off the strand and disk
+  boost::asio::io_context push_ctx_;      // HTTP pushes to subscribers' endpoints
   using WorkGuard = boost::asio::executor_work_guard<boost::asio::io_context::executor_type>;
   std::unique_ptr<WorkGuard> strand_work_;
   std::unique_ptr<WorkGuard> disk_work_;
   std::unique_ptr<WorkGuard> snapshot_work_;
-  std::thread snapshot_thread_;
+  std::unique_ptr<WorkGuard> push_work_;
   std::thread strand_thread_;
   std::thread disk_thread_;
+  std::thread snapshot_thread_;
+  std::thread push_thread_;
+  std::unique_ptr<HttpPushClient> push_client_;
+  boost::asio::steady_timer push_timer_;
   boost::asio::steady_timer poll_timer_;
   boost::asio::steady_timer housekeeping_timer_;
+  boost::asio::steady_timer raft_timer_;
 
   // Strand-only state.
   std::vector<Proposal> pending_;                               // not yet in an entry
   std::unordered_map<uint64_t, std::vector<Proposal>> in_log_;  // by entry index
-  bool disk_busy_ = false;
+  bool disk_busy_ = false;  // a Ready is being persisted: no GetReady until it is advanced
   bool stopped_ = false;
   Status failed_;  // sticky: the log failed, writes are refused
   NodeStats stats_;
   uint64_t recovered_entries_ = 0;
+  uint64_t applied_index_ = 0;
   uint64_t applied_bytes_since_snapshot_ = 0;
   bool snapshot_in_progress_ = false;
   // The snapshots kept on disk, oldest first, with the oldest log index their state still
-  // needed: the log is truncated below what the oldest kept one needs.
+  // needed: the log is compacted below what the oldest kept one needs.
   std::deque<std::pair<uint64_t, uint64_t>> kept_snapshots_;
+  // Pushes posted and not yet answered, by (subscription key, message id).
+  std::set<std::pair<std::string, uint64_t>> pushes_in_flight_;
+  std::mt19937_64 push_rng_{std::random_device{}()};  // leader-local retry jitter
+  uint64_t push_request_seq_ = 0;
   bool started_ = false;
   std::atomic<bool> stop_requested_{false};
 };

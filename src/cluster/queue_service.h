@@ -45,6 +45,15 @@ class QueueService {
                         std::function<void(Result<mq::QueueInfo>)> done) = 0;
   virtual void ListQueues(std::string search_word, uint64_t offset, uint64_t limit,
                           std::function<void(mq::QueueListing)> done) = 0;
+  virtual void GetTopic(std::string topic_name,
+                        std::function<void(Result<mq::TopicInfo>)> done) = 0;
+  virtual void ListTopics(std::string search_word, uint64_t offset, uint64_t limit,
+                          std::function<void(mq::TopicListing)> done) = 0;
+  virtual void GetSubscription(std::string topic_name, std::string subscription_name,
+                               std::function<void(Result<mq::SubscriptionInfo>)> done) = 0;
+  virtual void ListSubscriptions(std::string topic_name, std::string search_word, uint64_t offset,
+                                 uint64_t limit,
+                                 std::function<void(Result<mq::SubscriptionListing>)> done) = 0;
 };
 
 }  // namespace cmq::cluster

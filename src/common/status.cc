@@ -44,6 +44,24 @@ std::string_view ErrorCodeName(ErrorCode code) {
       return "rewind disabled";
     case ErrorCode::kDelayOutOfRange:
       return "delay out of range";
+    case ErrorCode::kTopicNotExist:
+      return "topic not exist";
+    case ErrorCode::kTopicExists:
+      return "topic exists";
+    case ErrorCode::kTopicLimitReached:
+      return "topic limit reached";
+    case ErrorCode::kTopicHasSubscriptions:
+      return "topic has subscriptions";
+    case ErrorCode::kSubscriptionNotExist:
+      return "subscription not exist";
+    case ErrorCode::kSubscriptionExists:
+      return "subscription exists";
+    case ErrorCode::kSubscriptionLimitReached:
+      return "subscription limit reached";
+    case ErrorCode::kTopicNoSubscription:
+      return "topic has no subscription";
+    case ErrorCode::kNoMatchingSubscription:
+      return "no matching subscription";
   }
   return "unknown";
 }

@@ -33,6 +33,16 @@ enum class ErrorCode : int {
   kNoMessage,             // receive found nothing within the wait
   kRewindDisabled,        // RewindQueue on a queue with rewindSeconds=0
   kDelayOutOfRange,
+  // Topic model (mq/).
+  kTopicNotExist,
+  kTopicExists,
+  kTopicLimitReached,      // too many topics
+  kTopicHasSubscriptions,  // DeleteTopic while subscriptions exist
+  kSubscriptionNotExist,
+  kSubscriptionExists,
+  kSubscriptionLimitReached,  // too many subscriptions on a topic
+  kTopicNoSubscription,       // publish to a topic with no subscription
+  kNoMatchingSubscription,    // publish that no subscription's filter matches
 };
 
 class Status {

@@ -44,14 +44,19 @@ constexpr AttributeRule kRules[] = {
 }  // namespace
 
 Status ValidateQueueName(std::string_view name) {
+  return ValidateName(name, "queueName");
+}
+
+Status ValidateName(std::string_view name, std::string_view parameter) {
   bool ok = !name.empty() && name.size() <= kMaxNameLength && IsLetter(name[0]);
   for (size_t i = 1; ok && i < name.size(); ++i) {
     char c = name[i];
     ok = IsLetter(c) || IsDigit(c) || c == '-' || c == '_';
   }
   if (ok) return Status::Ok();
-  return Status(ErrorCode::kInvalidArgument,
-                "queueName: 1-64 characters, a letter first, then letters, digits, '-', '_'");
+  return Status(
+      ErrorCode::kInvalidArgument,
+      std::string(parameter) + ": 1-64 characters, a letter first, then letters, digits, '-', '_'");
 }
 
 std::string NameKey(std::string_view name) {

@@ -13,6 +13,9 @@ namespace cmq::mq {
 // ok, or kInvalidArgument naming queueName: 1..64 characters, a letter first, then ASCII
 // letters, digits, '-' or '_'.
 Status ValidateQueueName(std::string_view name);
+// The same rule for the other names (topicName, subscriptionName): kInvalidArgument naming
+// parameter.
+Status ValidateName(std::string_view name, std::string_view parameter);
 // The key names are unique under: ASCII lower case.
 std::string NameKey(std::string_view name);
 

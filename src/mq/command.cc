@@ -1,6 +1,7 @@
 #include "mq/command.h"
 
 #include "common/encoding.h"
+#include "mq/topic_command.h"
 
 namespace cmq::mq {
 namespace {
@@ -54,6 +55,7 @@ bool DecodeName(Reader& r, Command& cmd) {
 }
 
 bool DecodeBody(Reader& r, Command& cmd) {
+  if (IsTopicCommand(cmd.type)) return DecodeTopicBody(r, cmd);
   switch (cmd.type) {
     case CommandType::kCreateQueue:
     case CommandType::kSetQueueAttributes:
@@ -96,14 +98,16 @@ bool DecodeBody(Reader& r, Command& cmd) {
     }
     case CommandType::kHousekeeping:
       return true;
+    default:
+      return false;  // unknown type
   }
-  return false;  // unknown type
 }
 
 }  // namespace
 
 void EncodeCommand(const Command& cmd, std::string& out) {
   out.push_back(static_cast<char>(cmd.type));
+  if (IsTopicCommand(cmd.type)) return EncodeTopicBody(cmd, out);
   if (cmd.type == CommandType::kHousekeeping) return;
   PutLengthPrefixed(out, cmd.queue_name);
   switch (cmd.type) {
@@ -128,8 +132,7 @@ void EncodeCommand(const Command& cmd, std::string& out) {
       PutVarint64(out, cmd.receipt_handles.size());
       for (uint64_t handle : cmd.receipt_handles) PutVarint64(out, handle);
       break;
-    case CommandType::kDeleteQueue:
-    case CommandType::kHousekeeping:
+    default:  // kDeleteQueue, kHousekeeping: nothing more
       break;
   }
 }

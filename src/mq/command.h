@@ -23,6 +23,38 @@ enum class CommandType : uint8_t {
   kReceiveMessages = 6,
   kDeleteMessages = 7,
   kHousekeeping = 8,  // drops expired messages of every queue; proposed periodically
+  // Topics and subscriptions (docs/topic-model.md).
+  kCreateTopic = 9,
+  kSetTopicAttributes = 10,
+  kDeleteTopic = 11,
+  kPublishMessages = 12,
+  kSubscribe = 13,
+  kSetSubscriptionAttributes = 14,
+  kUnsubscribe = 15,
+  kClearSubscriptionFilterTags = 16,
+  kPushResults = 17,  // outcomes of HTTP pushes, proposed by the leader's pusher
+};
+
+// Subscription settings as given in a request; absent ones keep their value (or the
+// default on Subscribe). A present list replaces the old one.
+struct SubscriptionUpdate {
+  std::optional<std::string> protocol;               // "queue" | "http" (Subscribe only)
+  std::optional<std::string> endpoint;               // a queue name, or an http(s) URL
+  std::optional<std::string> notify_strategy;        // BACKOFF_RETRY | EXPONENTIAL_DECAY_RETRY
+  std::optional<std::string> notify_content_format;  // JSON | SIMPLIFIED
+  std::optional<std::vector<std::string>> filter_tags;
+  std::optional<std::vector<std::string>> binding_keys;
+  bool operator==(const SubscriptionUpdate&) const = default;
+};
+
+// The outcome of one HTTP push attempt of one topic message to one subscription. The leader
+// decides the next attempt time (the retry strategies use randomness and the clock, which
+// the state machine must not), so every replica applies the same schedule.
+struct PushResult {
+  uint64_t msg_id = 0;
+  bool delivered = false;
+  int64_t next_attempt_ms = 0;  // when not delivered: retry then; 0 = give up (dropped)
+  bool operator==(const PushResult&) const = default;
 };
 
 // Queue attributes as given in a request; absent ones keep their value (or the default on
@@ -55,6 +87,17 @@ struct Command {
   std::optional<int64_t> visibility_timeout_s;
 
   std::vector<uint64_t> receipt_handles;  // kDeleteMessages
+
+  // Topics. topic_name: every topic command; subscription_name: the subscription ones.
+  std::string topic_name;
+  std::string subscription_name;
+  std::optional<int64_t> topic_max_msg_size;  // kCreateTopic, kSetTopicAttributes
+  std::optional<int64_t> topic_filter_type;   // kCreateTopic: 1 tags (default), 2 routing
+  // kPublishMessages: bodies (above), one tag list and one routing key for the whole batch.
+  std::vector<std::string> msg_tags;
+  std::string routing_key;
+  SubscriptionUpdate subscription;       // kSubscribe, kSetSubscriptionAttributes
+  std::vector<PushResult> push_results;  // kPushResults
 
   // Field-wise; bodies compare by content.
   bool operator==(const Command&) const = default;

@@ -45,6 +45,25 @@ inline constexpr uint32_t kMaxQueues = 1000;
 // allow more, but keep a bound because GetQueueAttributes counts due timers by a scan.
 inline constexpr uint64_t kMaxInflightAndDelayedPerQueue = 100'000;
 
+// Topics (§10.5, §10.6, §11). CMQ quotas: 1000 topics, 100 subscriptions per topic.
+inline constexpr uint32_t kMaxTopics = 1000;
+inline constexpr uint32_t kMaxSubscriptionsPerTopic = 100;
+inline constexpr int64_t kTopicMaxMsgSizeMin = 1024;
+inline constexpr int64_t kTopicMaxMsgSizeMax = 1'048'576;
+inline constexpr int64_t kTopicMaxMsgSizeDefault = 65'536;
+// Legacy CMQ fixes a topic's retention at one day: a pending HTTP push is dropped then.
+inline constexpr int64_t kTopicMsgRetentionSeconds = 86'400;
+// Tags (filterTag on a subscription, msgTag on a publish): at most 5, each 1-16 bytes.
+inline constexpr uint32_t kMaxTags = 5;
+inline constexpr uint32_t kMaxTagLength = 16;
+// Binding keys (at most 5 per subscription) and routing keys: at most 64 bytes and 15 dots
+// (16 words), so that matching one key against another is a 17 x 17 table.
+inline constexpr uint32_t kMaxBindingKeys = 5;
+inline constexpr uint32_t kMaxRoutingKeyLength = 64;
+inline constexpr uint32_t kMaxRoutingKeyDots = 15;
+// HTTP endpoints: a URL of at most 500 characters (§10.6).
+inline constexpr uint32_t kMaxEndpointLength = 500;
+
 // Ids: a message id is (group id << 48) | per-group sequence; a receipt handle is
 // (sequence << 16) | (dequeue count mod 2^16), so it names one receive of one message.
 // 48 bits of sequence last 89 years at 100,000 messages/s per group; 16 bits of group id

@@ -12,12 +12,15 @@
 #include "mq/message_record.h"
 #include "mq/queue.h"
 #include "mq/state_machine_impl.h"
+#include "mq/topic_snapshot.h"
 
 namespace cmq::mq {
 namespace {
 
 constexpr std::string_view kMagic = "CMQS";
-constexpr uint8_t kSnapshotVersion = 1;
+// Version 2 added the topic section after the queues; version 1 (no topics) is still read.
+constexpr uint8_t kSnapshotVersion = 2;
+constexpr uint8_t kSnapshotVersionWithoutTopics = 1;
 // magic(4) version(1) body length(8) checksum(4).
 constexpr size_t kVersionAt = 4;
 constexpr size_t kLengthAt = 5;
@@ -233,6 +236,7 @@ std::string StateMachine::Snapshot() const {
   PutVarint64(out, static_cast<uint64_t>(s.last_now_ms));
   PutVarint64(out, s.queues.size());
   for (const auto& [key, q] : s.queues) q->AppendSnapshot(out);
+  AppendTopicsSnapshot(s.topics, s.topics_created, s.subscriptions_created, out);
   EncodeFixed64(&out[kLengthAt], out.size() - kHeaderBytes);
   EncodeFixed32(&out[kChecksumAt], SnapshotChecksum(out));
   return out;
@@ -242,7 +246,7 @@ Result<std::unique_ptr<StateMachine>> StateMachine::Restore(std::string_view sna
   if (snapshot.size() < kHeaderBytes) return Corrupt("shorter than its header");
   if (snapshot.substr(0, kMagic.size()) != kMagic) return Corrupt("bad magic");
   auto version = static_cast<uint8_t>(snapshot[kVersionAt]);
-  if (version != kSnapshotVersion) {
+  if (version != kSnapshotVersion && version != kSnapshotVersionWithoutTopics) {
     return Corrupt("unsupported version " + std::to_string(version));
   }
   if (DecodeFixed64(&snapshot[kLengthAt]) != snapshot.size() - kHeaderBytes) {
@@ -282,6 +286,10 @@ Result<std::unique_ptr<StateMachine>> StateMachine::Restore(std::string_view sna
       return Corrupt("duplicate queue name");
     }
   }
+  if (version >= kSnapshotVersion) {
+    Status st = ReadTopicsSnapshot(in, bounds, s.topics, s.topics_created, s.subscriptions_created);
+    if (!st.ok()) return st;
+  }
   if (!in.empty()) return Corrupt("trailing bytes");
   return sm;
 }
@@ -290,6 +298,10 @@ uint64_t StateMachine::OldestReferencedLogIndex() const {
   uint64_t oldest = impl_->last_index + 1;
   for (const auto& [key, q] : impl_->queues) {
     if (std::optional<uint64_t> index = q->OldestLogIndex()) oldest = std::min(oldest, *index);
+  }
+  // Bodies of pending HTTP pushes (queue copies are queue records, counted above).
+  for (const auto& [key, t] : impl_->topics) {
+    if (std::optional<uint64_t> index = t->OldestLogIndex()) oldest = std::min(oldest, *index);
   }
   return oldest;
 }

@@ -11,7 +11,6 @@
 #include "mq/state_machine_impl.h"
 
 namespace cmq::mq {
-namespace {
 
 std::string Base36(uint64_t v) {
   std::string out;
@@ -29,10 +28,6 @@ ApplyResult WithStatus(Status status) {
   return result;
 }
 
-Status NoQueue() {
-  return Status(ErrorCode::kQueueNotExist, "queue is not existed, or deleted");
-}
-
 // Where body lies within payload. REQUIRES (asserted): body is a view into payload.
 BodyLocation Locate(std::string_view body, const ApplyContext& ctx) {
   auto begin = reinterpret_cast<uintptr_t>(ctx.payload.data());
@@ -42,6 +37,12 @@ BodyLocation Locate(std::string_view body, const ApplyContext& ctx) {
   CMQ_ASSERT(ctx.payload.size() <= UINT32_MAX, "payload over 4 GiB");
   return BodyLocation{ctx.log_index, static_cast<uint32_t>(at - begin),
                       static_cast<uint32_t>(body.size())};
+}
+
+namespace {
+
+Status NoQueue() {
+  return Status(ErrorCode::kQueueNotExist, "queue is not existed, or deleted");
 }
 
 Status ValidateSend(const Command& cmd, const QueueAttributes& attributes) {
@@ -187,6 +188,7 @@ ApplyResult StateMachine::Apply(const Command& cmd, const ApplyContext& ctx) {
       return {};
     case CommandType::kHousekeeping:
       for (auto& [key, q] : impl_->queues) q->Advance(now_ms);
+      for (auto& [key, t] : impl_->topics) t->DropExpired(now_ms);
       return {};
     case CommandType::kSetQueueAttributes:
     case CommandType::kRewindQueue:
@@ -197,6 +199,10 @@ ApplyResult StateMachine::Apply(const Command& cmd, const ApplyContext& ctx) {
       if (q == nullptr) return WithStatus(NoQueue());
       return impl_->ApplyToQueue(*q, cmd, ctx, now_ms);
     }
+    default:
+      if (cmd.type >= CommandType::kCreateTopic && cmd.type <= CommandType::kPushResults) {
+        return impl_->ApplyTopicCommand(cmd, ctx, now_ms);
+      }
   }
   return WithStatus(Status(ErrorCode::kInvalidArgument, "unknown command type"));
 }

@@ -63,6 +63,11 @@ struct ApplyResult {
   // when the command as a whole is refused (no such queue, 0 or >16 handles), status says
   // so and this list is empty.
   std::vector<DeleteFailure> delete_failures;
+  std::string topic_id;         // kCreateTopic
+  std::string subscription_id;  // kSubscribe
+  // kPublishMessages: the queues (lower-case names) that received messages through queue
+  // subscriptions, so that the node can wake their parked receivers.
+  std::vector<std::string> queues_fed;
 };
 
 struct QueueAttributes {
@@ -93,6 +98,62 @@ struct QueueListing {
   std::vector<std::pair<std::string, std::string>> queues;  // (queue id, queue name) page
 };
 
+struct TopicInfo {
+  std::string topic_id;
+  std::string topic_name;  // as created (names compare case-insensitively)
+  int64_t max_msg_size = 0;
+  int64_t msg_retention_seconds = 0;  // fixed 86400 in CMQ API 2.0
+  int64_t filter_type = 1;            // 1 tags, 2 routing keys
+  int64_t create_time_s = 0;
+  int64_t last_modify_time_s = 0;
+  // Distinct published messages still pending for at least one HTTP subscription (copies
+  // for queue subscriptions are in their queues at once and never counted here).
+  uint64_t msg_count = 0;
+};
+
+struct TopicListing {
+  uint64_t total_count = 0;
+  std::vector<std::pair<std::string, std::string>> topics;  // (topic id, topic name) page
+};
+
+struct SubscriptionInfo {
+  std::string subscription_id;
+  std::string subscription_name;
+  std::string topic_name;
+  std::string protocol;  // "queue" | "http"
+  std::string endpoint;
+  std::string notify_strategy;
+  std::string notify_content_format;
+  std::vector<std::string> filter_tags;
+  std::vector<std::string> binding_keys;
+  int64_t create_time_s = 0;
+  int64_t last_modify_time_s = 0;
+  uint64_t msg_count = 0;  // HTTP: messages waiting to be pushed; queue subscriptions: 0
+  // Copies this subscription lost: its endpoint queue was gone, full (maxMsgHeapNum) or had
+  // a smaller maxMsgSize; or a push was given up (PushResult next_attempt_ms 0) or outlived
+  // the topic's retention. Not a CMQ field; for operators.
+  uint64_t dropped_msg_count = 0;
+};
+
+struct SubscriptionListing {
+  uint64_t total_count = 0;
+  std::vector<SubscriptionInfo> subscriptions;  // the page
+};
+
+// One HTTP push that is due: what the leader's pusher needs to POST it.
+struct PendingPush {
+  std::string topic_name;
+  std::string subscription_name;
+  std::string endpoint;
+  std::string notify_content_format;
+  std::string notify_strategy;
+  uint64_t msg_id = 0;
+  BodyLocation body;
+  std::vector<std::string> msg_tags;
+  int64_t publish_time_ms = 0;
+  uint32_t attempts = 0;  // failed attempts so far
+};
+
 class StateMachine {
  public:
   // group_id goes into the high bits of every message id this group mints.
@@ -103,8 +164,8 @@ class StateMachine {
 
   // Applies one command. Never fails as a whole: errors come back in ApplyResult::status.
   // REQUIRES: ctx.log_index is not less than that of any earlier call (the commands of one
-  // entry share it); every body view of a kSendMessages command points into ctx.payload
-  // (as DecodeEntry's views do), and ctx.payload is shorter than 4 GiB.
+  // entry share it); every body view of a kSendMessages or kPublishMessages command points
+  // into ctx.payload (as DecodeEntry's views do), and ctx.payload is shorter than 4 GiB.
   ApplyResult Apply(const Command& cmd, const ApplyContext& ctx);
 
   // Pure reads of the applied state at time now_ms (which may be later than the last
@@ -129,6 +190,29 @@ class StateMachine {
   int64_t last_applied_time_ms() const;
   // Total messages retained across all queues (undeleted plus rewind-retained).
   uint64_t message_count() const;
+
+  // Topics (docs/topic-model.md). Pure reads as of the last applied command (now_ms is
+  // accepted for symmetry with GetQueue; topic counters do not change with time alone).
+  Result<TopicInfo> GetTopic(std::string_view topic_name, int64_t now_ms) const;
+  TopicListing ListTopics(std::string_view search_word, uint64_t offset, uint64_t limit) const;
+  Result<SubscriptionInfo> GetSubscription(std::string_view topic_name,
+                                           std::string_view subscription_name,
+                                           int64_t now_ms) const;
+  Result<SubscriptionListing> ListSubscriptions(std::string_view topic_name,
+                                                std::string_view search_word, uint64_t offset,
+                                                uint64_t limit) const;
+  // HTTP pushes due at now_ms (next attempt <= now_ms), at most max_per_subscription per
+  // subscription and max_total in all. Per subscription in order of next attempt time, then
+  // publish order (so never-tried messages come in publish order); subscriptions in order
+  // of lower-cased topic then subscription name. Pushes already handed out are not tracked
+  // here (the pusher remembers what it has in flight until its PushResults are applied).
+  // As of the last applied command: a push past retention that no Housekeeping has dropped
+  // yet is still returned. O(topics + subscriptions + returned pushes * log n).
+  std::vector<PendingPush> DuePushes(int64_t now_ms, size_t max_per_subscription,
+                                     size_t max_total) const;
+  // The earliest next attempt time of any pending push (may be in the past: due now);
+  // nullopt if none is pending. O(topics + subscriptions).
+  std::optional<int64_t> NextPushDueMs() const;
 
   // Snapshots (docs/snapshot-format.md). The whole applied state as bytes: group id, id
   // counters, last applied index and time, every queue and every retained message record.

@@ -11,6 +11,7 @@
 #include "mq/attributes.h"
 #include "mq/queue.h"
 #include "mq/state_machine.h"
+#include "mq/topic.h"
 
 namespace cmq::mq {
 
@@ -21,6 +22,9 @@ struct StateMachine::Impl {
   int64_t last_now_ms = 0;      // clamp: time never goes back
   uint64_t last_index = 0;
   std::map<std::string, std::unique_ptr<Queue>> queues;  // by NameKey
+  uint64_t topics_created = 0;         // topic ids are minted from this, never reused
+  uint64_t subscriptions_created = 0;  // so are subscription ids
+  std::map<std::string, std::unique_ptr<Topic>> topics;  // by NameKey
 
   Queue* Find(std::string_view name) const {
     auto it = queues.find(NameKey(name));
@@ -34,6 +38,27 @@ struct StateMachine::Impl {
   ApplyResult ApplyToQueue(Queue& q, const Command& cmd, const ApplyContext& ctx, int64_t now_ms);
   ApplyResult ApplyQueueCommand(Queue& q, const Command& cmd, const ApplyContext& ctx,
                                 int64_t now_ms);
+
+  // Topics (topic_apply.cc).
+  Topic* FindTopic(std::string_view name) const {
+    auto it = topics.find(NameKey(name));
+    return it == topics.end() ? nullptr : it->second.get();
+  }
+  ApplyResult ApplyTopicCommand(const Command& cmd, const ApplyContext& ctx, int64_t now_ms);
+  ApplyResult CreateTopic(const Command& cmd, int64_t now_ms);
+  ApplyResult ApplyToTopic(Topic& t, const Command& cmd, const ApplyContext& ctx, int64_t now_ms);
+  ApplyResult Publish(Topic& t, const Command& cmd, const ApplyContext& ctx, int64_t now_ms);
+  ApplyResult Subscribe(Topic& t, const Command& cmd, int64_t now_ms);
+  ApplyResult UpdateSubscription(Topic& t, const Command& cmd, int64_t now_ms);
+  // Enqueues one copy of a published body into s's endpoint queue, or counts it dropped.
+  // True if the copy landed.
+  bool FeedQueue(Subscription& s, const BodyLocation& body, int64_t now_ms);
 };
+
+// Shared by the apply files.
+ApplyResult WithStatus(Status status);
+std::string Base36(uint64_t v);
+// Where body lies within payload. REQUIRES (asserted): body is a view into ctx.payload.
+BodyLocation Locate(std::string_view body, const ApplyContext& ctx);
 
 }  // namespace cmq::mq

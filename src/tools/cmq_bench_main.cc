@@ -154,6 +154,7 @@ class Worker {
 
   void Error(const Result<std::string_view>& r) {
     ++st_.errors;
+    if (r.ok() && st_.errors <= 3) std::cerr << "server error: " << *r << "\n";
     if (!r.ok() && ++transport_errors_ > 100) {
       std::cerr << "giving up a connection: " << r.error().ToString() << "\n";
       s_.stop = true;

@@ -64,16 +64,46 @@ TEST(DispatcherTest, MissingAction) {
   EXPECT_EQ(j["message"], "(10280)action is not existed");
 }
 
-TEST(DispatcherTest, UnknownActionAndTopicActions) {
+TEST(DispatcherTest, UnknownAction) {
   DispatcherHarness h;
   auto j = h.Post({{"Action", "Frobnicate"}});
   EXPECT_EQ(j["code"], 4000);
   EXPECT_EQ(j["message"], "(10430)action name Frobnicate is not existed");
-  auto topic = h.Post({{"Action", "CreateTopic"}, {"topicName", "t"}});
-  EXPECT_EQ(topic["code"], 4000);
-  EXPECT_EQ(topic["message"], "(10430)action name CreateTopic is not existed");
-  EXPECT_NE(Dispatcher::FindAction("createtopic"), nullptr);
-  EXPECT_EQ(Dispatcher::FindAction("CreateTopic")->fn, nullptr);
+}
+
+TEST(DispatcherTest, EveryCmqActionIsImplemented) {
+  for (const char* name : {"SendMessage",
+                           "ReceiveMessage",
+                           "DeleteMessage",
+                           "BatchSendMessage",
+                           "BatchReceiveMessage",
+                           "BatchDeleteMessage",
+                           "CreateQueue",
+                           "ListQueue",
+                           "GetQueueAttributes",
+                           "SetQueueAttributes",
+                           "DeleteQueue",
+                           "RewindQueue",
+                           "CreateTopic",
+                           "SetTopicAttributes",
+                           "ListTopic",
+                           "GetTopicAttributes",
+                           "DeleteTopic",
+                           "PublishMessage",
+                           "BatchPublishMessage",
+                           "Subscribe",
+                           "ListSubscriptionByTopic",
+                           "GetSubscriptionAttributes",
+                           "SetSubscriptionAttributes",
+                           "Unsubscribe",
+                           "ClearSubscriptionFilterTags",
+                           "ClearSUbscriptionFIlterTags",
+                           "createtopic"}) {
+    const Dispatcher::Action* action = Dispatcher::FindAction(name);
+    ASSERT_NE(action, nullptr) << name;
+    EXPECT_NE(action->fn, nullptr) << name;
+  }
+  EXPECT_EQ(Dispatcher::FindAction("ClearSubscriptionFilterTag"), nullptr);
 }
 
 TEST(DispatcherTest, GetUsesTheQueryString) {

@@ -27,6 +27,46 @@ TEST(ErrorsTest, QueueModelErrorsMapPerSpec) {
             P(4450, "(10220)number of queues has reached the limit"));
 }
 
+TEST(ErrorsTest, TopicModelErrorsMapPerSpec) {
+  using P = std::pair<int, std::string>;
+  EXPECT_EQ(Map(ErrorCode::kTopicNotExist), P(4440, "(10600)topic is not existed, or deleted"));
+  EXPECT_EQ(Map(ErrorCode::kTopicExists), P(4460, "(10550)topic is already existed"));
+  EXPECT_EQ(Map(ErrorCode::kSubscriptionExists), P(4490, "(10470)subscribtion is already existed"));
+  EXPECT_EQ(Map(ErrorCode::kSubscriptionNotExist), P(4440, "(10620)subscription is not existed"));
+  EXPECT_EQ(Map(ErrorCode::kTopicHasSubscriptions),
+            P(4000,
+              "(10540)there exists subscriptions under this topic, please unsubscribe all of them "
+              "before DeleteTopic"));
+  EXPECT_EQ(Map(ErrorCode::kTopicLimitReached),
+            P(4450, "(10610)number of topics has reached the limit"));
+  EXPECT_EQ(Map(ErrorCode::kSubscriptionLimitReached),
+            P(4500, "(10480)number of subscription has reached the limit"));
+  EXPECT_EQ(Map(ErrorCode::kTopicNoSubscription),
+            P(6030,
+              "(10650)topic has no subscription, please create a subscription before publishing "
+              "message"));
+  EXPECT_EQ(Map(ErrorCode::kNoMatchingSubscription),
+            P(6030, "(10730)no bindingKey or filterTag matches the routingKey or msgTag"));
+}
+
+TEST(ErrorsTest, TopicParameterErrorTexts) {
+  using P = std::pair<int, std::string>;
+  auto pair = [](const ApiError& e) { return P(e.code, e.Message()); };
+  EXPECT_EQ(pair(TopicNameFormat()), P(4000, "(10590)topic name format error"));
+  EXPECT_EQ(pair(SubscriptionNameFormat()), P(4000, "(10590)subscription name format error"));
+  EXPECT_EQ(pair(TooManyFilterTags()), P(4000, "(10490)number of filterTag exceed limit"));
+  EXPECT_EQ(pair(EndpointFormat()), P(4000, "(10500)endpoint format error"));
+  EXPECT_EQ(pair(UndefinedProtocol()), P(4000, "(10510)undefined protocol"));
+  EXPECT_EQ(pair(UndefinedNotifyStrategy()), P(4000, "(10520)undefined notify retry stragety"));
+  EXPECT_EQ(pair(UndefinedNotifyContentFormat()),
+            P(4000, "(10530)undefined notify content format"));
+  EXPECT_EQ(pair(TooManyBindingKeys()), P(4000, "(10680)too many bindingKey"));
+  EXPECT_EQ(pair(TooManyDelimiters()), P(4000, "(10691)too many delimeters"));
+  EXPECT_EQ(pair(MissingRoutingKey()), P(4000, "(10700)parameters lack of routingKey"));
+  EXPECT_EQ(pair(TooManyMsgTags()), P(4000, "(10720)too many msgTag"));
+  EXPECT_EQ(pair(EndpointHasBlanks()), P(4510, "(10570)url cannot contain any blank characters"));
+}
+
 TEST(ErrorsTest, InvalidArgumentIs10350WithDetail) {
   auto [code, message] = Map(ErrorCode::kInvalidArgument, "rewindSeconds > msgRetentionSeconds");
   EXPECT_EQ(code, 4000);

@@ -20,6 +20,8 @@ class FakeQueueService : public cluster::QueueService {
 
   void Submit(const mq::Command& cmd, cluster::CommandCallback done) override {
     ++submitted;
+    last_command_ = cmd;
+    last_command_.bodies.clear();
     done(Apply(cmd));
   }
 
@@ -38,7 +40,35 @@ class FakeQueueService : public cluster::QueueService {
     done(machine_.ListQueues(search_word, offset, limit));
   }
 
+  void GetTopic(std::string topic_name, std::function<void(Result<mq::TopicInfo>)> done) override {
+    ++reads;
+    done(machine_.GetTopic(topic_name, clock_.NowMs()));
+  }
+
+  void ListTopics(std::string search_word, uint64_t offset, uint64_t limit,
+                  std::function<void(mq::TopicListing)> done) override {
+    ++reads;
+    done(machine_.ListTopics(search_word, offset, limit));
+  }
+
+  void GetSubscription(std::string topic_name, std::string subscription_name,
+                       std::function<void(Result<mq::SubscriptionInfo>)> done) override {
+    ++reads;
+    done(machine_.GetSubscription(topic_name, subscription_name, clock_.NowMs()));
+  }
+
+  void ListSubscriptions(std::string topic_name, std::string search_word, uint64_t offset,
+                         uint64_t limit,
+                         std::function<void(Result<mq::SubscriptionListing>)> done) override {
+    ++reads;
+    done(machine_.ListSubscriptions(topic_name, search_word, offset, limit));
+  }
+
+  // The last command submitted (bodies not kept: their views die with the request).
+  const mq::Command& last_command() const { return last_command_; }
+
   std::optional<int64_t> last_wait_seconds;
+  int reads = 0;  // topic and subscription reads
   int submitted = 0;
 
  private:
@@ -60,6 +90,7 @@ class FakeQueueService : public cluster::QueueService {
 
   const Clock& clock_;
   mq::StateMachine machine_;
+  mq::Command last_command_;
   std::deque<std::string> payloads_;  // payloads_[i] is log entry i + 1
 };
 

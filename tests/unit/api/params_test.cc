@@ -87,6 +87,31 @@ TEST(ParamsTest, EmptyListIsMissing) {
   EXPECT_EQ(list.error().Message(), "(10390)lacked of required parameter msgBody");
 }
 
+TEST(ParamsTest, OptionalListAbsentIsNullopt) {
+  auto list = Form({{"msgTag", "x"}}).OptionalList("msgTag", 5, TooManyMsgTags());
+  ASSERT_TRUE(list.ok());
+  EXPECT_FALSE(list.value().has_value());
+}
+
+TEST(ParamsTest, OptionalListHasItsOwnTooManyError) {
+  FormParams form;
+  for (int i = 0; i <= 5; ++i) form.emplace_back("filterTag." + std::to_string(i), "t");
+  RequestParams params = Form(form);
+  auto six = params.OptionalList("filterTag", 5, TooManyFilterTags());
+  ASSERT_FALSE(six.ok());
+  EXPECT_EQ(six.error(), TooManyFilterTags());
+  form.pop_back();
+  RequestParams five_params = Form(form);
+  auto five = five_params.OptionalList("filterTag", 5, TooManyFilterTags());
+  ASSERT_TRUE(five.ok());
+  ASSERT_TRUE(five.value().has_value());
+  EXPECT_EQ(five.value()->size(), 5u);
+  auto gap = Form({{"bindingKey.1", "a"}, {"bindingKey.3", "b"}})
+                 .OptionalList("bindingKey", 5, TooManyBindingKeys());
+  ASSERT_FALSE(gap.ok());
+  EXPECT_EQ(gap.error().Message(), "(10380)bindingKey parameter is not consequent");
+}
+
 TEST(ParamsTest, SameIndexSpelledTwiceIsARepeat) {
   auto list = Form({{"msgBody.1", "a"}, {"msgBody.01", "b"}}).List("msgBody", 16);
   ASSERT_FALSE(list.ok());

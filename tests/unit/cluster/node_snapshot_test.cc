@@ -132,7 +132,7 @@ TEST_F(NodeSnapshotTest, DamagedNewestSnapshotFallsBackToTheOlderOne) {
   for (int i = 0; i < 3; ++i) Send("q", "tail-" + std::to_string(i));
   node_->Stop();
   node_.reset();
-  auto names = fs_.ListDir("/data/group-1.snapshots");
+  auto names = fs_.ListDir("/data/group-1/snapshots");
   ASSERT_TRUE(names.ok());
   std::vector<std::string> snaps;
   for (const auto& n : names.value()) {
@@ -140,7 +140,7 @@ TEST_F(NodeSnapshotTest, DamagedNewestSnapshotFallsBackToTheOlderOne) {
   }
   ASSERT_EQ(snaps.size(), 2u);
   std::sort(snaps.begin(), snaps.end());
-  fs_.CorruptByte("/data/group-1.snapshots/" + snaps.back(), 40);
+  fs_.CorruptByte("/data/group-1/snapshots/" + snaps.back(), 40);
   Reopen();
   std::vector<std::string> bodies = ReceiveAndDelete("q");
   ASSERT_EQ(bodies.size(), 3u);

@@ -132,6 +132,23 @@ TEST_F(NodeTest, ConcurrentSendsShareFsyncs) {
   EXPECT_LT(node_->stats().syncs - syncs_before, static_cast<uint64_t>(kSends));
 }
 
+// Raft refuses proposals past its uncommitted-bytes budget; applying entries must give the
+// budget back, or a node would stop accepting writes after that many bytes in total.
+TEST_F(NodeTest, ApplyingReturnsTheUncommittedBudget) {
+  node_->Stop();
+  node_.reset();
+  NodeOptions options;
+  options.data_dir = "/data";
+  options.raft_max_uncommitted_bytes = 64 << 10;
+  auto node = Node::Open(fs_.get(), &clock_, options);
+  ASSERT_TRUE(node.ok());
+  node_ = std::move(node).value();
+  node_->Start();
+  CreateQueue("q1");
+  std::string body(4096, 'b');
+  for (int i = 0; i < 100; ++i) Send("q1", body);  // 400 KiB in all, one at a time
+}
+
 TEST_F(NodeTest, ReceiveOfMissingQueueFails) {
   CommandResult r = StartReceive("nope", 1).get();
   EXPECT_EQ(r.apply.status.code(), ErrorCode::kQueueNotExist);

@@ -24,6 +24,15 @@ inline Command Cmd(CommandType type, const std::string& queue_name) {
   return cmd;
 }
 
+inline Command TopicCmd(CommandType type, const std::string& topic,
+                        const std::string& subscription = "") {
+  Command cmd;
+  cmd.type = type;
+  cmd.topic_name = topic;
+  cmd.subscription_name = subscription;
+  return cmd;
+}
+
 class Harness {
  public:
   explicit Harness(uint32_t group_id = 7) : sm(group_id) {}
@@ -83,6 +92,48 @@ class Harness {
     return Apply(cmd);
   }
   ApplyResult Housekeeping() { return Apply(Cmd(CommandType::kHousekeeping, "")); }
+
+  // Topics.
+  ApplyResult CreateTopic(const std::string& name, std::optional<int64_t> filter_type = {},
+                          std::optional<int64_t> max_msg_size = {}) {
+    Command cmd = TopicCmd(CommandType::kCreateTopic, name);
+    cmd.topic_filter_type = filter_type;
+    cmd.topic_max_msg_size = max_msg_size;
+    return Apply(cmd);
+  }
+  ApplyResult Subscribe(const std::string& topic, const std::string& name,
+                        const std::string& protocol, const std::string& endpoint,
+                        std::vector<std::string> filter_tags = {},
+                        std::vector<std::string> binding_keys = {}) {
+    Command cmd = TopicCmd(CommandType::kSubscribe, topic, name);
+    cmd.subscription.protocol = protocol;
+    cmd.subscription.endpoint = endpoint;
+    if (!filter_tags.empty()) cmd.subscription.filter_tags = std::move(filter_tags);
+    if (!binding_keys.empty()) cmd.subscription.binding_keys = std::move(binding_keys);
+    return Apply(cmd);
+  }
+  ApplyResult Publish(const std::string& topic, std::vector<std::string> bodies,
+                      std::vector<std::string> tags = {}, const std::string& routing_key = "") {
+    Command cmd = TopicCmd(CommandType::kPublishMessages, topic);
+    for (const std::string& b : bodies) cmd.bodies.push_back(b);
+    cmd.msg_tags = std::move(tags);
+    cmd.routing_key = routing_key;
+    return Apply(cmd);
+  }
+  ApplyResult PushResults(const std::string& topic, const std::string& subscription,
+                          std::vector<PushResult> results) {
+    Command cmd = TopicCmd(CommandType::kPushResults, topic, subscription);
+    cmd.push_results = std::move(results);
+    return Apply(cmd);
+  }
+  SubscriptionInfo SubInfo(const std::string& topic, const std::string& name) const {
+    Result<SubscriptionInfo> info = sm.GetSubscription(topic, name, now_ms);
+    EXPECT_TRUE(info.ok()) << info.status().ToString();
+    return info.ok() ? *info : SubscriptionInfo{};
+  }
+  std::string Body(const BodyLocation& body) const {
+    return payloads.at(body.log_index).substr(body.offset, body.length);
+  }
 
   // The body of a received message, read back from the kept payload.
   std::string Body(const ReceivedMessage& m) const {

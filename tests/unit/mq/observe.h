@@ -33,6 +33,52 @@ inline std::string DescribeResult(const ApplyResult& r) {
     AddField(out, 'f', f.receipt_handle);
     out.append(f.status.ToString());
   }
+  out.append("|" + r.topic_id + "|" + r.subscription_id);
+  for (const std::string& q : r.queues_fed) out.append("|" + q);
+  return out;
+}
+
+inline std::string ObserveSubscription(const SubscriptionInfo& s) {
+  std::string out = "\n  " + s.subscription_id + "|" + s.subscription_name + "|" + s.topic_name +
+                    "|" + s.protocol + "|" + s.endpoint + "|" + s.notify_strategy + "|" +
+                    s.notify_content_format;
+  for (const std::string& t : s.filter_tags) out.append("|t" + t);
+  for (const std::string& k : s.binding_keys) out.append("|k" + k);
+  for (uint64_t v :
+       {static_cast<uint64_t>(s.create_time_s), static_cast<uint64_t>(s.last_modify_time_s),
+        s.msg_count, s.dropped_msg_count}) {
+    AddField(out, 's', v);
+  }
+  return out;
+}
+
+inline std::string ObservePush(const PendingPush& p) {
+  std::string out = "\n  push " + p.topic_name + "|" + p.subscription_name + "|" + p.endpoint +
+                    "|" + p.notify_content_format + "|" + p.notify_strategy;
+  for (const std::string& t : p.msg_tags) out.append("|t" + t);
+  for (uint64_t v : {p.msg_id, p.body.log_index, uint64_t{p.body.offset}, uint64_t{p.body.length},
+                     static_cast<uint64_t>(p.publish_time_ms), uint64_t{p.attempts}}) {
+    AddField(out, 'p', v);
+  }
+  return out;
+}
+
+// Every topic, subscription and push due at now_ms.
+inline std::string ObserveTopics(const StateMachine& sm, int64_t now_ms) {
+  std::string out;
+  for (const auto& [id, name] : sm.ListTopics("", 0, UINT64_MAX).topics) {
+    Result<TopicInfo> t = sm.GetTopic(name, now_ms);
+    out.append("\n" + t->topic_id + "|" + t->topic_name);
+    for (int64_t v : {t->max_msg_size, t->msg_retention_seconds, t->filter_type, t->create_time_s,
+                      t->last_modify_time_s}) {
+      AddField(out, 't', static_cast<uint64_t>(v));
+    }
+    AddField(out, 'n', t->msg_count);
+    Result<SubscriptionListing> subs = sm.ListSubscriptions(name, "", 0, UINT64_MAX);
+    for (const SubscriptionInfo& s : subs->subscriptions) out.append(ObserveSubscription(s));
+  }
+  for (const PendingPush& p : sm.DuePushes(now_ms, SIZE_MAX, SIZE_MAX)) out.append(ObservePush(p));
+  AddField(out, 'd', static_cast<uint64_t>(sm.NextPushDueMs().value_or(-1)));
   return out;
 }
 
@@ -69,6 +115,7 @@ inline std::string ObserveMachine(const StateMachine& sm, int64_t now_ms) {
     out.push_back('\n');
     out.append(ObserveQueue(sm, name, now_ms));
   }
+  out.append(ObserveTopics(sm, now_ms));
   return out;
 }
 

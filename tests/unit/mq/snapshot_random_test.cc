@@ -181,7 +181,7 @@ TEST(SnapshotCorruptionTest, EverySingleByteCorruptionIsRefused) {
 
 TEST(SnapshotCorruptionTest, AnotherVersionIsRefusedEvenWithAGoodChecksum) {
   std::string snapshot = SomeSnapshot();
-  snapshot[4] = 2;
+  snapshot[4] = 3;
   Reseal(snapshot);
   Result<std::unique_ptr<StateMachine>> restored = StateMachine::Restore(snapshot);
   EXPECT_EQ(restored.status().code(), ErrorCode::kCorruption);

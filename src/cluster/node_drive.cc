@@ -1,0 +1,229 @@
+// The group-commit loop: proposals → Raft → persist (disk thread) → advance → apply →
+// answer. Every proposal that arrives while the disk is busy joins the next log entry, so
+// one fdatasync covers many requests.
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/post.hpp>
+#include <cctype>
+
+#include "cluster/node.h"
+#include "common/assert.h"
+#include "mq/entry.h"
+
+namespace cmq::cluster {
+namespace {
+
+std::string QueueKey(std::string_view name) {
+  std::string key(name);
+  for (char& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return key;
+}
+
+mq::ApplyResult ErrorResult(Status status) {
+  mq::ApplyResult r;
+  r.status = std::move(status);
+  return r;
+}
+
+}  // namespace
+
+void Node::Enqueue(Proposal p) {
+  if (stopped_) {
+    Finish(p, ErrorResult(Status(ErrorCode::kUnavailable, "server is shutting down")));
+    return;
+  }
+  if (!failed_.ok()) {
+    Finish(p, ErrorResult(failed_));
+    return;
+  }
+  pending_.push_back(std::move(p));
+  Drive();
+}
+
+// Persists one Ready in the order its contract requires (raft/ready.h): snapshot, entries,
+// fsync, then the hard state (so the durable commit index never passes the durable log).
+Status Node::PersistReady(const raft::Ready& rd) {
+  if (rd.snapshot) CMQ_RETURN_IF_ERROR(storage_->ApplySnapshot(*rd.snapshot));
+  if (!rd.entries.empty()) CMQ_RETURN_IF_ERROR(storage_->Append(rd.entries));
+  if (rd.must_sync || !rd.entries.empty()) CMQ_RETURN_IF_ERROR(storage_->Sync());
+  if (rd.hard_state) CMQ_RETURN_IF_ERROR(storage_->SetHardState(*rd.hard_state));
+  return Status::Ok();
+}
+
+void Node::Drive() {
+  if (stopped_ || disk_busy_ || !failed_.ok()) return;
+  if (!pending_.empty()) {
+    size_t count = 0;
+    uint64_t bytes = 0;
+    while (count < pending_.size() &&
+           (count == 0 || bytes + pending_[count].encoded.size() <= options_.max_entry_bytes)) {
+      bytes += pending_[count].encoded.size();
+      ++count;
+    }
+    auto payload = std::make_shared<std::string>();
+    payload->reserve(bytes + 32);
+    mq::EncodeEntryHeader(*payload, clock_->NowMs(), static_cast<uint32_t>(count));
+    for (size_t i = 0; i < count; ++i) payload->append(pending_[i].encoded);
+    auto index = raft_->Propose(payload);
+    if (!index.ok()) {
+      // Not leader (an election is under way) or too much uncommitted: retryable.
+      for (size_t i = 0; i < count; ++i) Finish(pending_[i], ErrorResult(index.status()));
+    } else {
+      cache_.Add(*index, payload);
+      auto& slot = in_log_[*index];
+      slot.reserve(count);
+      for (size_t i = 0; i < count; ++i) slot.push_back(std::move(pending_[i]));
+    }
+    pending_.erase(pending_.begin(), pending_.begin() + static_cast<ptrdiff_t>(count));
+  }
+  if (!raft_->HasReady()) return;
+  raft::Ready ready = raft_->GetReady();
+  if (!ready.snapshot && ready.entries.empty() && !ready.hard_state) {
+    // Nothing to persist (only soft state or committed entries): no disk round trip.
+    ApplyCommitted(ready.committed_entries);
+    raft_->Advance(ready);
+    return Drive();
+  }
+  // Committed entries are already durable (they never include this Ready's own entries),
+  // so they are applied while the disk persists the new ones. The Ready keeps them: Advance
+  // reports them applied to the core (which frees their uncommitted-bytes budget).
+  std::vector<raft::Entry> committed = ready.committed_entries;
+  // A group of one sends nothing; peers and a transport come with the cluster.
+  disk_busy_ = true;
+  boost::asio::post(disk_ctx_, [this, ready = std::move(ready)]() mutable {
+    Status st = PersistReady(ready);
+    boost::asio::post(strand_ctx_, [this, ready = std::move(ready), st]() mutable {
+      OnPersisted(std::move(ready), st);
+    });
+  });
+  ApplyCommitted(committed);
+}
+
+void Node::OnPersisted(raft::Ready ready, Status status) {
+  disk_busy_ = false;
+  if (!status.ok()) {
+    // A failed write or fsync is fatal to the write path (the disk's state is unknown):
+    // refuse every later write, answer everything in flight with the error.
+    spdlog::error("log write failed, refusing writes from now on: {}", status.ToString());
+    failed_ = Status(ErrorCode::kLogFailed, status.ToString());
+    FailAll(failed_);
+    return;
+  }
+  if (!ready.entries.empty()) {
+    ++stats_.syncs;
+    stats_.entries_written += ready.entries.size();
+  }
+  raft_->Advance(ready);
+  if (stopped_) {
+    // Apply what became committed, so that the answers to durable writes go out.
+    while (raft_->HasReady()) {
+      raft::Ready rd = raft_->GetReady();
+      if (!rd.entries.empty() || rd.snapshot) break;  // nothing new may be written now
+      ApplyCommitted(rd.committed_entries);
+      raft_->Advance(rd);
+    }
+    return;
+  }
+  Drive();
+}
+
+void Node::ApplyCommitted(const std::vector<raft::Entry>& committed) {
+  std::map<std::string, size_t> woken;  // queue key -> messages made visible
+  for (const raft::Entry& e : committed) ApplyEntry(e, woken);
+  for (const auto& [key, n] : woken) WakeWaiters(key, n);
+  MaybeSnapshot();
+}
+
+void Node::ApplyEntry(const raft::Entry& e, std::map<std::string, size_t>& woken) {
+  CMQ_ASSERT(e.index == applied_index_ + 1, "committed entries must be applied in order");
+  applied_index_ = e.index;
+  // Conf changes are applied by the Raft core itself; a new leader's empty entry carries
+  // nothing.
+  if (e.type != raft::EntryType::kNormal || e.data_size() == 0) return;
+  auto decoded = mq::DecodeEntry(e.data_view());
+  CMQ_ASSERT(decoded.ok(), "a committed entry does not decode");
+  auto proposals_it = in_log_.find(e.index);
+  std::vector<Proposal>* proposals =
+      proposals_it == in_log_.end() ? nullptr : &proposals_it->second;
+  CMQ_ASSERT(proposals == nullptr || proposals->size() == decoded->commands.size(),
+             "entry commands and waiting proposals differ in number");
+  mq::ApplyContext ctx{decoded->now_ms, e.index, e.data_view()};
+  for (size_t i = 0; i < decoded->commands.size(); ++i) {
+    const mq::Command& cmd = decoded->commands[i];
+    mq::ApplyResult result = state_->Apply(cmd, ctx);
+    ++stats_.commands_applied;
+    for (const std::string& fed : result.queues_fed) woken[fed] += cmd.bodies.size();
+    if (result.status.ok() &&
+        (cmd.type == mq::CommandType::kSendMessages || cmd.type == mq::CommandType::kRewindQueue ||
+         cmd.type == mq::CommandType::kDeleteQueue)) {
+      size_t n =
+          cmd.type == mq::CommandType::kSendMessages ? result.msg_ids.size() : waiters_.size();
+      woken[QueueKey(cmd.queue_name)] += n;
+    }
+    if (proposals == nullptr) continue;
+    Proposal& p = (*proposals)[i];
+    if (p.is_receive && result.status.code() == ErrorCode::kNoMessage &&
+        clock_->NowMs() < p.deadline_ms && !stopped_) {
+      waiters_.Park(std::move(p));
+    } else {
+      Finish(p, std::move(result));
+    }
+  }
+  if (proposals_it != in_log_.end()) in_log_.erase(proposals_it);
+  applied_bytes_since_snapshot_ += e.data_size();
+}
+
+void Node::Finish(Proposal& p, mq::ApplyResult result) {
+  if (!p.done) return;
+  CommandResult out;
+  if (p.is_receive && result.status.ok()) {
+    out.bodies = ReadBodies(result.messages);
+    if (out.bodies.size() != result.messages.size()) {
+      result.status = Status(ErrorCode::kIoError, "could not read message bodies from the log");
+      result.messages.clear();
+      out.bodies.clear();
+    }
+  }
+  out.apply = std::move(result);
+  auto done = std::move(p.done);
+  p.done = nullptr;
+  done(std::move(out));
+}
+
+void Node::FailAll(const Status& status) {
+  for (auto& [index, proposals] : in_log_) {
+    for (Proposal& p : proposals) Finish(p, ErrorResult(status));
+  }
+  in_log_.clear();
+  for (Proposal& p : pending_) Finish(p, ErrorResult(status));
+  pending_.clear();
+  for (Proposal& p : waiters_.TakeAll()) Finish(p, ErrorResult(status));
+}
+
+// Bodies come from the in-memory cache of recent entries, or from the log by range.
+Result<std::string> Node::ReadBody(const mq::BodyLocation& where) {
+  if (const std::string* payload = cache_.Find(where.log_index)) {
+    CMQ_ASSERT(uint64_t{where.offset} + where.length <= payload->size(),
+               "body location outside its entry");
+    return std::string(payload->data() + where.offset, where.length);
+  }
+  return storage_->ReadDataRange(where.log_index, where.offset, where.length);
+}
+
+// An empty vector means a read failed (logged).
+std::vector<std::string> Node::ReadBodies(const std::vector<mq::ReceivedMessage>& messages) {
+  std::vector<std::string> bodies;
+  bodies.reserve(messages.size());
+  for (const mq::ReceivedMessage& m : messages) {
+    auto body = ReadBody(m.body);
+    if (!body.ok()) {
+      spdlog::error("reading body of message {} failed: {}", m.msg_id, body.status().ToString());
+      return {};
+    }
+    bodies.push_back(std::move(body).value());
+  }
+  return bodies;
+}
+
+}  // namespace cmq::cluster

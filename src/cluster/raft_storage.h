@@ -1,0 +1,137 @@
+#pragma once
+// RaftStorage: raft::Storage over our durable storage (storage/log.h for entries and the
+// hard state, storage/snapshot_store.h for snapshots). The core reads through the
+// raft::Storage interface; the driver writes through the methods below while handling a
+// Ready (raft/ready.h), in this order: ApplySnapshot, Append, Sync, SetHardState. Saving
+// the hard state after the sync keeps the persisted commit index at or below the durable
+// last index, which the core asserts on restart.
+//
+// Encodings (docs/raft.md "Simulator" and docs/storage-format.md describe the files):
+//   log entry payload  = [entry type u8 (raft::EntryType)][entry data]
+//     Raft's term and index are the log record's term and index. Type 0 is a normal entry
+//     (mq batch, or empty: the leader's no-op), type 1 a ConfChange (raft/conf_change.h).
+//   snapshot file data = [envelope version u8 = 1][ConfState (raft/codec.h
+//                         EncodeConfState)][application data: raft::Snapshot::data]
+//     The snapshot store keeps the snapshot's index and term in its own header.
+//
+// Indexes. The raft-visible log is [FirstIndex(), LastIndex()] with FirstIndex() - 1 the
+// index of the newest snapshot (0: none), as raft/storage.h requires. The segmented log may
+// still hold entries at or below the snapshot (segments are dropped whole, and the driver
+// keeps entries that a fallback snapshot or message bodies need); they are hidden from the
+// core but readable with ReadData.
+//
+// Recovery (Open): the newest intact snapshot, then the log. A log that does not continue
+// the snapshot (it ends before the snapshot, or holds a different term at the snapshot's
+// index: a crash in the middle of ApplySnapshot) is emptied and repositioned right after
+// the snapshot; everything in it was below the snapshot or on a discarded branch.
+//
+// Failure: any write error is fatal to the writer (as storage::Log's failed()): the caller
+// must stop using this object for writes and reopen it from the file system.
+//
+// Threads: one writer thread (the methods under "Writers", plus CreateSnapshot, which may
+// run on another thread than Append but not at the same time as ApplySnapshot) and
+// readers on other threads (the raft::Storage methods, ReadData, ReadDataRange): the log
+// is safe for that, and snapshot_mu_ guards the snapshot and hard state.
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "raft/storage.h"
+#include "raft/types.h"
+#include "storage/file_system.h"
+#include "storage/log.h"
+#include "storage/snapshot_store.h"
+
+namespace cmq::cluster {
+
+inline constexpr uint8_t kRaftSnapshotEnvelopeVersion = 1;
+
+struct RaftStorageOptions {
+  std::string dir;                       // holds "log/" and "snapshots/"
+  uint64_t segment_bytes = 64ull << 20;  // storage::LogOptions::segment_bytes
+  size_t snapshots_kept = 2;
+};
+
+class RaftStorage final : public raft::Storage {
+ public:
+  // Opens (or creates) the storage in options.dir; fs must outlive the object. Errors: the
+  // log's or the snapshot store's (kCorruption for damage recovery may not repair, e.g. a
+  // log that starts after the newest snapshot).
+  static Result<std::unique_ptr<RaftStorage>> Open(storage::FileSystem* fs,
+                                                   RaftStorageOptions options);
+
+  // raft::Storage.
+  Result<raft::InitialState> GetInitialState() const override;
+  Result<std::vector<raft::Entry>> Entries(raft::Index lo, raft::Index hi,
+                                           uint64_t max_bytes) const override;
+  Result<raft::Term> TermAt(raft::Index i) const override;
+  raft::Index FirstIndex() const override;
+  raft::Index LastIndex() const override;
+  Result<raft::Snapshot> GetSnapshot() const override;
+
+  // Writers (the Ready contract, step 1).
+  // Appends entries, first removing any suffix of ours that they replace (an entry at an
+  // index we hold with a different term, and everything after it). Entries at or below the
+  // snapshot are skipped. REQUIRES: entries are consecutive and leave no gap after
+  // LastIndex(). Not durable until Sync().
+  Status Append(const std::vector<raft::Entry>& entries);
+  Status Sync();
+  // Durable on return as far as Raft needs: a changed term or vote is written (atomically,
+  // with an fsync) before this returns; a change of the commit index alone is only kept in
+  // memory and written with the next term or vote change (Raft does not need the commit
+  // index durable: a restarted node relearns it, and a lower one only means re-applying
+  // from the snapshot, which the state machine does anyway). This keeps the commit path to
+  // one fsync per batch.
+  Status SetHardState(const raft::HardState& hs);
+  // Installs a snapshot received from the leader: saves it durably, then empties the log
+  // and positions it right after the snapshot. kInvalidArgument if it is not newer than
+  // ours.
+  Status ApplySnapshot(const raft::Snapshot& snapshot);
+  // Records a snapshot of the local state machine at applied index `index`, durably.
+  // REQUIRES: FirstIndex() <= index <= LastIndex() (else kInvalidArgument). The log is left
+  // as it is: compacting it is Compact's job.
+  Status CreateSnapshot(raft::Index index, const raft::ConfState& conf_state, raft::Payload data);
+  // Drops log segments all of whose entries are below `before`, durably. REQUIRES:
+  // before <= FirstIndex() (only what the snapshot covers can go; else kInvalidArgument).
+  Status Compact(raft::Index before);
+
+  // The data of entry i if the log still holds it physically (also at or below the
+  // snapshot, where the core no longer looks). kNotFound otherwise.
+  Result<std::string> ReadData(raft::Index i) const;
+  // Bytes [offset, offset + length) of entry i's data (message bodies), without reading or
+  // verifying the rest of the record. kNotFound if the log no longer holds entry i.
+  Result<std::string> ReadDataRange(raft::Index i, uint32_t offset, uint32_t length) const;
+  // First index physically in the log (may be below FirstIndex()).
+  raft::Index LogFirstIndex() const { return log_->FirstIndex(); }
+  bool failed() const { return log_->failed(); }
+
+  static std::string EncodeEntryPayload(const raft::Entry& e);
+  static Result<raft::Entry> DecodeEntryPayload(uint64_t term, uint64_t index,
+                                                std::string_view payload);
+  static std::string EncodeSnapshotEnvelope(const raft::ConfState& cs, std::string_view data);
+  static Status DecodeSnapshotEnvelope(std::string_view in, raft::ConfState* cs, std::string* data);
+
+ private:
+  RaftStorage(storage::FileSystem* fs, RaftStorageOptions options,
+              std::unique_ptr<storage::Log> log);
+  Status Recover();
+  // Empties the log and positions it at `next` (durably).
+  Status ResetLogTo(raft::Index next);
+  Status SaveSnapshot(const raft::Snapshot& snapshot);
+  raft::SnapshotMeta SnapshotMetaNow() const;
+
+  storage::FileSystem* fs_;
+  RaftStorageOptions options_;
+  std::unique_ptr<storage::Log> log_;
+  storage::SnapshotStore snapshots_;
+  mutable std::mutex snapshot_mu_;     // guards snapshot_ and hard_state_ for readers
+  raft::Snapshot snapshot_;            // newest; meta.index 0 when none
+  raft::HardState hard_state_;         // as last given to SetHardState
+  raft::HardState stored_hard_state_;  // as last written to disk
+};
+
+}  // namespace cmq::cluster

@@ -1,0 +1,320 @@
+#include "sim/node.h"
+
+#include "mq/entry.h"
+#include "raft/describe.h"
+#include "sim/app_snapshot.h"
+
+namespace cmq::sim {
+namespace {
+
+constexpr uint32_t kGroupId = 1;
+constexpr const char* kDir = "/node";
+
+Status Unavailable(std::string why) {
+  return Status(ErrorCode::kUnavailable, std::move(why));
+}
+
+}  // namespace
+
+SimNode::SimNode(raft::NodeId id, const NodeParams& params, SimRandom* random, Trace* trace,
+                 Checker* checker)
+    : id_(id),
+      params_(params),
+      random_(random),
+      trace_(trace),
+      checker_(checker),
+      disk_(id, random, trace) {}
+
+SimNode::~SimNode() = default;
+
+bool SimNode::is_leader() const {
+  return raw_ != nullptr && raw_->soft_state().role == raft::Role::kLeader;
+}
+
+Status SimNode::Bootstrap(const raft::ConfState& conf_state) {
+  cluster::RaftStorageOptions options{kDir, params_.segment_bytes, 2};
+  auto storage = cluster::RaftStorage::Open(disk_.fs(), options);
+  if (!storage.ok()) return storage.status();
+  mq::StateMachine empty(kGroupId);
+  AppSnapshot app{1, 0, empty.Snapshot(), {}};
+  raft::Snapshot snapshot;
+  snapshot.meta = raft::SnapshotMeta{1, 1, conf_state};
+  snapshot.data = raft::MakePayload(EncodeAppSnapshot(app));
+  CMQ_RETURN_IF_ERROR((*storage)->ApplySnapshot(snapshot));
+  return (*storage)->SetHardState(raft::HardState{1, raft::kNoNode, 1});
+}
+
+Status SimNode::Start(uint64_t raft_seed) {
+  CMQ_ASSERT(!up(), "Start of a running node");
+  cluster::RaftStorageOptions options{kDir, params_.segment_bytes, 2};
+  auto storage = cluster::RaftStorage::Open(disk_.fs(), options);
+  if (!storage.ok()) return storage.status();
+  storage_ = std::move(*storage);
+  state_ = std::make_unique<mq::StateMachine>(kGroupId);
+  applied_index_ = 0;
+  applied_hash_ = 0;
+  snapshot_bodies_.clear();
+  auto snapshot = storage_->GetSnapshot();
+  if (!snapshot.ok()) return snapshot.status();
+  if (!snapshot->empty()) CMQ_RETURN_IF_ERROR(RestoreSnapshot(*snapshot));
+  snapshot_index_ = snapshot->meta.index;
+  previous_snapshot_index_ = 0;
+  raft::Config config;
+  config.id = id_;
+  config.seed = raft_seed;
+  config.election_tick = params_.election_tick;
+  config.heartbeat_tick = params_.heartbeat_tick;
+  config.max_msg_bytes = params_.max_msg_bytes;
+  config.max_inflight_msgs = params_.max_inflight_msgs;
+  auto raw = raft::RawNode::Create(config, storage_.get());
+  if (!raw.ok()) return raw.status();
+  raw_ = std::move(*raw);
+  SIM_TRACE(*trace_, "node {} started: snapshot {} first {} last {} {}", id_, snapshot->meta.index,
+            storage_->FirstIndex(), storage_->LastIndex(),
+            raft::DescribeHardState(raw_->hard_state()));
+  return Status::Ok();
+}
+
+void SimNode::Stop() {
+  raw_.reset();
+  storage_.reset();
+  state_.reset();
+  batch_.clear();
+  pending_.clear();  // their clients time out
+  replies_.clear();
+}
+
+Status SimNode::Submit(const ClientCall& call, std::string encoded_command) {
+  if (!up()) return Unavailable("node down");
+  if (!is_leader()) return Unavailable("not leader");
+  batch_.emplace_back(call, std::move(encoded_command));
+  return Status::Ok();
+}
+
+void SimNode::Flush(int64_t now_ms) {
+  if (batch_.empty() || !up()) return;
+  auto payload = std::make_shared<std::string>();
+  mq::EncodeEntryHeader(*payload, now_ms, static_cast<uint32_t>(batch_.size()));
+  for (const auto& [call, encoded] : batch_) payload->append(encoded);
+  std::vector<ClientCall> calls;
+  for (const auto& [call, encoded] : batch_) calls.push_back(call);
+  batch_.clear();
+  auto index = raw_->Propose(payload);
+  if (!index.ok()) {
+    for (const ClientCall& call : calls) replies_.push_back(Reply{call, false, 0, {}, {}});
+    return;
+  }
+  SIM_TRACE(*trace_, "node {} proposes {} commands at {}/{}", id_, calls.size(),
+            raw_->raft().term(), *index);
+  pending_[*index] = Pending{raw_->raft().term(), std::move(calls)};
+}
+
+Status SimNode::Process(Network* network, uint64_t now) {
+  while (up() && raw_->HasReady()) {
+    raft::Ready rd = raw_->GetReady();
+    if (rd.soft_state) OnSoftState(*rd.soft_state);
+    CMQ_RETURN_IF_ERROR(Persist(rd));
+    for (const raft::Message& m : rd.messages) {
+      bool sent = network->Send(m, now);
+      if (!sent && m.type == raft::MessageType::kSnap) raw_->ReportSnapshot(m.to, false);
+    }
+    if (rd.snapshot) {
+      CMQ_RETURN_IF_ERROR(RestoreSnapshot(*rd.snapshot));
+      ++snapshots_installed_;
+    }
+    for (const raft::Entry& e : rd.committed_entries) Apply(e);
+    raw_->Advance(rd);
+    CMQ_RETURN_IF_ERROR(MaybeSnapshot());
+  }
+  return Status::Ok();
+}
+
+Status SimNode::Persist(const raft::Ready& rd) {
+  if (rd.snapshot) {
+    SIM_TRACE(*trace_, "node {} installs snapshot {}", id_,
+              raft::DescribeSnapshotMeta(rd.snapshot->meta));
+    CMQ_RETURN_IF_ERROR(storage_->ApplySnapshot(*rd.snapshot));
+    snapshot_index_ = rd.snapshot->meta.index;
+    previous_snapshot_index_ = 0;
+  }
+  if (!rd.entries.empty()) {
+    CMQ_RETURN_IF_ERROR(storage_->Append(rd.entries));
+    for (size_t i = 0; i < rd.entries.size(); ++i) {
+      const raft::Entry& e = rd.entries[i];
+      if (e.index < storage_->FirstIndex()) continue;
+      raft::Term prev = 0;
+      if (i > 0) {
+        prev = rd.entries[i - 1].term;
+      } else {
+        auto t = storage_->TermAt(e.index - 1);
+        prev = t.ok() ? *t : 0;
+      }
+      checker_->OnPersist(id_, e, prev);
+    }
+  }
+  if (rd.must_sync || !rd.entries.empty()) CMQ_RETURN_IF_ERROR(storage_->Sync());
+  // After the sync: the persisted commit index never passes the durable log.
+  if (rd.hard_state) CMQ_RETURN_IF_ERROR(storage_->SetHardState(*rd.hard_state));
+  return Status::Ok();
+}
+
+void SimNode::OnSoftState(const raft::SoftState& ss) {
+  SIM_TRACE(*trace_, "node {} {} term {}", id_, raft::DescribeSoftState(ss), raw_->raft().term());
+  if (ss.role != raft::Role::kLeader) return;
+  const raft::Term term = raw_->raft().term();
+  checker_->OnLeader(id_, term);
+  // Leader completeness: every entry known committed is in our log.
+  const raft::RaftLog& log = raw_->raft().log();
+  const auto& committed = checker_->committed();
+  for (auto it = committed.lower_bound(log.FirstIndex()); it != committed.end(); ++it) {
+    auto t = log.TermAt(it->first);
+    if (!t.ok() || *t != it->second.first) {
+      checker_->Fail(fmt::format(
+          "leader completeness: node {} leads term {} without committed entry {}/{} (has {})", id_,
+          term, it->second.first, it->first, t.ok() ? std::to_string(*t) : "none"));
+      return;
+    }
+  }
+}
+
+Status SimNode::RestoreSnapshot(const raft::Snapshot& snapshot) {
+  auto app = DecodeAppSnapshot(snapshot.data ? std::string_view(*snapshot.data) : "");
+  if (!app.ok()) return app.status();
+  if (app->applied_index != snapshot.meta.index) {
+    checker_->Fail(fmt::format("snapshot at {} holds a state applied up to {}", snapshot.meta.index,
+                               app->applied_index));
+  }
+  auto state = mq::StateMachine::Restore(app->mq_state);
+  if (!state.ok()) {
+    checker_->Fail("mq snapshot does not restore: " + state.status().ToString());
+    return state.status();
+  }
+  state_ = std::move(*state);
+  applied_index_ = snapshot.meta.index;
+  applied_hash_ = app->applied_hash;
+  snapshot_bodies_ = std::move(app->body_entries);
+  checker_->OnRestore(id_, applied_index_, applied_hash_);
+  FailPending(applied_index_);
+  return Status::Ok();
+}
+
+void SimNode::FailPending(raft::Index up_to) {
+  while (!pending_.empty() && pending_.begin()->first <= up_to) {
+    for (const ClientCall& call : pending_.begin()->second.calls) {
+      replies_.push_back(Reply{call, false, pending_.begin()->first, {}, {}});
+    }
+    pending_.erase(pending_.begin());
+  }
+}
+
+void SimNode::Apply(const raft::Entry& e) {
+  if (e.index != applied_index_ + 1) {
+    checker_->Fail(fmt::format("node {} applies {} after {}", id_, e.index, applied_index_));
+  }
+  applied_hash_ = Checker::ChainHash(applied_hash_, e);
+  checker_->OnApply(id_, e, applied_hash_);
+  std::vector<mq::ApplyResult> results;
+  if (e.type == raft::EntryType::kNormal && e.data_size() > 0) ApplyCommands(e, &results);
+  applied_index_ = e.index;
+  FailPending(e.index - 1);  // proposals below this index were never applied: lost
+  auto p = pending_.find(e.index);
+  if (p == pending_.end()) return;
+  const bool ours = p->second.term == e.term && results.size() == p->second.calls.size();
+  for (size_t i = 0; i < p->second.calls.size(); ++i) {
+    Reply reply{p->second.calls[i], ours, e.index, {}, {}};
+    if (ours) {
+      reply.bodies = ReadBodies(results[i], e.index);
+      reply.result = std::move(results[i]);
+    }
+    replies_.push_back(std::move(reply));
+  }
+  pending_.erase(p);
+}
+
+void SimNode::ApplyCommands(const raft::Entry& e, std::vector<mq::ApplyResult>* results) {
+  auto decoded = mq::DecodeEntry(e.data_view());
+  if (!decoded.ok()) {
+    checker_->Fail(
+        fmt::format("entry {} does not decode: {}", e.index, decoded.status().ToString()));
+    return;
+  }
+  mq::ApplyContext ctx{decoded->now_ms, e.index, e.data_view()};
+  for (const mq::Command& cmd : decoded->commands) {
+    mq::ApplyResult r = state_->Apply(cmd, ctx);
+    switch (cmd.type) {
+      case mq::CommandType::kSendMessages:
+        checker_->OnSendApplied(e.index, cmd.bodies, r);
+        break;
+      case mq::CommandType::kReceiveMessages:
+        checker_->OnReceiveApplied(id_, e.index, r);
+        break;
+      case mq::CommandType::kDeleteMessages:
+        checker_->OnDeleteApplied(e.index, cmd.receipt_handles, r);
+        break;
+      default:
+        break;
+    }
+    results->push_back(std::move(r));
+  }
+}
+
+Result<std::string> SimNode::ReadEntryData(raft::Index index) const {
+  auto data = storage_->ReadData(index);
+  if (data.ok()) return data;
+  auto it = snapshot_bodies_.find(index);
+  if (it != snapshot_bodies_.end()) return it->second;
+  return data.status();
+}
+
+std::vector<std::string> SimNode::ReadBodies(const mq::ApplyResult& result, raft::Index index) {
+  std::vector<std::string> bodies;
+  for (const mq::ReceivedMessage& m : result.messages) {
+    auto data = ReadEntryData(m.body.log_index);
+    if (!data.ok() || uint64_t{m.body.offset} + m.body.length > data->size()) {
+      checker_->Fail(fmt::format("node {}: body of message {} (entry {}) unreadable at {}: {}", id_,
+                                 m.msg_id, m.body.log_index, index,
+                                 data.ok() ? "out of range" : data.status().ToString()));
+      bodies.emplace_back();
+      continue;
+    }
+    bodies.push_back(data->substr(m.body.offset, m.body.length));
+  }
+  return bodies;
+}
+
+// A snapshot every snapshot_interval_entries applied entries; the log then keeps what the
+// older of the two kept snapshots needs (the snapshot carries the message bodies).
+Status SimNode::MaybeSnapshot() {
+  if (applied_index_ < snapshot_index_ + params_.snapshot_interval_entries) return Status::Ok();
+  AppSnapshot app;
+  app.applied_index = applied_index_;
+  app.applied_hash = applied_hash_;
+  app.mq_state = state_->Snapshot();
+  uint64_t oldest = std::max<uint64_t>(1, state_->OldestReferencedLogIndex());
+  for (raft::Index i = oldest; i <= applied_index_; ++i) {
+    auto data = ReadEntryData(i);
+    if (!data.ok()) continue;  // a conf change, the no-op or no body: nothing to keep
+    auto decoded = mq::DecodeEntry(*data);
+    if (!decoded.ok()) continue;
+    for (const mq::Command& cmd : decoded->commands) {
+      if (cmd.type == mq::CommandType::kSendMessages) {
+        app.body_entries.emplace(i, *data);
+        break;
+      }
+    }
+  }
+  CMQ_RETURN_IF_ERROR(storage_->CreateSnapshot(applied_index_, raw_->conf_state(),
+                                               raft::MakePayload(EncodeAppSnapshot(app))));
+  ++snapshots_taken_;
+  SIM_TRACE(*trace_, "node {} snapshot at {} ({} body entries)", id_, applied_index_,
+            app.body_entries.size());
+  snapshot_bodies_ = std::move(app.body_entries);
+  if (previous_snapshot_index_ > 0) {
+    CMQ_RETURN_IF_ERROR(storage_->Compact(previous_snapshot_index_ + 1));
+  }
+  previous_snapshot_index_ = snapshot_index_;
+  snapshot_index_ = applied_index_;
+  return Status::Ok();
+}
+
+}  // namespace cmq::sim
