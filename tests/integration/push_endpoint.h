@@ -6,6 +6,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <chrono>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -21,7 +22,10 @@ struct PushedRequest {
 
 class PushEndpoint {
  public:
-  explicit PushEndpoint(int failures, int port = 0) : failures_(failures) {
+  // delay: how long the endpoint takes to answer each request (a slow subscriber).
+  explicit PushEndpoint(int failures, int port = 0,
+                        std::chrono::milliseconds delay = std::chrono::milliseconds(0))
+      : failures_(failures), delay_(delay) {
     namespace net = boost::asio;
     acceptor_.open(net::ip::tcp::v4());
     acceptor_.set_option(net::socket_base::reuse_address(true));
@@ -71,6 +75,7 @@ class PushEndpoint {
                       std::string(req["x-cmq-message-id"]),
                       std::string(req["x-cmq-message-tag"]),
                       std::string(req["x-cmq-request-id"])};
+      if (delay_.count() > 0) std::this_thread::sleep_for(delay_);
       bool fail;
       {
         std::lock_guard lock(mu_);
@@ -86,6 +91,7 @@ class PushEndpoint {
   }
 
   int failures_;
+  std::chrono::milliseconds delay_;
   boost::asio::io_context ioc_;
   boost::asio::ip::tcp::acceptor acceptor_{ioc_};
   int port_ = 0;

@@ -171,6 +171,33 @@ TEST_F(TopicTest, HttpPushRetriesUntilTheEndpointAnswers200) {
   EXPECT_EQ(endpoint.count(), 3u) << "a delivered message was pushed again";
 }
 
+// A slow subscriber holds back only its own subscription: publishing stays fast, and a
+// fast subscriber of the same topic gets every message while the slow one lags.
+TEST_F(TopicTest, SlowEndpointHoldsBackOnlyItsOwnSubscription) {
+  PushEndpoint slow(0, 0, 1500ms);
+  PushEndpoint fast(0);
+  std::string topic = Name("");
+  Ok("CreateTopic", {{"topicName", topic}});
+  Ok("Subscribe", {{"topicName", topic},
+                   {"subscriptionName", "slow"},
+                   {"protocol", "http"},
+                   {"endpoint", "http://127.0.0.1:" + std::to_string(slow.port())}});
+  Ok("Subscribe", {{"topicName", topic},
+                   {"subscriptionName", "fast"},
+                   {"protocol", "http"},
+                   {"endpoint", "http://127.0.0.1:" + std::to_string(fast.port())}});
+  auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < 20; ++i) {
+    Ok("PublishMessage", {{"topicName", topic}, {"msgBody", "m" + std::to_string(i)}});
+  }
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 1s) << "publishing waited for pushes";
+  ASSERT_TRUE(WaitFor([&] { return fast.count() >= 20; }, 5s)) << fast.count();
+  EXPECT_LT(slow.count(), 20u) << "the slow endpoint cannot have answered all yet";
+  json a = client_->Call("GetSubscriptionAttributes",
+                         {{"topicName", topic}, {"subscriptionName", "slow"}});
+  EXPECT_GT(a["msgCount"].get<int>(), 0) << a.dump();
+}
+
 TEST_F(TopicTest, SimplifiedFormatPostsTheRawBody) {
   PushEndpoint endpoint(0);
   std::string topic = Name("");
