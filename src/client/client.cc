@@ -76,6 +76,28 @@ FormParams QueueParams(std::string_view name) {
   return {{"queueName", std::string(name)}};
 }
 
+FormParams TopicParams(std::string_view name) {
+  return {{"topicName", std::string(name)}};
+}
+
+FormParams SubscriptionParams(std::string_view topic, std::string_view name) {
+  return {{"topicName", std::string(topic)}, {"subscriptionName", std::string(name)}};
+}
+
+void AppendListing(FormParams* params, std::string_view search_word, int offset, int limit) {
+  if (!search_word.empty()) params->emplace_back("searchWord", std::string(search_word));
+  if (offset >= 0) params->emplace_back("offset", std::to_string(offset));
+  if (limit > 0) params->emplace_back("limit", std::to_string(limit));
+}
+
+void AppendPublishOptions(FormParams* params, std::span<const std::string> tags,
+                          std::optional<std::string_view> routing_key) {
+  for (size_t i = 0; i < tags.size(); ++i) {
+    params->emplace_back("msgTag." + std::to_string(i + 1), tags[i]);
+  }
+  if (routing_key) params->emplace_back("routingKey", std::string(*routing_key));
+}
+
 Result<void> Done(const Result<json>& r) {
   if (!r.ok()) return r.error();
   return {};
@@ -92,9 +114,7 @@ Result<std::string> Client::CreateQueue(std::string_view name, const QueueAttrib
 
 Result<QueueList> Client::ListQueue(std::string_view search_word, int offset, int limit) {
   FormParams params;
-  if (!search_word.empty()) params.emplace_back("searchWord", std::string(search_word));
-  if (offset >= 0) params.emplace_back("offset", std::to_string(offset));
-  if (limit > 0) params.emplace_back("limit", std::to_string(limit));
+  AppendListing(&params, search_word, offset, limit);
   auto r = Call("ListQueue", params);
   if (!r.ok()) return r.error();
   return ParseQueueList(*r);
@@ -189,6 +209,106 @@ Result<std::vector<DeleteError>> Client::BatchDeleteMessage(
     return ParseDeleteErrors(*r);
   }
   return std::move(*err);
+}
+
+Result<std::string> Client::CreateTopic(std::string_view name, const TopicAttributes& attrs) {
+  FormParams params = TopicParams(name);
+  attrs.AppendTo(&params);
+  auto r = Call("CreateTopic", params);
+  if (!r.ok()) return r.error();
+  return ParseString(*r, "topicId");
+}
+
+Result<TopicList> Client::ListTopic(std::string_view search_word, int offset, int limit) {
+  FormParams params;
+  AppendListing(&params, search_word, offset, limit);
+  auto r = Call("ListTopic", params);
+  if (!r.ok()) return r.error();
+  return ParseTopicList(*r);
+}
+
+Result<TopicMeta> Client::GetTopicAttributes(std::string_view name) {
+  auto r = Call("GetTopicAttributes", TopicParams(name));
+  if (!r.ok()) return r.error();
+  return ParseTopicMeta(*r);
+}
+
+Result<void> Client::SetTopicAttributes(std::string_view name, const TopicAttributes& attrs) {
+  FormParams params = TopicParams(name);
+  attrs.AppendTo(&params);
+  return Done(Call("SetTopicAttributes", params));
+}
+
+Result<void> Client::DeleteTopic(std::string_view name) {
+  return Done(Call("DeleteTopic", TopicParams(name)));
+}
+
+Result<uint64_t> Client::PublishMessage(std::string_view topic, std::string_view body,
+                                        std::span<const std::string> tags,
+                                        std::optional<std::string_view> routing_key) {
+  FormParams params = TopicParams(topic);
+  params.emplace_back("msgBody", std::string(body));
+  AppendPublishOptions(&params, tags, routing_key);
+  auto r = Call("PublishMessage", params);
+  if (!r.ok()) return r.error();
+  return ParseId(*r, "msgId");
+}
+
+Result<std::vector<uint64_t>> Client::BatchPublishMessage(
+    std::string_view topic, std::span<const std::string> bodies, std::span<const std::string> tags,
+    std::optional<std::string_view> routing_key) {
+  FormParams params = TopicParams(topic);
+  for (size_t i = 0; i < bodies.size(); ++i) {
+    params.emplace_back("msgBody." + std::to_string(i + 1), bodies[i]);
+  }
+  AppendPublishOptions(&params, tags, routing_key);
+  auto r = Call("BatchPublishMessage", params);
+  if (!r.ok()) return r.error();
+  return ParseMsgIdList(*r);
+}
+
+Result<std::string> Client::Subscribe(std::string_view topic, std::string_view name,
+                                      std::string_view protocol, std::string_view endpoint,
+                                      const SubscriptionOptions& options) {
+  FormParams params = SubscriptionParams(topic, name);
+  params.emplace_back("protocol", std::string(protocol));
+  params.emplace_back("endpoint", std::string(endpoint));
+  options.AppendTo(&params);
+  auto r = Call("Subscribe", params);
+  if (!r.ok()) return r.error();
+  return ParseString(*r, "subscriptionId");
+}
+
+Result<SubscriptionList> Client::ListSubscriptionByTopic(std::string_view topic,
+                                                         std::string_view search_word, int offset,
+                                                         int limit) {
+  FormParams params = TopicParams(topic);
+  AppendListing(&params, search_word, offset, limit);
+  auto r = Call("ListSubscriptionByTopic", params);
+  if (!r.ok()) return r.error();
+  return ParseSubscriptionList(*r);
+}
+
+Result<SubscriptionMeta> Client::GetSubscriptionAttributes(std::string_view topic,
+                                                           std::string_view name) {
+  auto r = Call("GetSubscriptionAttributes", SubscriptionParams(topic, name));
+  if (!r.ok()) return r.error();
+  return ParseSubscriptionMeta(*r);
+}
+
+Result<void> Client::SetSubscriptionAttributes(std::string_view topic, std::string_view name,
+                                               const SubscriptionOptions& options) {
+  FormParams params = SubscriptionParams(topic, name);
+  options.AppendTo(&params);
+  return Done(Call("SetSubscriptionAttributes", params));
+}
+
+Result<void> Client::Unsubscribe(std::string_view topic, std::string_view name) {
+  return Done(Call("Unsubscribe", SubscriptionParams(topic, name)));
+}
+
+Result<void> Client::ClearSubscriptionFilterTags(std::string_view topic, std::string_view name) {
+  return Done(Call("ClearSubscriptionFilterTags", SubscriptionParams(topic, name)));
 }
 
 }  // namespace cmq::client

@@ -1,5 +1,6 @@
 #pragma once
-// The synchronous CMQ client: one method per queue action (spec §8), one keep-alive HTTP
+// The synchronous CMQ client: one method per queue action (spec §8) and per topic and
+// subscription action (spec §11), one keep-alive HTTP
 // connection (reopened once if the server closed it while idle). Errors are values: a
 // Result holds the value or an Error (server code/message/requestId, or transport).
 // Not thread-safe: use one Client per thread.
@@ -17,6 +18,7 @@
 #include "client/error.h"
 #include "client/options.h"
 #include "client/responses.h"
+#include "client/topic_responses.h"
 #include "common/url.h"
 
 namespace cmq::client {
@@ -55,6 +57,40 @@ class Client {
   // value. Any other server error: an Error.
   Result<std::vector<DeleteError>> BatchDeleteMessage(std::string_view name,
                                                       std::span<const uint64_t> receipt_handles);
+
+  // Topics (spec §11). Returns the topicId.
+  Result<std::string> CreateTopic(std::string_view name, const TopicAttributes& attrs = {});
+  // offset/limit < 0: not sent (server defaults 0 and 20).
+  Result<TopicList> ListTopic(std::string_view search_word = {}, int offset = -1, int limit = -1);
+  Result<TopicMeta> GetTopicAttributes(std::string_view name);
+  Result<void> SetTopicAttributes(std::string_view name, const TopicAttributes& attrs);
+  Result<void> DeleteTopic(std::string_view name);
+
+  // Returns the msgId. tags: msgTag.1..n (at most 5). routing_key: nullopt = not sent,
+  // which a filterType 2 topic refuses (an empty key is a key of zero words).
+  Result<uint64_t> PublishMessage(std::string_view topic, std::string_view body,
+                                  std::span<const std::string> tags = {},
+                                  std::optional<std::string_view> routing_key = std::nullopt);
+  // One tag list and one routing key for the whole batch (1-16 bodies); the msgIds in
+  // request order.
+  Result<std::vector<uint64_t>> BatchPublishMessage(
+      std::string_view topic, std::span<const std::string> bodies,
+      std::span<const std::string> tags = {},
+      std::optional<std::string_view> routing_key = std::nullopt);
+
+  // protocol "queue" (endpoint = a queue name) or "http" (endpoint = an http:// URL).
+  // Returns the subscriptionId.
+  Result<std::string> Subscribe(std::string_view topic, std::string_view name,
+                                std::string_view protocol, std::string_view endpoint,
+                                const SubscriptionOptions& options = {});
+  Result<SubscriptionList> ListSubscriptionByTopic(std::string_view topic,
+                                                   std::string_view search_word = {},
+                                                   int offset = -1, int limit = -1);
+  Result<SubscriptionMeta> GetSubscriptionAttributes(std::string_view topic, std::string_view name);
+  Result<void> SetSubscriptionAttributes(std::string_view topic, std::string_view name,
+                                         const SubscriptionOptions& options);
+  Result<void> Unsubscribe(std::string_view topic, std::string_view name);
+  Result<void> ClearSubscriptionFilterTags(std::string_view topic, std::string_view name);
 
   // Any action: the envelope when code == 0, else an Error. timeout 0 = request_timeout.
   Result<nlohmann::json> Call(std::string_view action, const FormParams& params,

@@ -17,6 +17,11 @@ inline constexpr int kCodeNoMessage = 7000;
 inline constexpr int kCodeQueueExists = 4460;
 inline constexpr int kCodeQueueNotExist = 4440;
 inline constexpr int kCodeBatchDeletePartial = 6010;
+// Topics: 4460 "topic is already existed" (as queues), 4440 "topic/subscription is not
+// existed", 4490 "subscription is already existed", 6030 "no (matching) subscription".
+inline constexpr int kCodeTopicExists = 4460;
+inline constexpr int kCodeSubscriptionExists = 4490;
+inline constexpr int kCodeNoSubscription = 6030;
 
 struct Error {
   enum class Kind { kServer, kTransport, kProtocol };

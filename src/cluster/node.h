@@ -134,6 +134,7 @@ class Node final : public QueueService {
   void OnSnapshotSaved(uint64_t index, uint64_t oldest_referenced, Status status);
   // HTTP push (node_push.cc).
   void OnPushTick();
+  void PumpPushes();
   void StartPush(const mq::PendingPush& push);
   void OnPushDone(const mq::PendingPush& push, Status status);
 

@@ -132,6 +132,7 @@ void Node::ApplyCommitted(const std::vector<raft::Entry>& committed) {
   std::map<std::string, size_t> woken;  // queue key -> messages made visible
   for (const raft::Entry& e : committed) ApplyEntry(e, woken);
   for (const auto& [key, n] : woken) WakeWaiters(key, n);
+  if (started_) PumpPushes();
   MaybeSnapshot();
 }
 

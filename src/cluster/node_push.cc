@@ -39,24 +39,32 @@ std::string JoinTags(const std::vector<std::string>& tags) {
 
 void Node::OnPushTick() {
   if (stopped_) return;
-  int64_t now = clock_->NowMs();
-  if (failed_.ok() && pushes_in_flight_.size() < options_.max_pushes_in_flight) {
-    auto next = state_->NextPushDueMs();
-    if (next && *next <= now) {
-      // Pushes already in flight are among those returned (the state learns of them only
-      // when their results apply); they count against the per-subscription limit.
-      for (const mq::PendingPush& push : state_->DuePushes(
-               now, options_.max_pushes_per_subscription, options_.max_pushes_in_flight)) {
-        if (pushes_in_flight_.size() >= options_.max_pushes_in_flight) break;
-        if (pushes_in_flight_.count({SubscriptionKey(push), push.msg_id}) != 0) continue;
-        StartPush(push);
-      }
-    }
-  }
+  PumpPushes();
   push_timer_.expires_after(std::chrono::milliseconds(options_.push_tick_ms));
   push_timer_.async_wait([this](const boost::system::error_code& ec) {
     if (!ec) OnPushTick();
   });
+}
+
+// Starts every due push that the in-flight limits allow. Runs on the tick, after entries
+// are applied (a publish makes pushes due), and when a push's result has been applied (its
+// slot is free), so a subscription's rate is bounded by its endpoint, not by the tick.
+void Node::PumpPushes() {
+  if (stopped_ || !failed_.ok() || pushes_in_flight_.size() >= options_.max_pushes_in_flight) {
+    return;
+  }
+  int64_t now = clock_->NowMs();
+  auto next = state_->NextPushDueMs();
+  if (!next || *next > now) return;
+  // Pushes in flight are among those returned (the state forgets them only when their
+  // results apply); they count against the per-subscription limit.
+  for (const mq::PendingPush& push :
+       state_->DuePushes(now, options_.max_pushes_per_subscription,
+                         options_.max_pushes_in_flight + pushes_in_flight_.size())) {
+    if (pushes_in_flight_.size() >= options_.max_pushes_in_flight) break;
+    if (pushes_in_flight_.count({SubscriptionKey(push), push.msg_id}) != 0) continue;
+    StartPush(push);
+  }
 }
 
 void Node::StartPush(const mq::PendingPush& push) {
@@ -94,7 +102,6 @@ void Node::StartPush(const mq::PendingPush& push) {
 }
 
 void Node::OnPushDone(const mq::PendingPush& push, Status status) {
-  pushes_in_flight_.erase({SubscriptionKey(push), push.msg_id});
   if (stopped_) return;
   int64_t now = clock_->NowMs();
   mq::PushResult result;
@@ -125,6 +132,13 @@ void Node::OnPushDone(const mq::PendingPush& push, Status status) {
   cmd.push_results = {result};
   Proposal p;
   mq::EncodeCommand(cmd, p.encoded);
+  // The push stays "in flight" until its result is applied: until then the state still
+  // lists it as due, and it must not be pushed a second time.
+  std::pair<std::string, uint64_t> key{SubscriptionKey(push), push.msg_id};
+  p.done = [this, key](CommandResult) {  // runs on the strand, after the apply
+    pushes_in_flight_.erase(key);
+    PumpPushes();
+  };
   Enqueue(std::move(p));
 }
 

@@ -49,6 +49,10 @@ class Progress {
   // The highest commit index sent to this follower (it may not know a later one).
   void SentCommit(Index commit) { sent_commit_ = std::max(sent_commit_, commit); }
   bool CanBumpCommit(Index commit) const { return sent_commit_ < commit; }
+  // Leader: this follower may have something to send (a MsgAppResp freed its window); the
+  // appends go out when the next Ready is built (Raft::FlushSends).
+  bool send_pending() const { return send_pending_; }
+  void set_send_pending(bool v) { send_pending_ = v; }
 
   Index match() const { return match_; }
   Index next() const { return next_; }
@@ -75,6 +79,7 @@ class Progress {
   Index pending_snapshot_ = 0;  // kSnapshot: the index of the snapshot sent
   bool probe_sent_ = false;     // kProbe: a MsgApp is out, wait for its answer
   bool recent_active_ = false;  // heard from since the last check-quorum round
+  bool send_pending_ = false;   // leader: flush appends to this follower at the next Ready
   Index sent_commit_ = 0;
   uint64_t lease_ack_tick_ = 0;
   uint64_t snapshot_sent_tick_ = 0;  // leader tick at which the latest acked heartbeat was sent

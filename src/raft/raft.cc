@@ -50,6 +50,8 @@ void Raft::Reset(Term term) {
   tracker_.ResetProgress(log_.LastIndex() + 1);
   pending_conf_index_ = 0;
   uncommitted_bytes_ = 0;
+  timeout_now_sent_ = false;
+  broadcast_pending_ = follower_pending_ = commit_pending_ = false;
 }
 
 void Raft::BecomeFollower(Term term, NodeId lead) {
@@ -232,6 +234,7 @@ void Raft::ReportSnapshot(NodeId id, bool ok) {
 
 bool Raft::CanServeReadLocally() const {
   if (role_ != Role::kLeader || !config_.check_quorum || lead_transferee_ != kNoNode) return false;
+  if (timeout_now_sent_) return false;  // a forced election may be under way
   if (log_.TermOrZero(log_.committed()) != term_) return false;  // §6.4: commit in our term
   uint64_t acked = tracker_.QuorumLeaseTick(id_, tick_count_ + 1);
   const auto lease = static_cast<uint64_t>(config_.election_tick - kLeaseSafetyTicks);

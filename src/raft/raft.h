@@ -33,6 +33,11 @@ class Raft {
   void ReportUnreachable(NodeId id);
   void ReportSnapshot(NodeId id, bool ok);
   bool CanServeReadLocally() const;
+  // Leader: sends the appends deferred since the last call (RawNode calls it when it builds
+  // a Ready). Proposals and MsgAppResps only mark followers; here each marked follower gets
+  // its new entries in as few MsgApps as max_msg_bytes and the inflight window allow, and
+  // each follower that may not know the commit index yet gets at most one MsgApp carrying it.
+  void FlushSends();
 
   // Feedback from the driver, through RawNode::Advance.
   void OnEntriesStable(Index i, Term t);
@@ -121,8 +126,16 @@ class Raft {
   uint64_t tick_count_ = 0;  // ticks since construction: the leader's lease clock
 
   NodeId lead_transferee_ = kNoNode;
+  // A TimeoutNow went out in this term: its receiver campaigns past the followers' leases
+  // (even after the transfer was aborted, if it arrives late), so ours means nothing any more.
+  bool timeout_now_sent_ = false;
   Index pending_conf_index_ = 0;  // leader: index of the latest proposed conf change
   uint64_t uncommitted_bytes_ = 0;
+
+  // Leader: sends deferred to FlushSends (cleared by Reset).
+  bool broadcast_pending_ = false;  // new entries for every follower (proposals)
+  bool follower_pending_ = false;   // some Progress has send_pending()
+  bool commit_pending_ = false;     // the commit index moved: tell followers that lag it
 
   std::vector<Message> msgs_;
 };

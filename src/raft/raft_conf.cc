@@ -41,13 +41,10 @@ void Raft::ApplyConfChange(const ConfChange& cc) {
     return;
   }
   if (lead_transferee_ != kNoNode && !tracker_.IsVoter(lead_transferee_)) AbortLeaderTransfer();
-  if (MaybeCommit()) {
-    BroadcastAppend();  // the quorum shrank: entries may be committed now
-  } else {
-    for (const auto& [id, pr] : tracker_.progress()) {
-      if (id != id_) SendAppend(id, false);
-    }
-  }
+  // The quorum may have shrunk (entries may be committed now) or grown (new members need
+  // probing): every follower gets what it lacks at the next Ready (FlushSends).
+  if (MaybeCommit()) commit_pending_ = true;
+  broadcast_pending_ = true;
 }
 
 void Raft::ReplayConfChanges(Index from, Index to) {
@@ -66,7 +63,7 @@ void Raft::OnEntriesStable(Index i, Term t) {
   if (role_ != Role::kLeader) return;
   Progress* self = tracker_.Get(id_);
   if (self != nullptr && self->MaybeUpdate(log_.StableLastIndex()) && MaybeCommit()) {
-    BroadcastAppend();
+    commit_pending_ = true;  // sent at the next Ready (FlushSends)
   }
 }
 

@@ -14,7 +14,9 @@ Result<Index> Raft::Propose(EntryType type, Payload data) {
   if (!AppendEntries({Entry{0, 0, type, std::move(data)}})) {
     return Status(ErrorCode::kUnavailable, "raft: too many uncommitted bytes");
   }
-  BroadcastAppend();
+  // The MsgApps go out when the Ready is built (FlushSends): all proposals made until then
+  // share one append per follower.
+  broadcast_pending_ = true;
   return log_.LastIndex();
 }
 
@@ -51,6 +53,26 @@ bool Raft::MaybeCommit() {
 void Raft::BroadcastAppend() {
   for (const auto& [id, pr] : tracker_.progress()) {
     if (id != id_) SendAppend(id, true);
+  }
+}
+
+void Raft::FlushSends() {
+  if (!broadcast_pending_ && !follower_pending_ && !commit_pending_) return;
+  const bool all = broadcast_pending_;
+  const bool commit = commit_pending_;
+  broadcast_pending_ = follower_pending_ = commit_pending_ = false;
+  if (role_ != Role::kLeader) return;
+  const Index committed = log_.committed();
+  for (auto& [id, pr] : tracker_.mutable_progress()) {
+    if (id == id_) continue;
+    const bool marked = all || pr.send_pending();
+    pr.set_send_pending(false);
+    if (!marked && !(commit && pr.CanBumpCommit(committed))) continue;
+    // Fill the window (bounded by max_msg_bytes per append and the inflight limit). An empty
+    // append goes out only if the follower may not know the commit index yet, and then only
+    // once: the first append, empty or not, carries the commit.
+    while (SendAppend(id, false)) {
+    }
   }
 }
 
@@ -120,6 +142,7 @@ void Raft::SendTimeoutNow(NodeId to) {
   Message m;
   m.type = MessageType::kTimeoutNow;
   m.to = to;
+  timeout_now_sent_ = true;
   Send(std::move(m));
 }
 
@@ -168,14 +191,19 @@ void Raft::HandleAppendResponse(const Message& m, Progress& pr) {
       pr.FreeInflightsUpTo(m.index);
       break;
   }
-  if (MaybeCommit()) {
-    BroadcastAppend();
+  // A new commit index reaches the followers that lag it at the next Ready (FlushSends),
+  // in one MsgApp each however many answers moved it.
+  if (MaybeCommit()) commit_pending_ = true;
+  if (m.from != lead_transferee_) {
+    // Fill this follower's window at the next Ready, with everything proposed until then.
+    pr.set_send_pending(true);
+    follower_pending_ = true;
+    return;
   }
-  // Fill the window (bounded by the inflight limit); an empty append goes out only if the
-  // follower may not know the commit index yet.
+  // The transferee is brought up to date at once, then told to campaign.
   while (SendAppend(m.from, false)) {
   }
-  if (m.from == lead_transferee_ && pr.match() == log_.LastIndex()) SendTimeoutNow(m.from);
+  if (pr.match() == log_.LastIndex()) SendTimeoutNow(m.from);
 }
 
 void Raft::HandleHeartbeatResponse(const Message& m, Progress& pr) {

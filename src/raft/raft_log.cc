@@ -29,39 +29,19 @@ void RaftLog::SetApplied(Index i) {
   applied_ = applying_ = i;
 }
 
-Index RaftLog::FirstIndex() const {
-  if (auto i = unstable_.MaybeFirstIndex()) return *i;
-  return storage_->FirstIndex();
-}
-
-Index RaftLog::LastIndex() const {
-  if (auto i = unstable_.MaybeLastIndex()) return *i;
-  return storage_->LastIndex();
-}
-
 Term RaftLog::LastTerm() const {
   auto t = TermAt(LastIndex());
   CMQ_ASSERT(t.ok(), "the last entry has no term");
   return *t;
 }
 
-Result<Term> RaftLog::TermAt(Index i) const {
+Result<Term> RaftLog::SlowTermAt(Index i) const {
   if (auto t = unstable_.MaybeTerm(i)) return *t;
   if (i + 1 < FirstIndex()) return Status(kStorageCompacted, "raft log: compacted");
   if (i > LastIndex()) return Status(kStorageUnavailable, "raft log: past the end");
   auto t = storage_->TermAt(i);
   if (!t.ok()) AssertExpected(t.status());
   return t;
-}
-
-Term RaftLog::TermOrZero(Index i) const {
-  auto t = TermAt(i);
-  return t.ok() ? *t : 0;
-}
-
-bool RaftLog::MatchTerm(Index i, Term t) const {
-  auto term = TermAt(i);
-  return term.ok() && *term == t;
 }
 
 bool RaftLog::IsUpToDate(Index last_index, Term last_term) const {
@@ -91,8 +71,10 @@ Index RaftLog::Append(const std::vector<Entry>& entries) {
 }
 
 Index RaftLog::FindConflict(const std::vector<Entry>& entries) const {
+  const Index last = LastIndex();
   for (const Entry& e : entries) {
-    if (!MatchTerm(e.index, e.term)) return e.index;
+    // Past our last index the entry is missing: the usual case of a fresh append.
+    if (e.index > last || !MatchTerm(e.index, e.term)) return e.index;
   }
   return 0;
 }

@@ -19,14 +19,33 @@ class RaftLog {
   // REQUIRES: storage outlives the log.
   RaftLog(const Storage* storage, uint64_t max_applying_bytes);
 
-  Index FirstIndex() const;
-  Index LastIndex() const;
+  // The index accessors are inline with a fast path over the unstable tail: they run
+  // several times per message (and MatchTerm once per entry in FindConflict).
+  Index FirstIndex() const {
+    if (const auto& snap = unstable_.snapshot()) return snap->meta.index + 1;
+    return storage_->FirstIndex();
+  }
+  Index LastIndex() const {
+    const auto& ents = unstable_.entries();
+    if (!ents.empty()) return unstable_.offset() + ents.size() - 1;
+    if (const auto& snap = unstable_.snapshot()) return snap->meta.index;
+    return storage_->LastIndex();
+  }
   Term LastTerm() const;
   // Term of entry i; compacted/unavailable errors as in Storage.
-  Result<Term> TermAt(Index i) const;
+  Result<Term> TermAt(Index i) const {
+    if (unstable_.HasEntry(i)) return unstable_.EntryTerm(i);
+    return SlowTermAt(i);
+  }
   // Term of i, or 0 when it is outside the log (compacted or past the end).
-  Term TermOrZero(Index i) const;
-  bool MatchTerm(Index i, Term t) const;
+  Term TermOrZero(Index i) const {
+    Term t = 0;
+    return KnownTerm(i, &t) ? t : 0;
+  }
+  bool MatchTerm(Index i, Term t) const {
+    Term ours = 0;
+    return KnownTerm(i, &ours) && ours == t;
+  }
   // Is a log ending at (last_index, last_term) at least as up to date as ours? (§5.4.1)
   bool IsUpToDate(Index last_index, Term last_term) const;
 
@@ -80,6 +99,19 @@ class RaftLog {
 
  private:
   Index NextApplyIndex() const { return applying_ + 1; }
+  Result<Term> SlowTermAt(Index i) const;
+  // TermAt without building a Status: false when i is compacted or past the end.
+  bool KnownTerm(Index i, Term* t) const {
+    if (unstable_.HasEntry(i)) {
+      *t = unstable_.EntryTerm(i);
+      return true;
+    }
+    if (i > LastIndex()) return false;
+    auto r = SlowTermAt(i);
+    if (!r.ok()) return false;
+    *t = *r;
+    return true;
+  }
 
   const Storage* storage_;
   Unstable unstable_;

@@ -1,5 +1,7 @@
 #include "raft/raw_node.h"
 
+#include <iterator>
+
 namespace cmq::raft {
 
 RawNode::RawNode(const Config& config, const Storage* storage)
@@ -49,8 +51,9 @@ void RawNode::ReportSnapshot(NodeId id, bool ok) {
   raft_.ReportSnapshot(id, ok);
 }
 
-bool RawNode::HasReady() const {
+bool RawNode::HasReady() {
   if (outstanding_) return false;
+  raft_.FlushSends();
   const RaftLog& log = raft_.log();
   HardState hs = raft_.hard_state();
   return raft_.soft_state() != prev_soft_ || (!hs.empty() && hs != prev_hard_) ||
@@ -60,6 +63,7 @@ bool RawNode::HasReady() const {
 
 Ready RawNode::GetReady() {
   CMQ_ASSERT(!outstanding_, "GetReady before Advance of the previous Ready");
+  raft_.FlushSends();
   Ready rd;
   RaftLog& log = raft_.mutable_log();
   SoftState ss = raft_.soft_state();
@@ -71,8 +75,12 @@ Ready RawNode::GetReady() {
   log.AcceptUnstable();
   rd.committed_entries = log.NextCommittedEntries();
   if (!rd.committed_entries.empty()) log.AcceptApplying(rd.committed_entries.back().index);
-  rd.messages = std::move(raft_.messages());
-  raft_.messages().clear();
+  // Move the messages out but keep the outbox's capacity: it refills every Ready, and
+  // growing it again relocates Messages, which are large.
+  std::vector<Message>& msgs = raft_.messages();
+  rd.messages.reserve(msgs.size());
+  std::move(msgs.begin(), msgs.end(), std::back_inserter(rd.messages));
+  msgs.clear();
   rd.must_sync = !rd.entries.empty() || rd.snapshot.has_value() || hs.term != prev_hard_.term ||
                  hs.vote != prev_hard_.vote;
   prev_soft_ = ss;

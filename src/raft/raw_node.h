@@ -71,7 +71,9 @@ class RawNode {
   // Needs check_quorum (followers then refuse votes while they hear from us).
   bool CanServeReadLocally() const { return raft_.CanServeReadLocally(); }
 
-  bool HasReady() const;
+  // Not const: a leader's appends are deferred until a Ready is asked for (all proposals
+  // since the last Ready share one MsgApp per follower), so this may queue them.
+  bool HasReady();
   // REQUIRES: HasReady() and no Ready outstanding (Advance called for the previous one).
   Ready GetReady();
   // REQUIRES: `ready` is the outstanding Ready, fully handled (see ready.h).

@@ -6,27 +6,6 @@
 
 namespace cmq::raft {
 
-std::optional<Index> Unstable::MaybeFirstIndex() const {
-  if (snapshot_) return snapshot_->meta.index + 1;
-  return std::nullopt;
-}
-
-std::optional<Index> Unstable::MaybeLastIndex() const {
-  if (!entries_.empty()) return offset_ + entries_.size() - 1;
-  if (snapshot_) return snapshot_->meta.index;
-  return std::nullopt;
-}
-
-std::optional<Term> Unstable::MaybeTerm(Index i) const {
-  if (i < offset_) {
-    if (snapshot_ && snapshot_->meta.index == i) return snapshot_->meta.term;
-    return std::nullopt;
-  }
-  auto last = MaybeLastIndex();
-  if (!last || i > *last) return std::nullopt;
-  return entries_[i - offset_].term;
-}
-
 std::vector<Entry> Unstable::NextEntries() const {
   Index start = std::max(in_progress_end_, offset_);
   return Slice(start, offset_ + entries_.size());

@@ -17,9 +17,26 @@ class Unstable {
   explicit Unstable(Index offset) : offset_(offset), in_progress_end_(offset) {}
 
   // Index of the first entry the snapshot implies, if there is a snapshot.
-  std::optional<Index> MaybeFirstIndex() const;
-  std::optional<Index> MaybeLastIndex() const;
-  std::optional<Term> MaybeTerm(Index i) const;
+  std::optional<Index> MaybeFirstIndex() const {
+    if (snapshot_) return snapshot_->meta.index + 1;
+    return std::nullopt;
+  }
+  std::optional<Index> MaybeLastIndex() const {
+    if (!entries_.empty()) return offset_ + entries_.size() - 1;
+    if (snapshot_) return snapshot_->meta.index;
+    return std::nullopt;
+  }
+  std::optional<Term> MaybeTerm(Index i) const {
+    if (i >= offset_) {
+      if (i - offset_ < entries_.size()) return entries_[i - offset_].term;
+      return std::nullopt;
+    }
+    if (snapshot_ && snapshot_->meta.index == i) return snapshot_->meta.term;
+    return std::nullopt;
+  }
+  // Fast path of MaybeTerm: the term of i when it is one of the entries held here.
+  bool HasEntry(Index i) const { return i >= offset_ && i - offset_ < entries_.size(); }
+  Term EntryTerm(Index i) const { return entries_[i - offset_].term; }
 
   // Entries (and snapshot) not yet handed out for persisting.
   std::vector<Entry> NextEntries() const;

@@ -1,4 +1,4 @@
-// cmqctl: a command-line client for CMQ queues (docs/cli.md).
+// cmqctl: a command-line client for CMQ queues, topics and subscriptions (docs/cli.md).
 // Exit codes: 0 success, 1 server error (or "no message"), 2 usage or transport error.
 
 #include <CLI/CLI.hpp>
@@ -17,6 +17,8 @@ namespace {
 using cmq::client::Client;
 using cmq::client::Error;
 using cmq::client::QueueAttributes;
+using cmq::client::SubscriptionOptions;
+using cmq::client::TopicAttributes;
 
 struct Globals {
   cmq::client::ClientOptions options;
@@ -140,6 +142,50 @@ int DeleteHandles(const Globals& g, Client& c, const std::string& queue,
   return rc;
 }
 
+std::string Join(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& item : items) {
+    if (!out.empty()) out += ",";
+    out += item;
+  }
+  return out;
+}
+
+void PrintTopicMeta(const cmq::client::TopicMeta& m) {
+  if (!m.topic_id.empty()) std::cout << "topicId " << m.topic_id << "\n";
+  if (!m.topic_name.empty()) std::cout << "topicName " << m.topic_name << "\n";
+  std::cout << "msgCount " << m.msg_count << "\n"
+            << "maxMsgSize " << m.max_msg_size << "\n"
+            << "msgRetentionSeconds " << m.msg_retention_seconds << "\n"
+            << "createTime " << m.create_time << "\n"
+            << "lastModifyTime " << m.last_modify_time << "\n"
+            << "filterType " << m.filter_type << "\n";
+}
+
+void PrintSubscriptionMeta(const cmq::client::SubscriptionMeta& m) {
+  if (!m.subscription_id.empty()) std::cout << "subscriptionId " << m.subscription_id << "\n";
+  if (!m.subscription_name.empty()) {
+    std::cout << "subscriptionName " << m.subscription_name << "\n";
+  }
+  std::cout << "topicOwner " << m.topic_owner << "\n"
+            << "msgCount " << m.msg_count << "\n"
+            << "protocol " << m.protocol << "\n"
+            << "endpoint " << m.endpoint << "\n"
+            << "notifyStrategy " << m.notify_strategy << "\n"
+            << "notifyContentFormat " << m.notify_content_format << "\n"
+            << "createTime " << m.create_time << "\n"
+            << "lastModifyTime " << m.last_modify_time << "\n"
+            << "filterTag " << Join(m.filter_tags) << "\n"
+            << "bindingKey " << Join(m.binding_keys) << "\n";
+}
+
+std::string ReadBody(std::string body) {
+  if (body == "-") {
+    body.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+  }
+  return body;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -198,6 +244,63 @@ int main(int argc, char** argv) {
   auto* t = rewind->add_option("--time", at_time, "startConsumeTime (Unix seconds)");
   rewind->add_option("--seconds-ago", seconds_ago, "startConsumeTime = now - N")->excludes(t);
 
+  // Topics and subscriptions (spec §11).
+  std::string topic, subscription, protocol, endpoint;
+  std::optional<int64_t> topic_max_msg_size;
+  std::optional<int> filter_type;
+  std::vector<std::string> tags, binding_keys;
+  std::optional<std::string> routing_key, strategy, format;
+  auto* topic_cmd = app.add_subcommand("topic", "manage topics");
+  topic_cmd->require_subcommand(1);
+  auto* topic_create = topic_cmd->add_subcommand("create", "create a topic; prints its topicId");
+  topic_create->add_option("TOPIC", topic)->required();
+  topic_create->add_option("--max-msg-size", topic_max_msg_size, "maxMsgSize (bytes)");
+  topic_create->add_option("--filter-type", filter_type, "1 = tags (default), 2 = routing keys")
+      ->check(CLI::IsMember({1, 2}));
+  auto* topic_list = topic_cmd->add_subcommand("list", "list topics");
+  topic_list->add_option("--search", search, "substring of the name");
+  topic_list->add_option("--offset", offset);
+  topic_list->add_option("--limit", limit, "page size (max 50)");
+  auto* topic_attrs = topic_cmd->add_subcommand("attributes", "print a topic's attributes");
+  topic_attrs->add_option("TOPIC", topic)->required();
+  auto* topic_set = topic_cmd->add_subcommand("set-attributes", "change a topic's maxMsgSize");
+  topic_set->add_option("TOPIC", topic)->required();
+  topic_set->add_option("--max-msg-size", topic_max_msg_size, "maxMsgSize (bytes)")->required();
+  auto* topic_delete = topic_cmd->add_subcommand("delete", "delete a topic (no subscriptions)");
+  topic_delete->add_option("TOPIC", topic)->required();
+  auto* publish = app.add_subcommand("publish", "publish a message; prints its msgId");
+  publish->add_option("TOPIC", topic)->required();
+  publish->add_option("BODY", body, "message body; '-' reads stdin")->required();
+  publish->add_option("--tag", tags, "msgTag (repeatable, at most 5)");
+  publish->add_option("--routing-key", routing_key, "routingKey (filterType 2 topics)");
+  auto* subscribe = app.add_subcommand("subscribe", "subscribe; prints the subscriptionId");
+  subscribe->add_option("TOPIC", topic)->required();
+  subscribe->add_option("NAME", subscription)->required();
+  subscribe->add_option("--protocol", protocol, "queue or http")
+      ->required()
+      ->check(CLI::IsMember({"queue", "http"}));
+  subscribe->add_option("--endpoint", endpoint, "a queue name or an http:// URL")->required();
+  subscribe->add_option("--tag", tags, "filterTag (repeatable, at most 5)");
+  subscribe->add_option("--binding-key", binding_keys, "bindingKey (repeatable, at most 5)");
+  subscribe->add_option("--strategy", strategy, "notifyStrategy")
+      ->check(CLI::IsMember({"BACKOFF_RETRY", "EXPONENTIAL_DECAY_RETRY"}));
+  subscribe->add_option("--format", format, "notifyContentFormat")
+      ->check(CLI::IsMember({"JSON", "SIMPLIFIED"}));
+  auto* subs = app.add_subcommand("subscriptions", "list a topic's subscriptions");
+  subs->add_option("TOPIC", topic)->required();
+  subs->add_option("--search", search, "substring of the name");
+  subs->add_option("--offset", offset);
+  subs->add_option("--limit", limit, "page size (max 50)");
+  auto* sub_attrs = app.add_subcommand("subscription", "print a subscription's attributes");
+  sub_attrs->add_option("TOPIC", topic)->required();
+  sub_attrs->add_option("NAME", subscription)->required();
+  auto* unsubscribe = app.add_subcommand("unsubscribe", "delete a subscription");
+  unsubscribe->add_option("TOPIC", topic)->required();
+  unsubscribe->add_option("NAME", subscription)->required();
+  auto* clear_tags = app.add_subcommand("clear-tags", "remove a subscription's filter tags");
+  clear_tags->add_option("TOPIC", topic)->required();
+  clear_tags->add_option("NAME", subscription)->required();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -231,9 +334,7 @@ int main(int argc, char** argv) {
   if (*set) return ReportVoid(g, c, c.SetQueueAttributes(queue, set_flags.Attrs()));
   if (*delq) return ReportVoid(g, c, c.DeleteQueue(queue));
   if (*send) {
-    if (body == "-") {
-      body.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
-    }
+    body = ReadBody(std::move(body));
     return Report(g, c, c.SendMessage(queue, body, delay),
                   [](uint64_t id) { std::cout << id << "\n"; });
   }
@@ -247,5 +348,54 @@ int main(int argc, char** argv) {
     int64_t start = at_time ? *at_time : static_cast<int64_t>(std::time(nullptr)) - *seconds_ago;
     return ReportVoid(g, c, c.RewindQueue(queue, start));
   }
+  auto print_id = [](const std::string& id) { std::cout << id << "\n"; };
+  if (*topic_create) {
+    TopicAttributes a;
+    a.max_msg_size = topic_max_msg_size;
+    a.filter_type = filter_type;
+    return Report(g, c, c.CreateTopic(topic, a), print_id);
+  }
+  if (*topic_list) {
+    return Report(g, c, c.ListTopic(search, offset, limit), [](const auto& l) {
+      std::cout << "totalCount " << l.total_count << "\n";
+      for (const auto& t : l.topics) std::cout << t.topic_id << "\t" << t.topic_name << "\n";
+    });
+  }
+  if (*topic_attrs) return Report(g, c, c.GetTopicAttributes(topic), PrintTopicMeta);
+  if (*topic_set) {
+    TopicAttributes a;
+    a.max_msg_size = topic_max_msg_size;
+    return ReportVoid(g, c, c.SetTopicAttributes(topic, a));
+  }
+  if (*topic_delete) return ReportVoid(g, c, c.DeleteTopic(topic));
+  if (*publish) {
+    body = ReadBody(std::move(body));
+    std::optional<std::string_view> key;
+    if (routing_key) key = *routing_key;
+    return Report(g, c, c.PublishMessage(topic, body, tags, key),
+                  [](uint64_t id) { std::cout << id << "\n"; });
+  }
+  if (*subscribe) {
+    SubscriptionOptions o;
+    o.notify_strategy = strategy;
+    o.notify_content_format = format;
+    o.filter_tags = tags;
+    o.binding_keys = binding_keys;
+    return Report(g, c, c.Subscribe(topic, subscription, protocol, endpoint, o), print_id);
+  }
+  if (*subs) {
+    return Report(g, c, c.ListSubscriptionByTopic(topic, search, offset, limit), [](const auto& l) {
+      std::cout << "totalCount " << l.total_count << "\n";
+      for (const auto& s : l.subscriptions) {
+        std::cout << s.subscription_id << "\t" << s.subscription_name << "\t" << s.protocol << "\t"
+                  << s.endpoint << "\n";
+      }
+    });
+  }
+  if (*sub_attrs) {
+    return Report(g, c, c.GetSubscriptionAttributes(topic, subscription), PrintSubscriptionMeta);
+  }
+  if (*unsubscribe) return ReportVoid(g, c, c.Unsubscribe(topic, subscription));
+  if (*clear_tags) return ReportVoid(g, c, c.ClearSubscriptionFilterTags(topic, subscription));
   return 2;
 }
