@@ -115,12 +115,12 @@ Status RaftStorage::Recover() {
       return Status(ErrorCode::kCorruption,
                     "raft log starts at " + std::to_string(first) + " without a snapshot");
     }
-    return Status::Ok();
+    return FindUnsavedConfChanges();
   }
   if (empty) {
     // Positioned anywhere (a crash in TruncatePrefix may leave it at 1): the next append
     // at s + 1 is accepted by an empty log wherever it stands.
-    if (first <= s + 1) return Status::Ok();
+    if (first <= s + 1) return FindUnsavedConfChanges();
     return Status(ErrorCode::kCorruption, "raft log is positioned past its snapshot");
   }
   if (first > s + 1) {
@@ -129,12 +129,29 @@ Status RaftStorage::Recover() {
   }
   const bool continues = last >= s && (first == s + 1 || log_->TermAt(s) == snapshot_.meta.term);
   if (!continues) return ResetLogTo(s + 1);
+  return FindUnsavedConfChanges();
+}
+
+// The conf changes above the durable commit index: committing one must write the hard
+// state at once (see SetHardState).
+Status RaftStorage::FindUnsavedConfChanges() {
+  conf_change_indexes_.clear();
+  const raft::Index from = std::max(log_->FirstIndex(), stored_hard_state_.commit + 1);
+  for (raft::Index i = from; i <= log_->LastIndex() && log_->LastIndex() >= log_->FirstIndex();
+       ++i) {
+    auto type = log_->ReadPayloadRange(i, 0, 1);
+    if (!type.ok()) return type.status();
+    if (static_cast<uint8_t>((*type)[0]) == static_cast<uint8_t>(raft::EntryType::kConfChange)) {
+      conf_change_indexes_.insert(i);
+    }
+  }
   return Status::Ok();
 }
 
 Status RaftStorage::ResetLogTo(raft::Index next) {
   if (log_->LastIndex() >= log_->FirstIndex()) {
     CMQ_RETURN_IF_ERROR(log_->TruncateSuffix(log_->FirstIndex()));
+    conf_change_indexes_.clear();
   }
   // Positions the now empty log at `next` (a no-op if it already stands there).
   CMQ_RETURN_IF_ERROR(log_->TruncatePrefix(next));
@@ -208,7 +225,10 @@ Status RaftStorage::Append(const std::vector<raft::Entry>& entries) {
     if (e.index <= last) {
       if (log_->TermAt(e.index) == e.term) continue;  // already there (same term: same entry)
       CMQ_RETURN_IF_ERROR(log_->TruncateSuffix(e.index));
+      conf_change_indexes_.erase(conf_change_indexes_.lower_bound(e.index),
+                                 conf_change_indexes_.end());
     }
+    if (e.type == raft::EntryType::kConfChange) conf_change_indexes_.insert(e.index);
     CMQ_RETURN_IF_ERROR(log_->Append(e.term, e.index, EncodeEntryPayload(e)));
   }
   return Status::Ok();
@@ -220,9 +240,12 @@ Status RaftStorage::Sync() {
 
 Status RaftStorage::SetHardState(const raft::HardState& hs) {
   CMQ_ASSERT(hs.commit <= LastIndex(), "hard state commits past the last entry");
-  if (hs.term != stored_hard_state_.term || hs.vote != stored_hard_state_.vote) {
+  if (hs.term != stored_hard_state_.term || hs.vote != stored_hard_state_.vote ||
+      (!conf_change_indexes_.empty() && *conf_change_indexes_.begin() <= hs.commit)) {
     CMQ_RETURN_IF_ERROR(log_->SaveHardState(ToStorage(hs)));
     stored_hard_state_ = hs;
+    conf_change_indexes_.erase(conf_change_indexes_.begin(),
+                               conf_change_indexes_.upper_bound(hs.commit));
   }
   std::lock_guard lock(snapshot_mu_);
   hard_state_ = hs;

@@ -133,6 +133,28 @@ TEST_F(RaftStorageTest, CrashKeepsSyncedEntriesAndHardState) {
   EXPECT_EQ(init->hard_state, (raft::HardState{1, 2, 4}));
 }
 
+// A commit advance alone is not written (one fsync per batch is the log's); a term or vote
+// change is, and so is a commit that passes a conf change: the core rebuilds its
+// configuration from conf changes up to the durable commit index after a restart.
+TEST_F(RaftStorageTest, CommitIsDurableOnlyWhenItPassesAConfChange) {
+  Open();
+  ASSERT_TRUE(storage_->Append(Range(1, 1, 4)).ok());
+  ASSERT_TRUE(storage_->Sync().ok());
+  ASSERT_TRUE(storage_->SetHardState({1, 2, 2}).ok());  // term and vote: written
+  ASSERT_TRUE(storage_->SetHardState({1, 2, 4}).ok());  // commit only: kept in memory
+  ASSERT_TRUE(storage_->Append({E(1, 5, "cc", EntryType::kConfChange), E(1, 6)}).ok());
+  ASSERT_TRUE(storage_->Sync().ok());
+  CrashAndReopen();
+  EXPECT_EQ(storage_->GetInitialState()->hard_state, (raft::HardState{1, 2, 2}));
+  // After a restart the unsaved conf change is found again, and committing it writes.
+  ASSERT_TRUE(storage_->SetHardState({1, 2, 5}).ok());
+  CrashAndReopen();
+  EXPECT_EQ(storage_->GetInitialState()->hard_state, (raft::HardState{1, 2, 5}));
+  ASSERT_TRUE(storage_->SetHardState({1, 2, 6}).ok());  // past it: memory only again
+  CrashAndReopen();
+  EXPECT_EQ(storage_->GetInitialState()->hard_state, (raft::HardState{1, 2, 5}));
+}
+
 TEST_F(RaftStorageTest, TornLastWriteIsCutOff) {
   Open();
   ASSERT_TRUE(storage_->Append(Range(1, 1, 3)).ok());
