@@ -25,6 +25,9 @@ ApiResult<std::string_view> TopicNameParam(const RequestParams& params);
 ApiResult<std::string_view> SubscriptionNameParam(const RequestParams& params);
 // Answers the envelope alone, or the command's error.
 cluster::CommandCallback EnvelopeCallback(Reply reply);
+// Answers the message ids a send or publish minted: `msgList: [{msgId}]` for a batch,
+// `msgId` for one message (ids as decimal strings); or the command's error.
+cluster::CommandCallback MsgIdsCallback(Reply reply, bool batch);
 
 // Topic filter types (spec §10.5); the other bounds are in mq/limits.h.
 inline constexpr int64_t kFilterTypeTags = 1;

@@ -32,23 +32,7 @@ void SendCommand(const ActionContext& ctx, std::string_view queue_name,
   cmd.bodies = std::move(bodies);
   cmd.delay_seconds = delay_seconds;
   // The command is encoded before Submit returns: the body views need not outlive it.
-  ctx.service.Submit(cmd, [reply = std::move(reply), batch](cluster::CommandResult r) mutable {
-    if (!r.apply.status.ok()) return reply.Fail(ErrorFromStatus(r.apply.status));
-    std::string body;
-    body.reserve(96 + r.apply.msg_ids.size() * 32);
-    JsonWriter w(body);
-    reply.BeginEnvelope(w, 0, "");
-    if (batch) {
-      w.Key("msgList").BeginArray();
-      for (uint64_t id : r.apply.msg_ids) w.BeginObject().Key("msgId").UintString(id).EndObject();
-      w.EndArray();
-    } else {
-      CMQ_ASSERT(r.apply.msg_ids.size() == 1, "one send, one message id");
-      w.Key("msgId").UintString(r.apply.msg_ids[0]);
-    }
-    w.EndObject();
-    reply.Send(std::move(body));
-  });
+  ctx.service.Submit(cmd, MsgIdsCallback(std::move(reply), batch));
 }
 
 ApiResult<uint64_t> ReceiptHandle(std::string_view raw) {

@@ -52,6 +52,26 @@ cluster::CommandCallback EnvelopeCallback(Reply reply) {
   };
 }
 
+cluster::CommandCallback MsgIdsCallback(Reply reply, bool batch) {
+  return [reply = std::move(reply), batch](cluster::CommandResult r) mutable {
+    if (!r.apply.status.ok()) return reply.Fail(ErrorFromStatus(r.apply.status));
+    std::string body;
+    body.reserve(96 + r.apply.msg_ids.size() * 32);
+    JsonWriter w(body);
+    reply.BeginEnvelope(w, 0, "");
+    if (batch) {
+      w.Key("msgList").BeginArray();
+      for (uint64_t id : r.apply.msg_ids) w.BeginObject().Key("msgId").UintString(id).EndObject();
+      w.EndArray();
+    } else {
+      CMQ_ASSERT(r.apply.msg_ids.size() == 1, "one message, one message id");
+      w.Key("msgId").UintString(r.apply.msg_ids[0]);
+    }
+    w.EndObject();
+    reply.Send(std::move(body));
+  };
+}
+
 ApiResult<std::string_view> QueueNameParam(const RequestParams& params) {
   auto name = params.Required("queueName");
   if (!name.ok()) return name;

@@ -26,23 +26,7 @@ struct DeferredPublish {
 
 void SubmitPublish(const ActionContext& ctx, const mq::Command& cmd, bool batch, Reply reply) {
   // The command is encoded before Submit returns: the body views need not outlive it.
-  ctx.service.Submit(cmd, [reply = std::move(reply), batch](cluster::CommandResult r) mutable {
-    if (!r.apply.status.ok()) return reply.Fail(ErrorFromStatus(r.apply.status));
-    std::string body;
-    body.reserve(96 + r.apply.msg_ids.size() * 32);
-    JsonWriter w(body);
-    reply.BeginEnvelope(w, 0, "");
-    if (batch) {
-      w.Key("msgList").BeginArray();
-      for (uint64_t id : r.apply.msg_ids) w.BeginObject().Key("msgId").UintString(id).EndObject();
-      w.EndArray();
-    } else {
-      CMQ_ASSERT(r.apply.msg_ids.size() == 1, "one publish, one message id");
-      w.Key("msgId").UintString(r.apply.msg_ids[0]);
-    }
-    w.EndObject();
-    reply.Send(std::move(body));
-  });
+  ctx.service.Submit(cmd, MsgIdsCallback(std::move(reply), batch));
 }
 
 // PublishMessage and BatchPublishMessage: one tag list and one routing key for the batch.
