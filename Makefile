@@ -6,7 +6,7 @@ ASAN_BUILD ?= build-asan
 HTTP ?= 127.0.0.1:8080
 DATA ?= ./data
 
-.PHONY: deps build build-asan run test unit-test asan-test integration-test bench sim clean format
+.PHONY: deps build build-asan run test unit-test asan-test integration-test bench sim clean format cluster cluster-stop cluster-status
 
 deps:
 	@scripts/install-deps
@@ -32,6 +32,16 @@ run: build
 test: build build-asan
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 600
 	cd $(ASAN_BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 600 -L unit
+
+# A 3-node cluster on loopback in the background (HTTP 127.0.0.1:8081-8083; docs/cluster.md).
+cluster: build
+	BUILD=$(BUILD) scripts/cluster start
+
+cluster-stop:
+	BUILD=$(BUILD) scripts/cluster stop
+
+cluster-status:
+	BUILD=$(BUILD) scripts/cluster status
 
 unit-test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -L unit

@@ -50,6 +50,9 @@ void SetQueueAttributes(const ActionContext& ctx, const RequestParams& params, R
 void DeleteQueue(const ActionContext& ctx, const RequestParams& params, Reply reply);
 void RewindQueue(const ActionContext& ctx, const RequestParams& params, Reply reply);
 
+// OpenCMQ's cluster status (cluster_actions.cc).
+void ClusterStatus(const ActionContext& ctx, const RequestParams& params, Reply reply);
+
 // Messages (message_actions.cc, receive_actions.cc).
 void SendMessage(const ActionContext& ctx, const RequestParams& params, Reply reply);
 void BatchSendMessage(const ActionContext& ctx, const RequestParams& params, Reply reply);

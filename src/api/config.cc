@@ -1,5 +1,9 @@
 #include "api/config.h"
 
+#include <charconv>
+
+#include "api/http_server.h"
+
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -89,6 +93,19 @@ Status ReadMember(const std::string& key, const json& value, ServerConfig& c,
   } else if (key == "max_pipelined_requests") {
     CMQ_RETURN_IF_ERROR(ReadInt(value, key, 1, 1024, n, path));
     c.max_pipelined_requests = static_cast<uint32_t>(n);
+  } else if (key == "node_id") {
+    CMQ_RETURN_IF_ERROR(ReadInt(value, key, 0, int64_t{1} << 62, n, path));
+    c.node_id = static_cast<uint64_t>(n);
+  } else if (key == "cluster_id") {
+    CMQ_RETURN_IF_ERROR(ReadInt(value, key, 1, int64_t{1} << 62, n, path));
+    c.cluster_id = static_cast<uint64_t>(n);
+  } else if (key == "peers") {
+    CMQ_RETURN_IF_ERROR(ReadString(value, key, c.peers, path));
+    if (auto peers = ParsePeerList(c.peers); !peers.ok()) {
+      return Invalid(path, "peers: " + peers.status().message());
+    }
+  } else if (key == "listen") {
+    return ReadString(value, key, c.listen, path);
   } else if (key == "io_threads") {
     CMQ_RETURN_IF_ERROR(ReadInt(value, key, 0, 1024, n, path));
     c.io_threads = static_cast<uint32_t>(n);
@@ -99,6 +116,41 @@ Status ReadMember(const std::string& key, const json& value, ServerConfig& c,
 }
 
 }  // namespace
+
+Result<std::map<uint64_t, std::pair<std::string, uint16_t>>> ParsePeerList(std::string_view list) {
+  std::map<uint64_t, std::pair<std::string, uint16_t>> peers;
+  auto bad = [](std::string what) { return Status(ErrorCode::kInvalidArgument, std::move(what)); };
+  size_t pos = 0;
+  while (pos <= list.size()) {
+    size_t comma = list.find(',', pos);
+    if (comma == std::string_view::npos) comma = list.size();
+    std::string_view item = list.substr(pos, comma - pos);
+    pos = comma + 1;
+    if (item.empty()) {
+      if (comma == list.size()) break;
+      return bad("empty entry in the peers list");
+    }
+    size_t eq = item.find('=');
+    if (eq == std::string_view::npos) return bad("expected ID=HOST:PORT, got '" + std::string(item) + "'");
+    uint64_t id = 0;
+    std::string_view id_text = item.substr(0, eq);
+    auto [end, ec] = std::from_chars(id_text.data(), id_text.data() + id_text.size(), id);
+    if (ec != std::errc() || end != id_text.data() + id_text.size() || id == 0) {
+      return bad("bad node id '" + std::string(id_text) + "' (ids are numbers from 1)");
+    }
+    std::string host;
+    uint16_t port = 0;
+    if (!SplitHostPort(std::string(item.substr(eq + 1)), host, port) || port == 0) {
+      return bad("bad address for node " + std::to_string(id) + ": '" +
+                 std::string(item.substr(eq + 1)) + "'");
+    }
+    if (!peers.emplace(id, std::make_pair(host, port)).second) {
+      return bad("node " + std::to_string(id) + " is listed twice");
+    }
+  }
+  if (peers.empty()) return bad("the peers list is empty");
+  return peers;
+}
 
 Result<ServerConfig> ParseServerConfig(const std::string& json_text, const std::string& path) {
   json doc = json::parse(json_text, /*cb=*/nullptr, /*allow_exceptions=*/false,

@@ -3,6 +3,9 @@
 // Unknown keys are refused, so a typo never silently falls back to a default.
 
 #include <cstdint>
+#include <map>
+#include <string_view>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -36,8 +39,18 @@ struct ServerConfig {
   uint32_t max_pipelined_requests = 16;
   // Threads running the HTTP io_context; 0 = one per core.
   uint32_t io_threads = 0;
+  // Cluster (docs/cluster.md). node_id 0: a standalone node (a group of one).
+  uint64_t node_id = 0;
+  // Every node's node-to-node address: "1=10.0.0.1:7001,2=10.0.0.2:7001,3=10.0.0.3:7001".
+  std::string peers;
+  // Where this node listens for the others; empty: its own entry in peers.
+  std::string listen;
+  uint64_t cluster_id = 1;  // nodes of different clusters refuse to talk
   bool operator==(const ServerConfig&) const = default;
 };
+
+// Parses a peers list ("1=host:port,2=host:port"): ids 1.. unique, ports 1..65535.
+Result<std::map<uint64_t, std::pair<std::string, uint16_t>>> ParsePeerList(std::string_view list);
 
 // Reads and validates a JSON config file. Absent keys keep their defaults.
 Result<ServerConfig> LoadServerConfig(const std::string& path);

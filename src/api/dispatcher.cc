@@ -33,6 +33,8 @@ constexpr Dispatcher::Action kActions[] = {
     {"SetSubscriptionAttributes", &SetSubscriptionAttributes},
     {"Unsubscribe", &Unsubscribe},
     {"ClearSubscriptionFilterTags", &ClearSubscriptionFilterTags},
+    // OpenCMQ's own (docs/http-api.md "Cluster status"): not a CMQ action.
+    {"ClusterStatus", &ClusterStatus},
 };
 
 }  // namespace
@@ -76,6 +78,18 @@ void Dispatcher::Handle(HttpRequest request, ResponseCallback done) {
     return reply.Fail(UnknownAction(*action_name));
   }
   action->fn(context_, p, std::move(reply));
+}
+
+void Dispatcher::Reject(const HttpRequest& request, const Status& status,
+                        ResponseCallback done) {
+  Reply reply(next_request_id_.fetch_add(1, std::memory_order_relaxed), request.keep_alive,
+              std::move(done));
+  if (auto params = RequestParams::Parse(request); params.ok()) {
+    if (const std::string* id = params.value().Find("clientRequestId")) {
+      if (auto n = ParseInt64(*id)) reply.set_client_request_id(*n);
+    }
+  }
+  reply.Fail(ErrorFromStatus(status));
 }
 
 RequestHandler Dispatcher::AsHandler() {

@@ -26,6 +26,9 @@ class Dispatcher {
   Dispatcher(cluster::QueueService& service, const ServerConfig& config, const Clock& clock);
 
   void Handle(HttpRequest request, ResponseCallback done);
+  // Answers request with the CMQ error for status (with its clientRequestId, if any),
+  // without running it: for failures around the request, such as forwarding.
+  void Reject(const HttpRequest& request, const Status& status, ResponseCallback done);
 
   // A RequestHandler for HttpServer that calls Handle. The Dispatcher must outlive it.
   RequestHandler AsHandler();

@@ -159,6 +159,12 @@ JsonWriter& JsonWriter::Int(int64_t value) {
   return *this;
 }
 
+JsonWriter& JsonWriter::Bool(bool value) {
+  BeforeValue();
+  out_.append(value ? "true" : "false");
+  return *this;
+}
+
 JsonWriter& JsonWriter::Uint(uint64_t value) {
   BeforeValue();
   char buf[24];

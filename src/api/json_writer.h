@@ -30,6 +30,7 @@ class JsonWriter {
   JsonWriter& String(std::string_view value);
   JsonWriter& Int(int64_t value);
   JsonWriter& Uint(uint64_t value);
+  JsonWriter& Bool(bool value);
   // An unsigned number written as a JSON string of decimal digits (ids).
   JsonWriter& UintString(uint64_t value);
 

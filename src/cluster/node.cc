@@ -1,5 +1,8 @@
 #include "cluster/node.h"
 
+#include "cluster/group_snapshot.h"
+#include "raft/codec.h"
+
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/post.hpp>
@@ -35,15 +38,17 @@ CommandResult ShuttingDown() {
   return r;
 }
 
-// A new group starts from a snapshot at index 1 holding the empty state and a
-// configuration of this node alone (the Raft core's bootstrap rule, docs/raft.md).
+// A new group starts from a snapshot at index 1 holding the empty state and the
+// configuration of all its voters (the Raft core's bootstrap rule, docs/raft.md). Every
+// node of a new cluster writes the same one, so they agree from the first election on.
 Status Bootstrap(RaftStorage& storage, const NodeOptions& options) {
   mq::StateMachine empty(options.group_id);
   raft::Snapshot snapshot;
   snapshot.meta.index = 1;
   snapshot.meta.term = 1;
   snapshot.meta.conf_state.voters = {options.node_id};
-  snapshot.data = raft::MakePayload(empty.Snapshot());
+  for (uint64_t id : options.voters) snapshot.meta.conf_state.voters.insert(id);
+  snapshot.data = raft::MakePayload(EncodeLocalSnapshot(2, empty.Snapshot()));
   CMQ_RETURN_IF_ERROR(storage.ApplySnapshot(snapshot));
   return storage.SetHardState(raft::HardState{1, raft::kNoNode, 1});
 }
@@ -90,7 +95,18 @@ Status Node::Recover() {
     snapshot = storage_->GetSnapshot();
     if (!snapshot.ok()) return snapshot.status();
   }
-  auto restored = mq::StateMachine::Restore(snapshot->data ? *snapshot->data : std::string());
+  auto group_snapshot =
+      DecodeGroupSnapshot(snapshot->data ? std::string_view(*snapshot->data) : "");
+  if (!group_snapshot.ok()) return group_snapshot.status();
+  if (!group_snapshot->retained.empty() &&
+      storage_->LogFirstIndex() > group_snapshot->retained.front().index) {
+    // Installed from a leader, and the process died before the bodies it came with were
+    // in the log: write them again (the snapshot file keeps them for this).
+    spdlog::warn("group {}: rewriting {} log entries that came with the snapshot at {}",
+                 options_.group_id, group_snapshot->retained.size(), snapshot->meta.index);
+    CMQ_RETURN_IF_ERROR(storage_->RestoreRetained(group_snapshot->retained));
+  }
+  auto restored = mq::StateMachine::Restore(group_snapshot->mq_state);
   if (!restored.ok()) return restored.status();
   state_ = std::move(restored).value();
   applied_index_ = snapshot->meta.index;
@@ -101,14 +117,22 @@ Status Node::Recover() {
   config.seed = std::random_device{}();
   config.applied = applied_index_;
   config.max_uncommitted_bytes = options_.raft_max_uncommitted_bytes;
+  config.election_tick = options_.election_tick;
+  config.heartbeat_tick = 1;
   auto raw = raft::RawNode::Create(config, storage_.get());
   if (!raw.ok()) return raw.status();
   raft_ = std::move(raw).value();
-  raft_->Campaign();  // a group of one elects itself at once
+  durable_term_ = raft_->hard_state().term;
+  if (raft_->conf_state().voters.size() == 1 &&
+      raft_->conf_state().voters.count(options_.node_id) == 1) {
+    raft_->Campaign();  // a group of one elects itself at once
+  }
   uint64_t before = stats_.commands_applied;
   while (raft_->HasReady()) {
     raft::Ready rd = raft_->GetReady();
+    if (rd.soft_state) OnSoftState(*rd.soft_state);
     CMQ_RETURN_IF_ERROR(PersistReady(rd));
+    if (rd.hard_state) durable_term_ = rd.hard_state->term;
     ApplyCommitted(rd.committed_entries);
     raft_->Advance(rd);
   }
@@ -200,6 +224,7 @@ void Node::Receive(const mq::Command& cmd, std::optional<int64_t> wait_seconds,
 
 void Node::GetQueue(std::string queue_name, std::function<void(Result<mq::QueueInfo>)> done) {
   boost::asio::post(strand_ctx_, [this, name = std::move(queue_name), done = std::move(done)] {
+    if (Status st = CheckCanRead(); !st.ok()) return done(st);
     done(state_->GetQueue(name, clock_->NowMs()));
   });
 }
@@ -214,6 +239,7 @@ void Node::ListQueues(std::string search_word, uint64_t offset, uint64_t limit,
 
 void Node::GetTopic(std::string topic_name, std::function<void(Result<mq::TopicInfo>)> done) {
   boost::asio::post(strand_ctx_, [this, name = std::move(topic_name), done = std::move(done)] {
+    if (Status st = CheckCanRead(); !st.ok()) return done(st);
     done(state_->GetTopic(name, clock_->NowMs()));
   });
 }
@@ -230,6 +256,7 @@ void Node::GetSubscription(std::string topic_name, std::string subscription_name
                            std::function<void(Result<mq::SubscriptionInfo>)> done) {
   boost::asio::post(strand_ctx_, [this, topic = std::move(topic_name),
                                   name = std::move(subscription_name), done = std::move(done)] {
+    if (Status st = CheckCanRead(); !st.ok()) return done(st);
     done(state_->GetSubscription(topic, name, clock_->NowMs()));
   });
 }
@@ -240,19 +267,77 @@ void Node::ListSubscriptions(std::string topic_name, std::string search_word, ui
   boost::asio::post(
       strand_ctx_,
       [this, topic = std::move(topic_name), search = std::move(search_word), offset, limit,
-       done = std::move(done)] { done(state_->ListSubscriptions(topic, search, offset, limit)); });
+       done = std::move(done)] {
+        if (Status st = CheckCanRead(); !st.ok()) return done(st);
+        done(state_->ListSubscriptions(topic, search, offset, limit));
+      });
+}
+
+// Pure reads are served by the leader from its applied state, once its lease confirms it
+// still leads (DESIGN.md: a deposed leader must not answer with a stale view).
+Status Node::CheckCanRead() const {
+  if (!is_leader_ || !raft_->CanServeReadLocally()) {
+    return Status(ErrorCode::kUnavailable, "this node cannot serve reads now (not the leader); retry");
+  }
+  return Status::Ok();
+}
+
+void Node::StepRaft(std::string_view message) {
+  auto m = raft::DecodeMessage(message);
+  if (!m.ok()) {
+    spdlog::warn("group {}: dropping a malformed raft message: {}", options_.group_id,
+                 m.status().ToString());
+    return;
+  }
+  boost::asio::post(strand_ctx_, [this, m = std::move(m).value()] {
+    if (stopped_) return;
+    if (m.to != options_.node_id) return;  // misrouted: never step another node's message
+    Status st = raft_->Step(m);
+    if (!st.ok()) spdlog::debug("raft step: {}", st.ToString());
+    Drive();
+  });
+}
+
+void Node::ReportUnreachable(uint64_t peer) {
+  boost::asio::post(strand_ctx_, [this, peer] {
+    if (!stopped_) raft_->ReportUnreachable(peer);
+  });
 }
 
 NodeStats Node::stats() {
   std::promise<NodeStats> promise;
   auto future = promise.get_future();
-  boost::asio::post(strand_ctx_, [this, &promise] {
-    NodeStats s = stats_;
-    s.term = raft_->hard_state().term;
-    s.commit_index = raft_->hard_state().commit;
-    promise.set_value(s);
-  });
+  GetGroupStatus([&promise](Result<NodeStats> s) { promise.set_value(std::move(s).value()); });
   return future.get();
+}
+
+void Node::GetGroupStatus(std::function<void(Result<NodeStats>)> done) {
+  boost::asio::post(strand_ctx_, [this, done = std::move(done)] {
+    NodeStats s = stats_;
+    raft::NodeStatus status = raft_->GetStatus();
+    s.term = status.hard_state.term;
+    s.commit_index = status.hard_state.commit;
+    s.applied_index = applied_index_;
+    s.last_index = status.last_index;
+    s.leader_id = status.soft_state.lead;
+    s.node_id = options_.node_id;
+    s.group_id = options_.group_id;
+    s.role = std::string(raft::RoleName(status.soft_state.role));
+    auto add = [&](uint64_t id, bool learner) {
+      NodeStats::Peer p;
+      p.id = id;
+      p.learner = learner;
+      if (auto it = status.progress.find(id); it != status.progress.end()) {
+        p.match = it->second.match;
+        p.next = it->second.next;
+        p.state = std::string(raft::ProgressStateName(it->second.state));
+      }
+      s.peers.push_back(p);
+    };
+    for (uint64_t id : status.conf_state.voters) add(id, false);
+    for (uint64_t id : status.conf_state.learners) add(id, true);
+    done(std::move(s));
+  });
 }
 
 // A receive runs as a command only if the leader's applied state shows a visible message
@@ -262,6 +347,10 @@ void Node::StartReceive(Proposal p) {
   int64_t now = clock_->NowMs();
   if (!failed_.ok() || stopped_) {
     Finish(p, ErrorResult(failed_.ok() ? Unavailable("server is shutting down") : failed_));
+    return;
+  }
+  if (!is_leader_) {
+    Finish(p, ErrorResult(Status(ErrorCode::kUnavailable, "this node is not the leader; retry")));
     return;
   }
   if (!state_->QueueExists(p.queue_key)) {
@@ -301,7 +390,7 @@ void Node::OnPollTick() {
 
 void Node::OnHousekeeping() {
   if (stopped_) return;
-  if (failed_.ok() && state_->message_count() > 0) {
+  if (is_leader_ && failed_.ok() && state_->message_count() > 0) {
     mq::Command cmd;
     cmd.type = mq::CommandType::kHousekeeping;
     Proposal p;

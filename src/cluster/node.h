@@ -1,11 +1,15 @@
 #pragma once
-// A cmqd node serving one replicated group: a Raft group (src/raft/) of one voter today;
-// peers and a transport come with the cluster issue. The node drives the Raft core in the
-// order of its Ready contract (persist → send → apply → advance), forms one log entry from
+// A cmqd node's replica of one Raft group (src/raft/): of this node alone, or of every node
+// of a cluster (docs/cluster.md), its messages to peers going out through a RaftSend
+// function (cluster/peer_network.h puts them on the transport). The node drives the Raft
+// core in the order of its Ready contract (persist → send → apply → advance; a leader's
+// appends and heartbeats go out before its own fsync), forms one log entry from
 // all proposals that arrive while the disk is busy (group commit: one fdatasync for many
 // requests), answers each request with the result of its own apply, parks long-poll
 // receives until a message becomes visible or their wait ends, pushes topic messages to
-// HTTP subscribers, and takes snapshots that bound the log.
+// HTTP subscribers, and takes snapshots that bound the log. Only the leader serves: on a
+// follower every request fails with kUnavailable (api/ forwards requests to the leader
+// before they get here, see leader_id()).
 //
 // Threads: one strand thread owns the Raft core, the state machine and the waiters; one
 // disk thread persists (append, fsync, hard state, log compaction); a snapshot thread
@@ -16,6 +20,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <deque>
+#include <functional>
 #include <future>
 #include <map>
 #include <memory>
@@ -28,6 +33,7 @@
 
 #include "cluster/http_push_client.h"
 #include "cluster/long_poll.h"
+#include "cluster/node_stats.h"
 #include "cluster/payload_cache.h"
 #include "cluster/proposal.h"
 #include "cluster/queue_service.h"
@@ -46,13 +52,21 @@ struct NodeOptions {
   uint64_t payload_cache_bytes = 64ull << 20;  // recent entries kept in memory for reads
   int64_t housekeeping_interval_ms = 1000;     // how often expired messages are dropped
   int64_t poll_tick_ms = 10;                   // how often parked receives re-check
-  int64_t raft_tick_ms = 100;                  // one Raft tick (elections, heartbeats)
+  // Every voter of the group (node ids); empty: this node alone. Used only to bootstrap a
+  // new group: all nodes of a cluster must be given the same list.
+  std::vector<uint64_t> voters;
+  int64_t raft_tick_ms = 50;  // one Raft tick: a heartbeat
+  int election_tick = 10;     // ticks; elections start after 1-2x this without a leader
   // Proposals are refused (retryable) while this much is proposed and not yet applied.
   uint64_t raft_max_uncommitted_bytes = raft::kDefaultMaxUncommittedBytes;
   // Take a snapshot of the state machine after this many payload bytes were applied since
   // the last one, then drop log segments nobody needs (docs/architecture.md "Snapshots").
   uint64_t snapshot_interval_bytes = 256ull << 20;
   uint64_t log_segment_bytes = 64ull << 20;
+  // A snapshot sent to a follower carries the log entries that hold retained bodies; one
+  // larger than this is not sent (logged; the follower stays behind until the backlog
+  // shrinks). Chunked transfer is future work (docs/cluster.md).
+  uint64_t max_snapshot_message_bytes = 900ull << 20;
   // HTTP push of topic messages (leader-local): how often due pushes are looked for, how
   // many may be in flight in all and per subscription (a slow endpoint holds back only its
   // own subscription), and how long one push may take.
@@ -62,18 +76,10 @@ struct NodeOptions {
   int64_t push_timeout_ms = 15'000;
 };
 
-struct NodeStats {
-  uint64_t entries_written = 0;
-  uint64_t commands_applied = 0;
-  uint64_t syncs = 0;
-  uint64_t snapshots = 0;
-  uint64_t snapshot_index = 0;   // last entry covered by the newest snapshot
-  uint64_t log_first_index = 0;  // first entry physically in the log
-  uint64_t pushes_delivered = 0;
-  uint64_t pushes_failed = 0;
-  uint64_t term = 0;
-  uint64_t commit_index = 0;
-};
+
+// Sends an encoded raft::Message (raft/codec.h) to node `to`; false if it was dropped.
+// Called on the node's threads; must not block.
+using RaftSend = std::function<bool(uint64_t to, std::string message)>;
 
 class Node final : public QueueService {
  public:
@@ -88,6 +94,17 @@ class Node final : public QueueService {
   // threads; it is called by the destructor too.
   void Start();
   void Stop();
+
+  // Before Start: how messages reach the other voters (a group of one sends none).
+  void SetRaftSend(RaftSend send) { raft_send_ = std::move(send); }
+  // A message from a peer (raft/codec.h encoding), from any thread. Malformed ones are
+  // logged and dropped.
+  void StepRaft(std::string_view message);
+  // A peer's connection broke: the leader stops pipelining to it until it answers again.
+  void ReportUnreachable(uint64_t peer);
+  // The group's leader as this node last heard (0: none known; node_id: this node).
+  uint64_t leader_id() const { return leader_id_.load(std::memory_order_acquire); }
+  uint64_t node_id() const { return options_.node_id; }
 
   void Submit(const mq::Command& cmd, CommandCallback done) override;
   void Receive(const mq::Command& cmd, std::optional<int64_t> wait_seconds,
@@ -104,6 +121,8 @@ class Node final : public QueueService {
                          uint64_t limit,
                          std::function<void(Result<mq::SubscriptionListing>)> done) override;
 
+  void GetGroupStatus(std::function<void(Result<NodeStats>)> done) override;
+
   uint64_t recovered_entries() const { return recovered_entries_; }
   NodeStats stats();  // thread-safe snapshot (taken on the strand)
 
@@ -117,6 +136,12 @@ class Node final : public QueueService {
   void Enqueue(Proposal p);
   void Drive();
   void OnPersisted(raft::Ready ready, Status status);
+  void SendMessages(std::vector<raft::Message>& messages);
+  void SendSnapshot(raft::Message m);
+  void OnSoftState(const raft::SoftState& ss);
+  Status InstallSnapshot(const raft::Snapshot& snapshot);  // disk thread
+  void RestoreFromSnapshot(const raft::Snapshot& snapshot);  // strand, after it is durable
+  void FailInLog(uint64_t up_to_index, const Status& status);
   void ApplyCommitted(const std::vector<raft::Entry>& committed);
   void ApplyEntry(const raft::Entry& e, std::map<std::string, size_t>& woken);
   void Finish(Proposal& p, mq::ApplyResult result);
@@ -129,6 +154,7 @@ class Node final : public QueueService {
   void OnPollTick();
   void OnHousekeeping();
   void OnRaftTick();
+  Status CheckCanRead() const;
   // Snapshots (node_snapshot.cc).
   void MaybeSnapshot();
   void OnSnapshotSaved(uint64_t index, uint64_t oldest_referenced, Status status);
@@ -168,7 +194,14 @@ class Node final : public QueueService {
 
   // Strand-only state.
   std::vector<Proposal> pending_;                               // not yet in an entry
-  std::unordered_map<uint64_t, std::vector<Proposal>> in_log_;  // by entry index
+  // Proposals in the log, by entry index, with the term they were proposed in: the entry
+  // applied at that index is theirs only if its term matches (a new leader may have
+  // replaced it; then they fail with a retryable error).
+  struct InLog {
+    uint64_t term = 0;
+    std::vector<Proposal> proposals;
+  };
+  std::unordered_map<uint64_t, InLog> in_log_;
   bool disk_busy_ = false;  // a Ready is being persisted: no GetReady until it is advanced
   bool stopped_ = false;
   Status failed_;  // sticky: the log failed, writes are refused
@@ -186,6 +219,11 @@ class Node final : public QueueService {
   uint64_t push_request_seq_ = 0;
   bool started_ = false;
   std::atomic<bool> stop_requested_{false};
+  RaftSend raft_send_;
+  std::atomic<uint64_t> leader_id_{0};
+  bool is_leader_ = false;     // strand-only
+  uint64_t durable_term_ = 0;  // the term in the last hard state written (strand-only)
+  bool snapshot_sending_ = false;  // one snapshot message is built at a time
 };
 
 }  // namespace cmq::cluster

@@ -10,6 +10,7 @@
 #include "cluster/node.h"
 #include "common/assert.h"
 #include "mq/entry.h"
+#include "raft/codec.h"
 
 namespace cmq::cluster {
 namespace {
@@ -44,7 +45,7 @@ void Node::Enqueue(Proposal p) {
 // Persists one Ready in the order its contract requires (raft/ready.h): snapshot, entries,
 // fsync, then the hard state (so the durable commit index never passes the durable log).
 Status Node::PersistReady(const raft::Ready& rd) {
-  if (rd.snapshot) CMQ_RETURN_IF_ERROR(storage_->ApplySnapshot(*rd.snapshot));
+  if (rd.snapshot) CMQ_RETURN_IF_ERROR(InstallSnapshot(*rd.snapshot));
   if (!rd.entries.empty()) CMQ_RETURN_IF_ERROR(storage_->Append(rd.entries));
   if (rd.must_sync || !rd.entries.empty()) CMQ_RETURN_IF_ERROR(storage_->Sync());
   if (rd.hard_state) CMQ_RETURN_IF_ERROR(storage_->SetHardState(*rd.hard_state));
@@ -68,28 +69,60 @@ void Node::Drive() {
     auto index = raft_->Propose(payload);
     if (!index.ok()) {
       // Not leader (an election is under way) or too much uncommitted: retryable.
-      for (size_t i = 0; i < count; ++i) Finish(pending_[i], ErrorResult(index.status()));
+      Status st = index.status().code() == ErrorCode::kUnavailable
+                      ? Status(ErrorCode::kUnavailable,
+                               "this node is not the leader (" + index.status().message() +
+                                   "); retry")
+                      : index.status();
+      for (size_t i = 0; i < count; ++i) Finish(pending_[i], ErrorResult(st));
     } else {
       cache_.Add(*index, payload);
-      auto& slot = in_log_[*index];
-      slot.reserve(count);
-      for (size_t i = 0; i < count; ++i) slot.push_back(std::move(pending_[i]));
+      InLog& slot = in_log_[*index];
+      slot.term = raft_->hard_state().term;
+      slot.proposals.reserve(count);
+      for (size_t i = 0; i < count; ++i) slot.proposals.push_back(std::move(pending_[i]));
     }
     pending_.erase(pending_.begin(), pending_.begin() + static_cast<ptrdiff_t>(count));
   }
   if (!raft_->HasReady()) return;
   raft::Ready ready = raft_->GetReady();
+  if (ready.soft_state) OnSoftState(*ready.soft_state);
   if (!ready.snapshot && ready.entries.empty() && !ready.hard_state) {
-    // Nothing to persist (only soft state or committed entries): no disk round trip.
+    // Nothing to persist (only soft state, messages or committed entries): no disk trip.
+    SendMessages(ready.messages);
     ApplyCommitted(ready.committed_entries);
     raft_->Advance(ready);
     return Drive();
   }
+  // A leader's appends and heartbeats promise nothing about its own disk, so they go out
+  // now and the followers' fsyncs overlap the leader's (the core counts the leader toward
+  // a commit only once Advance reports its entries stable). Not when this Ready changes
+  // the term: a message must never name a term the sender has not made durable.
+  if (is_leader_) {
+    std::vector<raft::Message> early;
+    std::vector<raft::Message> later;
+    for (raft::Message& m : ready.messages) {
+      const bool replication =
+          m.type == raft::MessageType::kApp || m.type == raft::MessageType::kHeartbeat;
+      (replication && m.term == durable_term_ ? early : later).push_back(std::move(m));
+    }
+    ready.messages = std::move(later);
+    SendMessages(early);
+  }
   // Committed entries are already durable (they never include this Ready's own entries),
   // so they are applied while the disk persists the new ones. The Ready keeps them: Advance
-  // reports them applied to the core (which frees their uncommitted-bytes budget).
-  std::vector<raft::Entry> committed = ready.committed_entries;
-  // A group of one sends nothing; peers and a transport come with the cluster.
+  // reports them applied to the core (which frees their uncommitted-bytes budget). After a
+  // snapshot they wait until it is installed and the state restored from it.
+  if (!is_leader_) {
+    // A follower keeps what it appends in the cache too (the same shared payloads): if it
+    // becomes the leader, receives of recent messages need no disk read.
+    for (const raft::Entry& e : ready.entries) {
+      if (e.type == raft::EntryType::kNormal && e.data) cache_.Add(e.index, e.data);
+    }
+  }
+  const bool apply_now = !ready.snapshot;
+  std::vector<raft::Entry> committed;
+  if (apply_now) committed = ready.committed_entries;
   disk_busy_ = true;
   boost::asio::post(disk_ctx_, [this, ready = std::move(ready)]() mutable {
     Status st = PersistReady(ready);
@@ -97,11 +130,48 @@ void Node::Drive() {
       OnPersisted(std::move(ready), st);
     });
   });
-  ApplyCommitted(committed);
+  if (apply_now) ApplyCommitted(committed);
+}
+
+void Node::OnSoftState(const raft::SoftState& ss) {
+  const bool was_leader = is_leader_;
+  is_leader_ = ss.role == raft::Role::kLeader;
+  leader_id_.store(ss.lead, std::memory_order_release);
+  if (was_leader && !is_leader_) {
+    // Requests that are not in the log yet, and parked receives, cannot be served here any
+    // more: their clients retry (through the new leader). Proposals already in the log
+    // are answered when their index is applied (they may still commit).
+    spdlog::info("group {}: node {} is no longer the leader (leader now {})", options_.group_id,
+                 options_.node_id, ss.lead);
+    Status st(ErrorCode::kUnavailable, "leadership moved to another node; retry");
+    for (Proposal& p : pending_) Finish(p, ErrorResult(st));
+    pending_.clear();
+    for (Proposal& p : waiters_.TakeAll()) Finish(p, ErrorResult(st));
+    pushes_in_flight_.clear();
+    // Cached payloads of entries this leader proposed but that never committed may be
+    // replaced in the log by the new leader's: forget them all.
+    cache_.Clear();
+  } else if (is_leader_ && !was_leader) {
+    spdlog::info("group {}: node {} is the leader (term {})", options_.group_id, options_.node_id,
+                 raft_->hard_state().term);
+  }
+}
+
+void Node::SendMessages(std::vector<raft::Message>& messages) {
+  for (raft::Message& m : messages) {
+    if (m.type == raft::MessageType::kSnap) {
+      SendSnapshot(std::move(m));
+      continue;
+    }
+    const uint64_t to = m.to;
+    if (!raft_send_ || !raft_send_(to, raft::EncodeMessage(m))) raft_->ReportUnreachable(to);
+  }
+  messages.clear();
 }
 
 void Node::OnPersisted(raft::Ready ready, Status status) {
   disk_busy_ = false;
+  if (status.ok() && ready.hard_state) durable_term_ = ready.hard_state->term;
   if (!status.ok()) {
     // A failed write or fsync is fatal to the write path (the disk's state is unknown):
     // refuse every later write, answer everything in flight with the error.
@@ -113,6 +183,11 @@ void Node::OnPersisted(raft::Ready ready, Status status) {
   if (!ready.entries.empty()) {
     ++stats_.syncs;
     stats_.entries_written += ready.entries.size();
+  }
+  SendMessages(ready.messages);
+  if (ready.snapshot) {
+    RestoreFromSnapshot(*ready.snapshot);
+    ApplyCommitted(ready.committed_entries);
   }
   raft_->Advance(ready);
   if (stopped_) {
@@ -141,12 +216,24 @@ void Node::ApplyEntry(const raft::Entry& e, std::map<std::string, size_t>& woken
   applied_index_ = e.index;
   // Conf changes are applied by the Raft core itself; a new leader's empty entry carries
   // nothing.
-  if (e.type != raft::EntryType::kNormal || e.data_size() == 0) return;
+  if (e.type != raft::EntryType::kNormal || e.data_size() == 0) {
+    FailInLog(e.index, Status(ErrorCode::kUnavailable,
+                              "leadership changed before the request committed; retry"));
+    return;
+  }
   auto decoded = mq::DecodeEntry(e.data_view());
   CMQ_ASSERT(decoded.ok(), "a committed entry does not decode");
   auto proposals_it = in_log_.find(e.index);
-  std::vector<Proposal>* proposals =
-      proposals_it == in_log_.end() ? nullptr : &proposals_it->second;
+  std::vector<Proposal>* proposals = nullptr;
+  if (proposals_it != in_log_.end()) {
+    if (proposals_it->second.term == e.term) {
+      proposals = &proposals_it->second.proposals;
+    } else {
+      // Another leader's entry took this index: ours never committed.
+      Status st(ErrorCode::kUnavailable, "leadership changed before the request committed; retry");
+      for (Proposal& p : proposals_it->second.proposals) Finish(p, ErrorResult(st));
+    }
+  }
   CMQ_ASSERT(proposals == nullptr || proposals->size() == decoded->commands.size(),
              "entry commands and waiting proposals differ in number");
   mq::ApplyContext ctx{decoded->now_ms, e.index, e.data_view()};
@@ -192,9 +279,22 @@ void Node::Finish(Proposal& p, mq::ApplyResult result) {
   done(std::move(out));
 }
 
+// Fails the proposals in the log at or below up_to_index (their entries were replaced, or a
+// snapshot covers them and they cannot be matched to results any more).
+void Node::FailInLog(uint64_t up_to_index, const Status& status) {
+  for (auto it = in_log_.begin(); it != in_log_.end();) {
+    if (it->first > up_to_index) {
+      ++it;
+      continue;
+    }
+    for (Proposal& p : it->second.proposals) Finish(p, ErrorResult(status));
+    it = in_log_.erase(it);
+  }
+}
+
 void Node::FailAll(const Status& status) {
-  for (auto& [index, proposals] : in_log_) {
-    for (Proposal& p : proposals) Finish(p, ErrorResult(status));
+  for (auto& [index, slot] : in_log_) {
+    for (Proposal& p : slot.proposals) Finish(p, ErrorResult(status));
   }
   in_log_.clear();
   for (Proposal& p : pending_) Finish(p, ErrorResult(status));

@@ -6,7 +6,10 @@
 
 #include <boost/asio/post.hpp>
 
+#include "cluster/group_snapshot.h"
 #include "cluster/node.h"
+#include "common/assert.h"
+#include "raft/codec.h"
 
 namespace cmq::cluster {
 
@@ -23,7 +26,8 @@ void Node::MaybeSnapshot() {
   uint64_t index = applied_index_;
   uint64_t oldest_referenced = state_->OldestReferencedLogIndex();
   raft::ConfState conf = raft_->conf_state();
-  raft::Payload data = raft::MakePayload(state_->Snapshot());
+  raft::Payload data =
+      raft::MakePayload(EncodeLocalSnapshot(oldest_referenced, state_->Snapshot()));
   boost::asio::post(snapshot_ctx_, [this, index, conf, data, oldest_referenced] {
     Status st = storage_->CreateSnapshot(index, conf, data);
     boost::asio::post(strand_ctx_, [this, index, oldest_referenced, st] {
@@ -54,6 +58,96 @@ void Node::OnSnapshotSaved(uint64_t index, uint64_t oldest_referenced, Status st
       stats_.log_first_index = first;
     });
   });
+}
+
+// A follower behind the leader's log gets the newest snapshot, with the log entries that
+// hold the bodies its state refers to (cluster/group_snapshot.h). Reading those entries
+// can take a while, so the message is built on the snapshot thread; one at a time.
+void Node::SendSnapshot(raft::Message m) {
+  const uint64_t to = m.to;
+  if (snapshot_sending_ || !raft_send_) {
+    raft_->ReportSnapshot(to, false);  // the core asks again later
+    return;
+  }
+  snapshot_sending_ = true;
+  ++stats_.snapshots_sent;
+  boost::asio::post(snapshot_ctx_, [this, m = std::move(m), to]() mutable {
+    Status st = Status::Ok();
+    const raft::Snapshot& snap = *m.snapshot;
+    auto decoded = DecodeGroupSnapshot(snap.data ? std::string_view(*snap.data) : "");
+    if (!decoded.ok()) {
+      st = decoded.status();
+    } else {
+      uint64_t oldest = decoded->oldest_referenced;
+      if (oldest == 0) {  // a snapshot from before the envelope: ask the state itself
+        auto state = mq::StateMachine::Restore(decoded->mq_state);
+        oldest = state.ok() ? (*state)->OldestReferencedLogIndex() : 1;
+      }
+      const uint64_t s = snap.meta.index;
+      std::vector<raft::Entry> retained;
+      uint64_t bytes = decoded->mq_state.size();
+      for (uint64_t i = std::min(oldest, s + 1); i <= s && st.ok(); ++i) {
+        auto e = storage_->ReadEntry(i);
+        if (!e.ok() && !decoded->retained.empty() && i >= decoded->retained.front().index) {
+          e = decoded->retained[i - decoded->retained.front().index];  // installed with it
+        }
+        if (!e.ok()) {
+          st = e.status();
+          break;
+        }
+        bytes += e->data_size() + 16;
+        if (bytes > options_.max_snapshot_message_bytes) {
+          st = Status(ErrorCode::kInvalidArgument,
+                      "snapshot with its retained log is over " +
+                          std::to_string(options_.max_snapshot_message_bytes) + " bytes");
+          break;
+        }
+        retained.push_back(std::move(e).value());
+      }
+      if (st.ok()) {
+        m.snapshot->data =
+            raft::MakePayload(EncodeWireSnapshot(oldest, decoded->mq_state, retained));
+        spdlog::info("group {}: sending snapshot at {} with {} log entries ({} bytes) to node {}",
+                     options_.group_id, s, retained.size(), m.snapshot->data->size(), to);
+      }
+    }
+    bool sent = st.ok() && raft_send_(to, raft::EncodeMessage(m));
+    if (!st.ok()) spdlog::error("cannot send a snapshot to node {}: {}", to, st.ToString());
+    boost::asio::post(strand_ctx_, [this, to, sent] {
+      snapshot_sending_ = false;
+      if (!stopped_) raft_->ReportSnapshot(to, sent);
+      Drive();
+    });
+  });
+}
+
+// Disk thread: the snapshot file keeps the wire form, retained entries included, so that a
+// crash in the middle of writing them can write them again on restart (Recover).
+Status Node::InstallSnapshot(const raft::Snapshot& snapshot) {
+  auto decoded = DecodeGroupSnapshot(snapshot.data ? std::string_view(*snapshot.data) : "");
+  if (!decoded.ok()) return decoded.status();
+  return storage_->ApplySnapshot(snapshot, decoded->retained);
+}
+
+// Strand, once the snapshot is durable: the state machine becomes the snapshot's.
+void Node::RestoreFromSnapshot(const raft::Snapshot& snapshot) {
+  auto decoded = DecodeGroupSnapshot(snapshot.data ? std::string_view(*snapshot.data) : "");
+  CMQ_ASSERT(decoded.ok(), "an installed snapshot does not decode");
+  auto restored = mq::StateMachine::Restore(decoded->mq_state);
+  CMQ_ASSERT(restored.ok(), "an installed snapshot does not restore");
+  state_ = std::move(restored).value();
+  const uint64_t index = snapshot.meta.index;
+  FailInLog(index, Status(ErrorCode::kUnavailable, "replica was replaced by a snapshot; retry"));
+  cache_.Clear();
+  applied_index_ = index;
+  applied_bytes_since_snapshot_ = 0;
+  ++stats_.snapshots_installed;
+  stats_.snapshot_index = index;
+  kept_snapshots_.emplace_back(index, std::min(decoded->oldest_referenced, index + 1));
+  while (kept_snapshots_.size() > 2) kept_snapshots_.pop_front();
+  stats_.log_first_index = storage_->LogFirstIndex();
+  spdlog::info("group {}: installed a snapshot at {} ({} retained log entries)", options_.group_id,
+               index, decoded->retained.size());
 }
 
 }  // namespace cmq::cluster

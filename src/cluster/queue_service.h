@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "cluster/node_stats.h"
 #include "common/result.h"
 #include "mq/command.h"
 #include "mq/state_machine.h"
@@ -54,6 +55,11 @@ class QueueService {
   virtual void ListSubscriptions(std::string topic_name, std::string search_word, uint64_t offset,
                                  uint64_t limit,
                                  std::function<void(Result<mq::SubscriptionListing>)> done) = 0;
+
+  // This node's view of its group (leader, term, commit, replicas' progress).
+  virtual void GetGroupStatus(std::function<void(Result<NodeStats>)> done) {
+    done(Status(ErrorCode::kUnavailable, "cluster status is not available here"));
+  }
 };
 
 }  // namespace cmq::cluster

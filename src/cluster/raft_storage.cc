@@ -271,6 +271,45 @@ Status RaftStorage::ApplySnapshot(const raft::Snapshot& snapshot) {
   return ResetLogTo(snapshot.meta.index + 1);
 }
 
+Status RaftStorage::ApplySnapshot(const raft::Snapshot& snapshot,
+                                  const std::vector<raft::Entry>& retained) {
+  if (!retained.empty()) {
+    const raft::Entry& last = retained.back();
+    if (last.index != snapshot.meta.index || last.term != snapshot.meta.term ||
+        retained.front().index + retained.size() - 1 != last.index) {
+      return Status(ErrorCode::kInvalidArgument,
+                    "raft storage: retained entries do not end at the snapshot");
+    }
+  }
+  CMQ_RETURN_IF_ERROR(ApplySnapshot(snapshot));
+  if (retained.empty()) return Status::Ok();
+  // The log is empty now, so it takes the first retained index wherever it stood; a crash
+  // before the sync leaves a log that Recover keeps only if it reaches the snapshot.
+  for (const raft::Entry& e : retained) {
+    CMQ_RETURN_IF_ERROR(log_->Append(e.term, e.index, EncodeEntryPayload(e)));
+  }
+  return log_->Sync();
+}
+
+Status RaftStorage::RestoreRetained(const std::vector<raft::Entry>& retained) {
+  if (retained.empty()) return Status::Ok();
+  const raft::Index s = SnapshotMetaNow().index;
+  if (retained.back().index != s) {
+    return Status(ErrorCode::kInvalidArgument, "raft storage: retained entries do not end at the snapshot");
+  }
+  // Entries after the snapshot are appended only once the retained ones were durable, so a
+  // log that lacks them holds nothing above the snapshot either.
+  if (log_->LastIndex() >= log_->FirstIndex() && log_->LastIndex() > s) {
+    return Status(ErrorCode::kInvalidArgument,
+                  "raft storage: log holds entries past a snapshot whose retained entries are missing");
+  }
+  CMQ_RETURN_IF_ERROR(ResetLogTo(retained.front().index));
+  for (const raft::Entry& e : retained) {
+    CMQ_RETURN_IF_ERROR(log_->Append(e.term, e.index, EncodeEntryPayload(e)));
+  }
+  return log_->Sync();
+}
+
 Status RaftStorage::CreateSnapshot(raft::Index index, const raft::ConfState& conf_state,
                                    raft::Payload data) {
   if (index < FirstIndex() || index > LastIndex()) {
@@ -292,6 +331,15 @@ Status RaftStorage::Compact(raft::Index before) {
                                                    std::to_string(SnapshotMetaNow().index));
   }
   return log_->TruncatePrefix(before);
+}
+
+Result<raft::Entry> RaftStorage::ReadEntry(raft::Index i) const {
+  if (i < log_->FirstIndex() || i > log_->LastIndex()) {
+    return Status(ErrorCode::kNotFound, "raft storage: entry " + std::to_string(i) + " not held");
+  }
+  auto record = log_->Read(i);
+  if (!record.ok()) return record.status();
+  return DecodeEntryPayload(record->term, record->index, record->payload);
 }
 
 Result<std::string> RaftStorage::ReadData(raft::Index i) const {

@@ -95,6 +95,11 @@ class RaftStorage final : public raft::Storage {
   // and positions it right after the snapshot. kInvalidArgument if it is not newer than
   // ours.
   Status ApplySnapshot(const raft::Snapshot& snapshot);
+  // The same, and then writes `retained` into the log below the snapshot (hidden from the
+  // core, readable with ReadData/ReadDataRange): the entries that hold message bodies the
+  // snapshot's state still refers to (cluster/group_snapshot.h). REQUIRES: retained is
+  // empty or consecutive and ends at snapshot.meta.index with its term. Durable on return.
+  Status ApplySnapshot(const raft::Snapshot& snapshot, const std::vector<raft::Entry>& retained);
   // Records a snapshot of the local state machine at applied index `index`, durably.
   // REQUIRES: FirstIndex() <= index <= LastIndex() (else kInvalidArgument). The log is left
   // as it is: compacting it is Compact's job.
@@ -109,6 +114,12 @@ class RaftStorage final : public raft::Storage {
   // Bytes [offset, offset + length) of entry i's data (message bodies), without reading or
   // verifying the rest of the record. kNotFound if the log no longer holds entry i.
   Result<std::string> ReadDataRange(raft::Index i, uint32_t offset, uint32_t length) const;
+  // Writes `retained` (as for ApplySnapshot) into the log again after a crash lost them:
+  // the log must be empty or start above them (else kInvalidArgument). Durable on return.
+  Status RestoreRetained(const std::vector<raft::Entry>& retained);
+  // Entry i, with its term and type, if the log still holds it physically (also at or
+  // below the snapshot). kNotFound otherwise.
+  Result<raft::Entry> ReadEntry(raft::Index i) const;
   // First index physically in the log (may be below FirstIndex()).
   raft::Index LogFirstIndex() const { return log_->FirstIndex(); }
   bool failed() const { return log_->failed(); }

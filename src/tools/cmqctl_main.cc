@@ -179,6 +179,38 @@ void PrintSubscriptionMeta(const cmq::client::SubscriptionMeta& m) {
             << "bindingKey " << Join(m.binding_keys) << "\n";
 }
 
+// Asks any node; the leader answers (the request is forwarded to it) when there is one.
+int ClusterStatus(const Globals& g, Client& c) {
+  auto r = c.Call("ClusterStatus", {});
+  if (!r.ok()) return Fail(r.error());
+  if (g.json) {
+    std::cout << c.last_response() << "\n";
+    return 0;
+  }
+  const nlohmann::json& j = *r;
+  std::cout << "answered by node " << j.value("nodeId", 0ull) << "\n";
+  for (const auto& grp : j.value("groups", nlohmann::json::array())) {
+    const uint64_t last = grp.value("lastIndex", 0ull);
+    std::cout << "group " << grp.value("groupId", 0ull) << ": leader "
+              << (grp.value("leaderId", 0ull) == 0 ? std::string("none")
+                                                   : std::to_string(grp.value("leaderId", 0ull)))
+              << ", term " << grp.value("term", 0ull) << ", commit index "
+              << grp.value("commitIndex", 0ull) << ", last index " << last << "\n";
+    for (const auto& rep : grp.value("replicas", nlohmann::json::array())) {
+      std::cout << "  node " << rep.value("nodeId", 0ull);
+      if (rep.value("learner", false)) std::cout << " (learner)";
+      if (rep.contains("matchIndex")) {
+        const uint64_t lag = rep.value("lag", 0ull);
+        std::cout << ": " << rep.value("state", std::string()) << ", match "
+                  << rep.value("matchIndex", 0ull) << ", "
+                  << (lag == 0 ? std::string("up to date") : "lagging by " + std::to_string(lag) + " entries");
+      }
+      std::cout << "\n";
+    }
+  }
+  return 0;
+}
+
 std::string ReadBody(std::string body) {
   if (body == "-") {
     body.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
@@ -301,6 +333,11 @@ int main(int argc, char** argv) {
   clear_tags->add_option("TOPIC", topic)->required();
   clear_tags->add_option("NAME", subscription)->required();
 
+  auto* cluster_cmd = app.add_subcommand("cluster", "the cluster (docs/cluster.md)");
+  cluster_cmd->require_subcommand(1);
+  auto* cluster_status = cluster_cmd->add_subcommand(
+      "status", "each group's leader, term, commit index and lagging replicas");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -395,6 +432,7 @@ int main(int argc, char** argv) {
   if (*sub_attrs) {
     return Report(g, c, c.GetSubscriptionAttributes(topic, subscription), PrintSubscriptionMeta);
   }
+  if (*cluster_status) return ClusterStatus(g, c);
   if (*unsubscribe) return ReportVoid(g, c, c.Unsubscribe(topic, subscription));
   if (*clear_tags) return ReportVoid(g, c, c.ClearSubscriptionFilterTags(topic, subscription));
   return 2;

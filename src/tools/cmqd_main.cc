@@ -1,6 +1,8 @@
 // cmqd: one OpenCMQ node. Opens (and recovers) the log under --data, serves the CMQ HTTP
-// API 2.0 on --http, and logs a line containing "ready" once it serves. SIGTERM/SIGINT
-// shut it down cleanly: the listener closes, in-flight writes finish, the log is closed.
+// API 2.0 on --http, and logs a line containing "ready" once it serves. Alone, or as one
+// node of a cluster (--node-id, --peers: docs/cluster.md): then it replicates through Raft
+// with the others and forwards requests to the leader. SIGTERM/SIGINT shut it down
+// cleanly: the listener closes, in-flight writes finish, the log is closed.
 
 #include <spdlog/spdlog.h>
 
@@ -12,8 +14,10 @@
 
 #include "api/config.h"
 #include "api/dispatcher.h"
+#include "api/forwarding.h"
 #include "api/http_server.h"
 #include "cluster/node.h"
+#include "cluster/peer_network.h"
 #include "common/clock.h"
 #include "storage/file_system.h"
 
@@ -29,6 +33,13 @@ int Run(int argc, char** argv) {
   app.add_option("--http", http, "HOST:PORT to serve HTTP on (default 127.0.0.1:8080)");
   app.add_option("--data", data, "data directory (default ./data)");
   app.add_option("--config", config_path, "JSON config file (docs/config.md)");
+  uint64_t node_id = 0;
+  std::string peers, listen;
+  app.add_option("--node-id", node_id, "this node's id in the cluster (with --peers)");
+  app.add_option("--peers", peers,
+                 "every node's node-to-node address: 1=HOST:PORT,2=HOST:PORT,3=HOST:PORT");
+  app.add_option("--listen", listen,
+                 "HOST:PORT to accept other nodes on (default: this node's --peers entry)");
   CLI11_PARSE(app, argc, argv);
 
   cmq::api::ServerConfig config;
@@ -42,6 +53,9 @@ int Run(int argc, char** argv) {
   }
   if (!http.empty()) config.http = http;
   if (!data.empty()) config.data_dir = data;
+  if (node_id != 0) config.node_id = node_id;
+  if (!peers.empty()) config.peers = peers;
+  if (!listen.empty()) config.listen = listen;
 
   std::string host;
   uint16_t port = 0;
@@ -63,10 +77,55 @@ int Run(int argc, char** argv) {
     }
   }
 
-  auto fs = cmq::storage::NewPosixFileSystem();
-  cmq::SystemClock clock;
+  // Cluster mode: the transport is up before the node opens, so nothing it sends is lost
+  // for want of a connection (the transport queues until peers connect).
   cmq::cluster::NodeOptions node_options;
   node_options.data_dir = config.data_dir;
+  std::unique_ptr<cmq::cluster::PeerNetwork> network;
+  if (config.node_id != 0 || !config.peers.empty()) {
+    auto peer_list = cmq::api::ParsePeerList(config.peers);
+    if (!peer_list.ok()) {
+      spdlog::critical("--peers: {}", peer_list.status().message());
+      return 2;
+    }
+    auto self = peer_list->find(config.node_id);
+    if (config.node_id == 0 || self == peer_list->end()) {
+      spdlog::critical("--node-id {} must be one of the ids in --peers", config.node_id);
+      return 2;
+    }
+    cmq::cluster::PeerNetworkOptions net_options;
+    net_options.transport.cluster_id = config.cluster_id;
+    net_options.transport.node_id = config.node_id;
+    net_options.transport.listen_host = self->second.first;
+    net_options.transport.listen_port = self->second.second;
+    if (!config.listen.empty()) {
+      if (!cmq::api::SplitHostPort(config.listen, net_options.transport.listen_host,
+                                   net_options.transport.listen_port)) {
+        spdlog::critical("--listen: expected HOST:PORT, got '{}'", config.listen);
+        return 2;
+      }
+    }
+    for (const auto& [id, address] : *peer_list) {
+      node_options.voters.push_back(id);
+      if (id != config.node_id) {
+        net_options.transport.peers[id] = cmq::transport::PeerAddress{address.first, address.second};
+      }
+    }
+    node_options.node_id = config.node_id;
+    auto started = cmq::cluster::PeerNetwork::Start(net_options);
+    if (!started.ok()) {
+      spdlog::critical("cannot listen for other nodes on {}:{}: {}",
+                       net_options.transport.listen_host, net_options.transport.listen_port,
+                       started.status().ToString());
+      return 1;
+    }
+    network = std::move(started).value();
+    spdlog::info("node {} of a {}-node cluster; other nodes connect on {}:{}", config.node_id,
+                 peer_list->size(), net_options.transport.listen_host, network->listen_port());
+  }
+
+  auto fs = cmq::storage::NewPosixFileSystem();
+  cmq::SystemClock clock;
   auto opened = cmq::cluster::Node::Open(fs.get(), &clock, node_options);
   if (!opened.ok()) {
     spdlog::critical("cannot open the data directory {}: {}", config.data_dir,
@@ -75,14 +134,21 @@ int Run(int argc, char** argv) {
   }
   std::unique_ptr<cmq::cluster::Node> node = std::move(opened).value();
   spdlog::info("recovered {} log entries from {}", node->recovered_entries(), config.data_dir);
+  if (network) network->Attach(node.get(), node_options.group_id);
   node->Start();
 
   boost::asio::io_context ioc;
   cmq::api::Dispatcher dispatcher(*node, config, clock);
-  cmq::api::HttpServer server(ioc, config.http, dispatcher.AsHandler(),
+  std::unique_ptr<cmq::api::ForwardingHandler> forwarding;
+  if (network) {
+    forwarding = std::make_unique<cmq::api::ForwardingHandler>(dispatcher, *node, *network, clock);
+  }
+  cmq::api::HttpServer server(ioc, config.http,
+                              forwarding ? forwarding->AsHandler() : dispatcher.AsHandler(),
                               cmq::api::HttpServerOptions::FromConfig(config));
   if (cmq::Status st = server.Start(); !st.ok()) {
     spdlog::critical("cannot serve HTTP on {}: {}", config.http, st.ToString());
+    if (network) network->Stop();
     node->Stop();
     return 1;
   }
@@ -104,6 +170,8 @@ int Run(int argc, char** argv) {
   for (unsigned i = 1; i < threads; ++i) pool.emplace_back([&ioc] { ioc.run(); });
   ioc.run();
   for (auto& t : pool) t.join();
+  // The network first: no forwarded request or Raft message reaches the node any more.
+  if (network) network->Stop();
   node->Stop();
   spdlog::info("cmqd stopped");
   return 0;

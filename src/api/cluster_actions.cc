@@ -1,0 +1,49 @@
+// ClusterStatus: OpenCMQ's own action (not CMQ's), for `cmqctl cluster status`. Answered
+// by the leader when there is one (requests are forwarded to it), so the replicas' progress
+// is known; by the node asked otherwise.
+
+#include "api/actions.h"
+#include "api/reply.h"
+
+namespace cmq::api {
+
+void ClusterStatus(const ActionContext& ctx, const RequestParams&, Reply reply) {
+  ctx.service.GetGroupStatus([reply](Result<cluster::NodeStats> status) mutable {
+    if (!status.ok()) return reply.Fail(ErrorFromStatus(status.status()));
+    const cluster::NodeStats& s = *status;
+    std::string body;
+    body.reserve(512);
+    JsonWriter w(body);
+    reply.BeginEnvelope(w, 0, "");
+    w.Field("nodeId", s.node_id);
+    w.Key("groups").BeginArray();
+    w.BeginObject();
+    w.Field("groupId", uint64_t{s.group_id});
+    w.Field("role", s.role);
+    w.Field("leaderId", s.leader_id);
+    w.Field("term", s.term);
+    w.Field("commitIndex", s.commit_index);
+    w.Field("appliedIndex", s.applied_index);
+    w.Field("lastIndex", s.last_index);
+    w.Field("snapshotIndex", s.snapshot_index);
+    w.Key("replicas").BeginArray();
+    for (const cluster::NodeStats::Peer& p : s.peers) {
+      w.BeginObject();
+      w.Field("nodeId", p.id);
+      w.Key("learner").Bool(p.learner);
+      if (!p.state.empty()) {  // known on the leader only
+        w.Field("state", p.state);
+        w.Field("matchIndex", p.match);
+        w.Field("lag", s.last_index > p.match ? s.last_index - p.match : uint64_t{0});
+      }
+      w.EndObject();
+    }
+    w.EndArray();
+    w.EndObject();
+    w.EndArray();
+    w.EndObject();
+    reply.Send(std::move(body));
+  });
+}
+
+}  // namespace cmq::api

@@ -1,0 +1,56 @@
+#pragma once
+// Any node accepts any request (DESIGN.md "The path of one message"): a node that does not
+// lead the group hands the whole HTTP request, as received, to the leader over the
+// transport (cluster/peer_network.h) and relays the leader's answer. The leader checks the
+// signature itself (the request is unchanged, Host header included), so forwarding needs
+// no trust between the nodes beyond the transport's. A forwarded request is always served
+// where it arrives, never forwarded again, so a request takes at most one hop.
+//
+// With no leader known (an election is under way), the request waits up to
+// leader_wait_ms for one; then it is served locally, which answers a retryable error.
+// A request that could not be sent to the leader (the connection is down) is retried the
+// same way; one that was sent but got no answer (the leader died or the connection broke)
+// is answered with an error that tells the client to retry, because it may have run.
+
+#include <cstdint>
+#include <string>
+
+#include "api/dispatcher.h"
+#include "api/request.h"
+#include "common/clock.h"
+#include "common/result.h"
+
+namespace cmq::cluster {
+class Node;
+class PeerNetwork;
+}  // namespace cmq::cluster
+
+namespace cmq::api {
+
+// Wire form of a forwarded request and of its answer (length-prefixed fields, a version
+// byte first). Decoding never trusts its input.
+std::string EncodeForwardedRequest(const HttpRequest& request);
+Result<HttpRequest> DecodeForwardedRequest(std::string_view in);
+std::string EncodeForwardedResponse(const HttpResponse& response);
+Result<HttpResponse> DecodeForwardedResponse(std::string_view in);
+
+class ForwardingHandler {
+ public:
+  // All must outlive the handler. Registers itself as network's forward handler.
+  ForwardingHandler(Dispatcher& dispatcher, cluster::Node& node, cluster::PeerNetwork& network,
+                    const Clock& clock, int64_t leader_wait_ms = 3000);
+
+  void Handle(HttpRequest request, ResponseCallback done);
+  RequestHandler AsHandler();
+
+ private:
+  void Route(std::shared_ptr<HttpRequest> request, ResponseCallback done, int64_t deadline_ms);
+
+  Dispatcher& dispatcher_;
+  cluster::Node& node_;
+  cluster::PeerNetwork& network_;
+  const Clock& clock_;
+  int64_t leader_wait_ms_;
+};
+
+}  // namespace cmq::api

@@ -1,0 +1,85 @@
+#include "cluster/group_snapshot.h"
+
+#include "common/encoding.h"
+
+namespace cmq::cluster {
+namespace {
+
+Status Corrupt(const char* what) {
+  return Status(ErrorCode::kCorruption, std::string("group snapshot: ") + what);
+}
+
+}  // namespace
+
+std::string EncodeLocalSnapshot(uint64_t oldest_referenced, std::string_view mq_state) {
+  std::string out;
+  out.reserve(mq_state.size() + 16);
+  out.push_back(static_cast<char>(kLocalSnapshotTag));
+  PutVarint64(out, oldest_referenced);
+  out.append(mq_state);
+  return out;
+}
+
+std::string EncodeWireSnapshot(uint64_t oldest_referenced, std::string_view mq_state,
+                               const std::vector<raft::Entry>& retained) {
+  size_t bytes = mq_state.size() + 32;
+  for (const raft::Entry& e : retained) bytes += e.data_size() + 16;
+  std::string out;
+  out.reserve(bytes);
+  out.push_back(static_cast<char>(kWireSnapshotTag));
+  PutVarint64(out, oldest_referenced);
+  PutLengthPrefixed(out, mq_state);
+  PutVarint64(out, retained.size());
+  PutVarint64(out, retained.empty() ? 0 : retained.front().index);
+  for (const raft::Entry& e : retained) {
+    PutVarint64(out, e.term);
+    out.push_back(static_cast<char>(e.type));
+    PutLengthPrefixed(out, e.data_view());
+  }
+  return out;
+}
+
+Result<GroupSnapshot> DecodeGroupSnapshot(std::string_view data) {
+  GroupSnapshot s;
+  if (data.empty()) return Corrupt("empty");
+  const auto tag = static_cast<uint8_t>(data[0]);
+  if (tag != kLocalSnapshotTag && tag != kWireSnapshotTag) {
+    s.mq_state.assign(data);  // the bare form of snapshots written before the envelope
+    return s;
+  }
+  Reader r(data.substr(1));
+  if (!r.Varint64(s.oldest_referenced)) return Corrupt("bad oldest referenced index");
+  if (tag == kLocalSnapshotTag) {
+    s.mq_state.assign(r.rest());
+    return s;
+  }
+  std::string_view state;
+  uint64_t count = 0, first = 0;
+  if (!r.LengthPrefixed(state) || !r.Varint64(count) || !r.Varint64(first)) {
+    return Corrupt("truncated header");
+  }
+  if (count > r.remaining()) return Corrupt("entry count exceeds the data");
+  s.mq_state.assign(state);
+  s.retained.reserve(count);
+  raft::Term last_term = 0;
+  for (uint64_t i = 0; i < count; ++i) {
+    raft::Entry e;
+    e.index = first + i;
+    std::string_view type, bytes;
+    if (!r.Varint64(e.term) || !r.Bytes(1, type) || !r.LengthPrefixed(bytes)) {
+      return Corrupt("truncated entry");
+    }
+    if (static_cast<uint8_t>(type[0]) > static_cast<uint8_t>(raft::EntryType::kConfChange)) {
+      return Corrupt("unknown entry type");
+    }
+    if (e.term < last_term || e.term == 0) return Corrupt("entry terms go backwards");
+    last_term = e.term;
+    e.type = static_cast<raft::EntryType>(type[0]);
+    if (!bytes.empty()) e.data = raft::MakePayload(bytes);
+    s.retained.push_back(std::move(e));
+  }
+  if (!r.empty()) return Corrupt("trailing bytes");
+  return s;
+}
+
+}  // namespace cmq::cluster

@@ -1,0 +1,39 @@
+#pragma once
+// What a node reports about its replica of a group (cmqctl cluster status, tests, benches).
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace cmq::cluster {
+
+struct NodeStats {
+  uint64_t entries_written = 0;
+  uint64_t commands_applied = 0;
+  uint64_t syncs = 0;
+  uint64_t snapshots = 0;
+  uint64_t snapshot_index = 0;   // last entry covered by the newest snapshot
+  uint64_t log_first_index = 0;  // first entry physically in the log
+  uint64_t pushes_delivered = 0;
+  uint64_t pushes_failed = 0;
+  uint64_t term = 0;
+  uint64_t commit_index = 0;
+  uint64_t applied_index = 0;
+  uint64_t last_index = 0;
+  uint64_t leader_id = 0;  // 0: none known
+  uint64_t node_id = 0;
+  uint32_t group_id = 0;
+  std::string role;  // "leader", "follower", "candidate", "pre-candidate"
+  struct Peer {
+    uint64_t id = 0;
+    uint64_t match = 0;  // leader only: highest index known replicated there
+    uint64_t next = 0;
+    std::string state;  // leader only: "probe", "replicate", "snapshot"
+    bool learner = false;
+  };
+  std::vector<Peer> peers;  // every member of the group (progress filled on the leader)
+  uint64_t snapshots_sent = 0;
+  uint64_t snapshots_installed = 0;
+};
+
+}  // namespace cmq::cluster

@@ -1,0 +1,216 @@
+#include "cluster/peer_network.h"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/post.hpp>
+#include <vector>
+
+#include "cluster/node.h"
+#include "common/encoding.h"
+
+namespace cmq::cluster {
+namespace {
+
+constexpr int64_t kSweepMs = 100;
+
+std::string WithId(uint64_t id, std::string_view bytes) {
+  std::string out;
+  out.reserve(8 + bytes.size());
+  PutFixed64(out, id);
+  out.append(bytes);
+  return out;
+}
+
+}  // namespace
+
+PeerNetwork::PeerNetwork(PeerNetworkOptions options)
+    : options_(std::move(options)),
+      timer_work_(timer_ctx_.get_executor()),
+      sweep_timer_(timer_ctx_) {}
+
+Result<std::unique_ptr<PeerNetwork>> PeerNetwork::Start(PeerNetworkOptions options) {
+  std::unique_ptr<PeerNetwork> net(new PeerNetwork(std::move(options)));
+  PeerNetwork* self = net.get();
+  auto transport = transport::Transport::Start(
+      net->options_.transport, [self](transport::Frame f) { self->OnFrame(std::move(f)); },
+      [self](uint64_t peer) { self->OnPeerLost(peer); });
+  if (!transport.ok()) return transport.status();
+  net->transport_ = std::move(transport).value();
+  net->timer_thread_ = std::thread([self] { self->timer_ctx_.run(); });
+  boost::asio::post(net->timer_ctx_, [self] { self->OnSweep(); });
+  return net;
+}
+
+PeerNetwork::~PeerNetwork() {
+  Stop();
+}
+
+void PeerNetwork::Stop() {
+  if (stopped_.exchange(true)) return;
+  if (transport_) transport_->Stop();  // no frame handler runs after this
+  boost::asio::post(timer_ctx_, [this] { sweep_timer_.cancel(); });
+  timer_work_.reset();
+  timer_ctx_.stop();
+  if (timer_thread_.joinable()) timer_thread_.join();
+  std::unordered_map<uint64_t, Pending> pending;
+  {
+    std::lock_guard lock(mu_);
+    pending.swap(pending_);
+  }
+  for (auto& [id, p] : pending) {
+    p.done(Status(ErrorCode::kUnavailable, "server is shutting down; retry"), true);
+  }
+}
+
+void PeerNetwork::Attach(Node* node, uint32_t group) {
+  group_ = group;
+  transport::Transport* transport = transport_.get();
+  node->SetRaftSend([transport, group](uint64_t to, std::string message) {
+    return transport->Send(to, transport::FrameKind::kRaft, group, std::move(message));
+  });
+  node_.store(node, std::memory_order_release);
+}
+
+void PeerNetwork::SetForwardHandler(ForwardHandler handler) {
+  std::lock_guard lock(mu_);
+  handler_ = std::move(handler);
+}
+
+void PeerNetwork::Forward(uint64_t to, std::string request, ForwardDone done) {
+  if (stopped_) return done(Status(ErrorCode::kUnavailable, "server is shutting down; retry"), false);
+  // A request queued for a peer that is not connected would wait for a reconnect that may
+  // never come (the leader died): refuse it now, so the caller waits for a new leader.
+  if (!transport_->IsConnected(to)) {
+    return done(Status(ErrorCode::kUnavailable,
+                       "node " + std::to_string(to) + " (the leader) is not connected; retry"),
+                false);
+  }
+  uint64_t id;
+  {
+    std::lock_guard lock(mu_);
+    id = next_request_id_++;
+    pending_[id] = Pending{to,
+                           std::chrono::steady_clock::now() +
+                               std::chrono::milliseconds(options_.forward_timeout_ms),
+                           std::move(done)};
+  }
+  if (!transport_->Send(to, transport::FrameKind::kForwardRequest, 0, WithId(id, request))) {
+    ForwardDone failed;
+    {
+      std::lock_guard lock(mu_);
+      auto it = pending_.find(id);
+      if (it == pending_.end()) return;
+      failed = std::move(it->second.done);
+      pending_.erase(it);
+    }
+    failed(Status(ErrorCode::kUnavailable,
+                  "cannot reach node " + std::to_string(to) + " (the leader); retry"),
+           false);
+  }
+}
+
+void PeerNetwork::After(int64_t ms, std::function<void()> fn) {
+  if (stopped_) return;
+  auto timer = std::make_shared<boost::asio::steady_timer>(timer_ctx_);
+  timer->expires_after(std::chrono::milliseconds(ms));
+  timer->async_wait([timer, fn = std::move(fn)](const boost::system::error_code& ec) {
+    if (!ec) fn();
+  });
+}
+
+void PeerNetwork::OnFrame(transport::Frame frame) {
+  switch (frame.kind) {
+    case transport::FrameKind::kRaft: {
+      Node* node = node_.load(std::memory_order_acquire);
+      if (node != nullptr && frame.group == group_) node->StepRaft(frame.payload);
+      return;
+    }
+    case transport::FrameKind::kForwardRequest: {
+      if (frame.payload.size() < 8) return;
+      const uint64_t id = DecodeFixed64(frame.payload.data());
+      ForwardHandler handler;
+      {
+        std::lock_guard lock(mu_);
+        handler = handler_;
+      }
+      if (!handler) return;  // not serving yet: the sender times out and retries
+      transport::Transport* transport = transport_.get();
+      const uint64_t from = frame.from;
+      handler(frame.payload.substr(8), [transport, from, id](std::string reply) {
+        transport->Send(from, transport::FrameKind::kForwardReply, 0, WithId(id, reply));
+      });
+      return;
+    }
+    case transport::FrameKind::kForwardReply: {
+      if (frame.payload.size() < 8) return;
+      const uint64_t id = DecodeFixed64(frame.payload.data());
+      ForwardDone done;
+      {
+        std::lock_guard lock(mu_);
+        auto it = pending_.find(id);
+        if (it == pending_.end() || it->second.to != frame.from) return;  // expired already
+        done = std::move(it->second.done);
+        pending_.erase(it);
+      }
+      done(frame.payload.substr(8), true);
+      return;
+    }
+  }
+}
+
+void PeerNetwork::OnPeerLost(uint64_t peer) {
+  if (Node* node = node_.load(std::memory_order_acquire)) node->ReportUnreachable(peer);
+  std::vector<ForwardDone> failed;
+  {
+    std::lock_guard lock(mu_);
+    for (auto it = pending_.begin(); it != pending_.end();) {
+      if (it->second.to == peer) {
+        failed.push_back(std::move(it->second.done));
+        it = pending_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  for (auto& done : failed) {
+    done(Status(ErrorCode::kUnavailable, "connection to node " + std::to_string(peer) +
+                                             " (the leader) broke; the request may or may not "
+                                             "have been carried out; retry"),
+         true);
+  }
+}
+
+// Expires forwarded requests: past their deadline, or sent to a node that is no longer
+// the leader (it was paused or cut off and the others elected another: its answer, if any
+// comes, is no better than telling the client to retry now).
+void PeerNetwork::OnSweep() {
+  if (stopped_) return;
+  const auto now = std::chrono::steady_clock::now();
+  Node* node = node_.load(std::memory_order_acquire);
+  const uint64_t leader = node != nullptr ? node->leader_id() : 0;
+  std::vector<std::pair<uint64_t, ForwardDone>> expired;
+  {
+    std::lock_guard lock(mu_);
+    for (auto it = pending_.begin(); it != pending_.end();) {
+      if (it->second.deadline <= now || (leader != 0 && it->second.to != leader)) {
+        expired.emplace_back(it->second.to, std::move(it->second.done));
+        it = pending_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  for (auto& [to, done] : expired) {
+    done(Status(ErrorCode::kUnavailable,
+                "node " + std::to_string(to) +
+                    " (the leader) did not answer in time or lost the leadership; the request "
+                    "may or may not have been carried out; retry"),
+         true);
+  }
+  sweep_timer_.expires_after(std::chrono::milliseconds(kSweepMs));
+  sweep_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) OnSweep();
+  });
+}
+
+}  // namespace cmq::cluster

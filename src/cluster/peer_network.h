@@ -1,0 +1,102 @@
+#pragma once
+// A node's link to the other nodes of its cluster: owns the transport (src/transport/),
+// hands Raft messages to the local replica of their group, and forwards client requests to
+// the node that can serve them (the group's leader), with their answers coming back.
+//
+// Forwarding is request/response over the transport's kForwardRequest/kForwardReply frames:
+//   request payload = [request id u64][opaque request bytes]
+//   reply payload   = [request id u64][opaque reply bytes]
+// What the bytes mean is the caller's business (api/forwarding.h encodes HTTP requests). A
+// forwarded request fails with kUnavailable when it cannot be sent (then it surely did not
+// run: `sent` is false), when the connection to that node breaks, or when no answer comes
+// within forward_timeout_ms (then it may have run).
+//
+// Threads: the transport's io thread runs the frame handlers; a timer thread expires
+// forwarded requests and runs After() callbacks. Callbacks must not block.
+
+#include <atomic>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+
+#include "common/result.h"
+#include "transport/transport.h"
+
+namespace cmq::cluster {
+
+class Node;
+
+struct PeerNetworkOptions {
+  transport::TransportOptions transport;
+  int64_t forward_timeout_ms = 45'000;  // above the longest long poll (30 s)
+};
+
+struct ForwardFailure {
+  Status status;
+  bool sent = false;  // false: the request never left this node
+};
+
+class PeerNetwork {
+ public:
+  using ReplyFn = std::function<void(std::string reply)>;
+  using ForwardHandler = std::function<void(std::string request, ReplyFn reply)>;
+  using ForwardDone = std::function<void(Result<std::string> reply, bool sent)>;
+
+  static Result<std::unique_ptr<PeerNetwork>> Start(PeerNetworkOptions options);
+  ~PeerNetwork();
+
+  // Before node->Start(): the node's Raft messages go out through this network, and frames
+  // for its group reach it. Frames that arrive before a node is attached are dropped.
+  void Attach(Node* node, uint32_t group);
+  // Serves requests forwarded here by other nodes.
+  void SetForwardHandler(ForwardHandler handler);
+  // Sends a request to node `to`; done runs exactly once (on an internal thread).
+  void Forward(uint64_t to, std::string request, ForwardDone done);
+  // Runs fn on the timer thread after ms milliseconds (unless stopped first).
+  void After(int64_t ms, std::function<void()> fn);
+
+  std::map<uint64_t, transport::PeerStats> peer_stats() const { return transport_->stats(); }
+  uint16_t listen_port() const { return transport_->listen_port(); }
+  uint64_t node_id() const { return options_.transport.node_id; }
+
+  // Stops the transport and the timer thread; pending forwards fail. Idempotent.
+  void Stop();
+
+ private:
+  struct Pending {
+    uint64_t to = 0;
+    std::chrono::steady_clock::time_point deadline;
+    ForwardDone done;
+  };
+
+  explicit PeerNetwork(PeerNetworkOptions options);
+  void OnFrame(transport::Frame frame);
+  void OnPeerLost(uint64_t peer);
+  void OnSweep();
+
+  PeerNetworkOptions options_;
+  std::unique_ptr<transport::Transport> transport_;
+  std::atomic<Node*> node_{nullptr};
+  uint32_t group_ = 0;
+
+  std::mutex mu_;
+  ForwardHandler handler_;
+  std::unordered_map<uint64_t, Pending> pending_;
+  uint64_t next_request_id_ = 1;
+
+  boost::asio::io_context timer_ctx_;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> timer_work_;
+  boost::asio::steady_timer sweep_timer_;
+  std::thread timer_thread_;
+  std::atomic<bool> stopped_{false};
+};
+
+}  // namespace cmq::cluster

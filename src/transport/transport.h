@@ -1,0 +1,123 @@
+#pragma once
+// Node-to-node messaging over TCP (Boost.Asio): the only way cmqd nodes talk to each other.
+// It carries opaque frames for cluster/ (Raft messages of any group, forwarded client
+// requests and their replies); it knows nothing of what is inside them.
+//
+// Connections. One TCP connection per pair of nodes, used in both directions and shared by
+// every group: the node with the smaller id dials, the other accepts (a node that has frames
+// for a peer with a smaller id keeps them queued until that peer connects). The dialer
+// reconnects after a failure with exponential backoff (min_backoff_ms doubling up to
+// max_backoff_ms, with jitter). A connection opens with a handshake that names the cluster,
+// the wire version and both node ids; a peer with another cluster id, version or an
+// unexpected node id is refused and logged.
+//
+// Wire format (docs/transport.md):
+//   handshake  = ["CMQT" magic][version u16][cluster id u64][from node u64][to node u64]
+//   frame      = [body length u32][xxh3-64 of body, low 32 bits u32][body]
+//   body       = [kind u8][group u32][payload bytes]
+// little-endian. A frame longer than max_frame_bytes or with a wrong checksum closes the
+// connection (logged); frames are never partially delivered.
+//
+// Batching: frames queued for a peer while a write is in progress go out together in the
+// next write (one gathered async_write), so many small Raft messages share a syscall.
+//
+// Bounds: at most max_queued_bytes_per_peer bytes wait for one peer; Send refuses (returns
+// false) past it, and also while the peer is not connected and its queue is full. Raft
+// tolerates lost messages; forwarded requests fail fast with a retryable error. When a
+// connection breaks, the frames queued for it are dropped (the caller's timeouts and Raft's
+// retransmissions recover) and on_lost is called. Frames queued while no connection exists
+// (before the first, between a break and the redial) wait, within the bound.
+//
+// Threads: the Transport runs its own io thread. Send, stats and Stop are thread-safe. The
+// handlers run on the io thread and must not block (post to your own strand); they may call
+// Send and stats, but not Stop (it joins the io thread). Frames from one peer are delivered
+// in the order that peer sent them (per sending thread).
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "common/result.h"
+
+namespace cmq::transport {
+
+inline constexpr uint16_t kWireVersion = 1;
+
+enum class FrameKind : uint8_t {
+  kRaft = 1,            // a raft::Message (raft/codec.h) for group `group`
+  kForwardRequest = 2,  // a client request forwarded to the node that can serve it
+  kForwardReply = 3,    // the answer to a forwarded request
+};
+
+struct Frame {
+  uint64_t from = 0;  // the sending node (filled in on receipt from the connection)
+  FrameKind kind = FrameKind::kRaft;
+  uint32_t group = 0;
+  std::string payload;
+};
+
+struct PeerAddress {
+  std::string host;  // a host name or an IP address
+  uint16_t port = 0;
+};
+
+struct TransportOptions {
+  uint64_t cluster_id = 1;
+  uint64_t node_id = 0;  // this node; must not be 0
+  std::string listen_host = "0.0.0.0";
+  uint16_t listen_port = 0;               // 0: an ephemeral port (see listen_port())
+  std::map<uint64_t, PeerAddress> peers;  // every other node (an entry for node_id is ignored)
+  uint64_t max_queued_bytes_per_peer = 64ull << 20;
+  uint64_t max_frame_bytes = 1ull << 30;
+  int64_t min_backoff_ms = 50;
+  int64_t max_backoff_ms = 2000;
+  int64_t connect_timeout_ms = 2000;
+};
+
+struct PeerStats {
+  bool connected = false;
+  uint64_t frames_sent = 0;
+  uint64_t frames_received = 0;
+  uint64_t frames_dropped = 0;  // refused by Send or lost with a broken connection
+  uint64_t queued_bytes = 0;
+  uint64_t connects = 0;  // successful handshakes so far
+};
+
+class Transport {
+ public:
+  using FrameHandler = std::function<void(Frame frame)>;
+  using PeerHandler = std::function<void(uint64_t peer)>;
+
+  // Binds the listening socket (errors: kIoError with the reason, e.g. the port is in use;
+  // kInvalidArgument for bad options) and starts the io thread, which begins dialing the
+  // peers with larger ids. on_frame is called for every frame received; on_lost (may be
+  // empty) when an established connection to a peer ends: broken, closed for a protocol
+  // error, or replaced by a newer connection from that peer (frames may have been lost).
+  // Failed dial attempts do not call it.
+  static Result<std::unique_ptr<Transport>> Start(TransportOptions options, FrameHandler on_frame,
+                                                  PeerHandler on_lost = nullptr);
+  virtual ~Transport() = default;
+
+  // Queues a frame for peer `to`. false if it was refused (unknown peer, queue full,
+  // stopped, payload over max_frame_bytes); the frame is then dropped and counted (except
+  // for an unknown peer, which has no stats). true means queued, not delivered.
+  virtual bool Send(uint64_t to, FrameKind kind, uint32_t group, std::string payload) = 0;
+
+  // Closes every connection, joins the io thread; no handler runs after it returns.
+  // Idempotent; the destructor calls it.
+  virtual void Stop() = 0;
+
+  // Whether a handshaken connection to peer is up now (cheap; for routing decisions).
+  virtual bool IsConnected(uint64_t peer) const {
+    auto all = stats();
+    auto it = all.find(peer);
+    return it != all.end() && it->second.connected;
+  }
+
+  virtual uint16_t listen_port() const = 0;
+  virtual std::map<uint64_t, PeerStats> stats() const = 0;
+};
+
+}  // namespace cmq::transport

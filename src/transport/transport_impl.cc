@@ -1,0 +1,304 @@
+#include "transport/transport_impl.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <boost/asio/post.hpp>
+#include <exception>
+#include <limits>
+
+#include "common/assert.h"
+
+namespace cmq::transport {
+
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+using boost::system::error_code;
+
+namespace {
+
+// Time to wait before accepting again after accept failed (e.g. out of descriptors), so
+// a persistent error does not spin the io thread.
+constexpr auto kAcceptRetryDelay = std::chrono::milliseconds(100);
+
+Status ValidateOptions(const TransportOptions& o, const Transport::FrameHandler& on_frame) {
+  if (o.node_id == 0)
+    return Status(ErrorCode::kInvalidArgument, "transport: node_id must not be 0");
+  if (!on_frame) return Status(ErrorCode::kInvalidArgument, "transport: on_frame is required");
+  if (o.min_backoff_ms <= 0 || o.max_backoff_ms < o.min_backoff_ms || o.connect_timeout_ms <= 0) {
+    return Status(ErrorCode::kInvalidArgument, "transport: bad backoff or connect timeout");
+  }
+  if (o.max_frame_bytes < kBodyHeaderBytes || o.max_queued_bytes_per_peer == 0) {
+    return Status(ErrorCode::kInvalidArgument, "transport: bad frame or queue bound");
+  }
+  for (const auto& [id, address] : o.peers) {
+    if (id == 0 || (id != o.node_id && address.host.empty())) {
+      return Status(ErrorCode::kInvalidArgument, fmt::format("transport: bad peer {}", id));
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Transport>> Transport::Start(TransportOptions options, FrameHandler on_frame,
+                                                    PeerHandler on_lost) {
+  CMQ_RETURN_IF_ERROR(ValidateOptions(options, on_frame));
+  auto transport =
+      std::make_unique<TransportImpl>(std::move(options), std::move(on_frame), std::move(on_lost));
+  CMQ_RETURN_IF_ERROR(transport->Listen());
+  transport->Run();
+  return std::unique_ptr<Transport>(std::move(transport));
+}
+
+TransportImpl::Peer::Peer(uint64_t id, PeerAddress address, bool we_dial,
+                          const TransportOptions& options, net::io_context& ioc)
+    : id(id),
+      address(std::move(address)),
+      we_dial(we_dial),
+      queue(options.max_queued_bytes_per_peer),
+      redial_timer(ioc),
+      backoff_ms(options.min_backoff_ms) {}
+
+TransportImpl::TransportImpl(TransportOptions options, FrameHandler on_frame, PeerHandler on_lost)
+    : options_(std::move(options)),
+      conn_config_{options_.cluster_id, options_.node_id, options_.max_frame_bytes,
+                   std::chrono::milliseconds(options_.connect_timeout_ms)},
+      on_frame_(std::move(on_frame)),
+      on_lost_(std::move(on_lost)),
+      work_(ioc_.get_executor()),
+      acceptor_(ioc_),
+      accept_retry_(ioc_),
+      rng_(std::random_device{}()) {
+  for (const auto& [id, address] : options_.peers) {
+    if (id == options_.node_id) continue;
+    peers_.emplace(id, std::make_unique<Peer>(id, address, options_.node_id < id, options_, ioc_));
+  }
+}
+
+TransportImpl::~TransportImpl() {
+  Stop();
+}
+
+Status TransportImpl::Listen() {
+  const std::string& host = options_.listen_host.empty() ? "0.0.0.0" : options_.listen_host;
+  error_code ec;
+  tcp::endpoint endpoint;
+  net::ip::address address = net::ip::make_address(host, ec);
+  if (!ec) {
+    endpoint = tcp::endpoint(address, options_.listen_port);
+  } else {
+    tcp::resolver resolver(ioc_);
+    auto results = resolver.resolve(host, std::to_string(options_.listen_port), ec);
+    if (ec || results.empty()) {
+      return Status(ErrorCode::kIoError, fmt::format("transport: resolving listen host {}: {}",
+                                                     host, ec ? ec.message() : "no address"));
+    }
+    endpoint = results.begin()->endpoint();
+  }
+  auto fail = [&](std::string_view what) {
+    return Status(ErrorCode::kIoError, fmt::format("transport: {} {}:{}: {}", what, host,
+                                                   options_.listen_port, ec.message()));
+  };
+  if (acceptor_.open(endpoint.protocol(), ec)) return fail("opening a socket for");
+  // A restarted node must get its port back while connections of its previous life are
+  // still in TIME_WAIT.
+  if (acceptor_.set_option(tcp::acceptor::reuse_address(true), ec)) return fail("configuring");
+  if (acceptor_.bind(endpoint, ec)) return fail("binding");
+  if (acceptor_.listen(net::socket_base::max_listen_connections, ec)) return fail("listening on");
+  tcp::endpoint bound = acceptor_.local_endpoint(ec);
+  if (ec) return fail("reading the bound port of");
+  port_ = bound.port();
+  return Status::Ok();
+}
+
+void TransportImpl::Run() {
+  net::post(ioc_, [this] {
+    Accept();
+    for (auto& [id, peer] : peers_) {
+      if (peer->we_dial) Dial(*peer);
+    }
+  });
+  thread_ = std::thread([this] {
+    for (;;) {
+      try {
+        ioc_.run();
+        return;
+      } catch (const std::exception& e) {
+        // Last resort (the callbacks are guarded where they are called): a throwing
+        // handler must not end the io thread and with it every link of the node.
+        spdlog::error("transport: node {}: a handler threw: {}", options_.node_id, e.what());
+      }
+    }
+  });
+}
+
+bool TransportImpl::Send(uint64_t to, FrameKind kind, uint32_t group, std::string payload) {
+  Peer* peer = FindPeer(to);
+  if (peer == nullptr) return false;
+  if (stopped_.load(std::memory_order_acquire) || !IsValidFrameKind(static_cast<uint8_t>(kind)) ||
+      FrameBodyBytes(payload.size()) > options_.max_frame_bytes ||
+      FrameBodyBytes(payload.size()) > std::numeric_limits<uint32_t>::max()) {
+    peer->queue.CountRefused();
+    return false;
+  }
+  switch (peer->queue.Enqueue(MakeOutFrame(kind, group, std::move(payload)))) {
+    case PeerQueue::Push::kRefused:
+      return false;
+    case PeerQueue::Push::kQueuedWakeWriter:
+      net::post(ioc_, [peer] {
+        if (peer->conn) peer->conn->MaybeWrite();
+      });
+      return true;
+    case PeerQueue::Push::kQueued:
+      return true;
+  }
+  return false;
+}
+
+void TransportImpl::Stop() {
+  std::lock_guard lock(stop_mu_);
+  stopped_.store(true, std::memory_order_release);
+  if (!thread_.joinable()) return;
+  CMQ_ASSERT(std::this_thread::get_id() != thread_.get_id(),
+             "Transport::Stop called from a transport handler");
+  net::post(ioc_, [this] { Shutdown(); });
+  thread_.join();
+}
+
+void TransportImpl::Shutdown() {
+  shutting_down_ = true;
+  error_code ignored;
+  acceptor_.close(ignored);
+  accept_retry_.cancel();
+  for (auto& [id, peer] : peers_) {
+    peer->redial_timer.cancel();
+    if (std::shared_ptr<Connection> conn = peer->conn) conn->Close("transport stopped");
+  }
+  auto handshaking = handshaking_;  // Close erases from handshaking_
+  for (auto& [raw, conn] : handshaking) conn->Close("transport stopped");
+  // Handlers still queued (aborted operations, wake-ups) are destroyed with the io_context
+  // without running; stopping now also bounds Stop when a name lookup is stuck.
+  ioc_.stop();
+}
+
+std::map<uint64_t, PeerStats> TransportImpl::stats() const {
+  std::map<uint64_t, PeerStats> out;
+  for (const auto& [id, peer] : peers_) out.emplace(id, peer->queue.Stats());
+  return out;
+}
+
+TransportImpl::Peer* TransportImpl::FindPeer(uint64_t id) const {
+  auto it = peers_.find(id);
+  return it == peers_.end() ? nullptr : it->second.get();
+}
+
+void TransportImpl::Accept() {
+  acceptor_.async_accept([this](const error_code& ec, tcp::socket socket) {
+    if (shutting_down_ || ec == net::error::operation_aborted) return;
+    if (ec) {
+      spdlog::warn("transport: node {}: accept failed: {}", options_.node_id, ec.message());
+      accept_retry_.expires_after(kAcceptRetryDelay);
+      accept_retry_.async_wait([this](const error_code& ec) {
+        if (!ec && !shutting_down_) Accept();
+      });
+      return;
+    }
+    auto conn = Connection::Inbound(std::move(socket), conn_config_, *this);
+    handshaking_.emplace(conn.get(), conn);
+    conn->Accept();
+    Accept();
+  });
+}
+
+void TransportImpl::Dial(Peer& peer) {
+  if (shutting_down_ || peer.conn) return;
+  peer.conn = Connection::Outbound(ioc_, conn_config_, *this, peer.id);
+  peer.conn->Dial(peer.address);
+}
+
+void TransportImpl::ScheduleRedial(Peer& peer) {
+  // Jitter in [delay/2, delay] keeps nodes that lost each other at the same moment from
+  // redialing in lockstep.
+  int64_t delay = peer.backoff_ms;
+  peer.backoff_ms = std::min(peer.backoff_ms * 2, options_.max_backoff_ms);
+  delay = std::uniform_int_distribution<int64_t>(delay / 2, delay)(rng_);
+  peer.redial_timer.expires_after(std::chrono::milliseconds(delay));
+  peer.redial_timer.async_wait([this, &peer](const error_code& ec) {
+    if (!ec && !shutting_down_) Dial(peer);
+  });
+}
+
+std::string TransportImpl::CheckPeer(uint64_t from) {
+  Peer* peer = FindPeer(from);
+  if (peer == nullptr) return fmt::format("unknown node {}", from);
+  if (peer->we_dial) {
+    return fmt::format("node {} dialed us, but the smaller id ({}) dials", from, options_.node_id);
+  }
+  return {};
+}
+
+void TransportImpl::OnActive(const std::shared_ptr<Connection>& conn) {
+  Peer* peer = FindPeer(conn->peer());
+  CMQ_ASSERT(peer != nullptr, "active connection to an unknown peer");
+  if (conn->role() == Connection::Role::kAcceptor) {
+    handshaking_.erase(conn.get());
+    // The newer connection wins: the dialer only dials again once it has given up on the
+    // old one (restart, or an error we have not noticed yet). Frames still queued go out
+    // on the new connection; only the batch in flight on the old one is lost.
+    std::shared_ptr<Connection> old = std::move(peer->conn);
+    peer->conn = conn;
+    if (old) old->Close("replaced by a newer connection from the same node");
+  } else {
+    peer->backoff_ms = options_.min_backoff_ms;
+  }
+  peer->queue.Connected();
+  spdlog::info("transport: node {}: connected to node {} ({})", options_.node_id, peer->id,
+               conn->remote());
+  conn->Stream(peer->queue);
+}
+
+void TransportImpl::OnFrame(Frame&& frame) {
+  // A throwing callback must not leave the connection without a pending read (it would
+  // stall silently): the frame counts as received, the error is logged, reading goes on.
+  try {
+    on_frame_(std::move(frame));
+  } catch (const std::exception& e) {
+    spdlog::error("transport: node {}: on_frame threw: {}", options_.node_id, e.what());
+  }
+}
+
+void TransportImpl::OnClosed(Connection& conn, bool was_active, std::string_view reason) {
+  if (conn.role() == Connection::Role::kAcceptor && !was_active) {
+    handshaking_.erase(&conn);
+    spdlog::debug("transport: node {}: inbound connection {} closed before its handshake: {}",
+                  options_.node_id, conn.remote(), reason);
+    return;
+  }
+  Peer* peer = FindPeer(conn.peer());
+  CMQ_ASSERT(peer != nullptr, "closed connection of an unknown peer");
+  bool current = peer->conn.get() == &conn;
+  if (current) {
+    peer->conn.reset();
+    if (was_active) peer->queue.Disconnected();
+  }
+  if (shutting_down_) return;
+  if (was_active) {
+    spdlog::warn("transport: node {}: lost connection to node {} ({}): {}", options_.node_id,
+                 peer->id, conn.remote(), reason);
+    if (on_lost_) {
+      try {
+        on_lost_(peer->id);
+      } catch (const std::exception& e) {
+        spdlog::error("transport: node {}: on_lost threw: {}", options_.node_id, e.what());
+      }
+    }
+  } else {
+    spdlog::debug("transport: node {}: dialing node {} ({}) failed: {}", options_.node_id, peer->id,
+                  conn.remote(), reason);
+  }
+  if (current && peer->we_dial) ScheduleRedial(*peer);
+}
+
+}  // namespace cmq::transport

@@ -1,0 +1,94 @@
+#pragma once
+// The Transport behind Transport::Start: the io thread, the listening socket, and one Peer
+// per other node (its queue, its connection, its redial timer). Which side dials, when to
+// redial, and which of two connections from the same node wins are decided here; the
+// protocol of one connection lives in connection.cc.
+
+#include <atomic>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <thread>
+#include <unordered_map>
+
+#include "common/status.h"
+#include "transport/connection.h"
+#include "transport/peer_queue.h"
+#include "transport/transport.h"
+
+namespace cmq::transport {
+
+class TransportImpl final : public Transport, private ConnectionOwner {
+ public:
+  TransportImpl(TransportOptions options, FrameHandler on_frame, PeerHandler on_lost);
+  ~TransportImpl() override;
+
+  // Binds and listens (before the io thread starts, so errors reach Start's caller).
+  Status Listen();
+  // Starts the io thread: accepting, and dialing every peer with a larger id.
+  void Run();
+
+  bool Send(uint64_t to, FrameKind kind, uint32_t group, std::string payload) override;
+  void Stop() override;
+  uint16_t listen_port() const override { return port_; }
+  std::map<uint64_t, PeerStats> stats() const override;
+
+ private:
+  struct Peer {
+    Peer(uint64_t id, PeerAddress address, bool we_dial, const TransportOptions& options,
+         boost::asio::io_context& ioc);
+
+    const uint64_t id;
+    const PeerAddress address;
+    const bool we_dial;  // our id is the smaller: we dial, the peer only accepts
+    PeerQueue queue;     // thread-safe
+    // The rest belongs to the io thread.
+    // The active connection; when we dial, also the attempt in progress (not yet active).
+    std::shared_ptr<Connection> conn;
+    boost::asio::steady_timer redial_timer;
+    int64_t backoff_ms;  // the delay before the next redial (before jitter)
+  };
+
+  // ConnectionOwner (io thread).
+  std::string CheckPeer(uint64_t from) override;
+  void OnActive(const std::shared_ptr<Connection>& conn) override;
+  void OnFrame(Frame&& frame) override;
+  void OnClosed(Connection& conn, bool was_active, std::string_view reason) override;
+
+  Peer* FindPeer(uint64_t id) const;
+  void Accept();
+  void Dial(Peer& peer);
+  void ScheduleRedial(Peer& peer);
+  void Shutdown();
+
+  const TransportOptions options_;
+  const ConnectionConfig conn_config_;  // outlives the io_context: connections refer to it
+  const FrameHandler on_frame_;
+  const PeerHandler on_lost_;
+
+  boost::asio::io_context ioc_;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  boost::asio::steady_timer accept_retry_;
+  uint16_t port_ = 0;
+
+  // Built by the constructor and never changed, so Send and stats read it without a lock.
+  std::map<uint64_t, std::unique_ptr<Peer>> peers_;
+
+  // io thread only.
+  std::unordered_map<Connection*, std::shared_ptr<Connection>> handshaking_;  // inbound
+  std::mt19937_64 rng_;
+  bool shutting_down_ = false;
+
+  std::atomic<bool> stopped_{false};
+  std::mutex stop_mu_;  // serializes Stop so a second caller returns only once it is done
+  std::thread thread_;
+};
+
+}  // namespace cmq::transport
