@@ -67,6 +67,11 @@ void PeerQueue::Disconnected() {
   }
 }
 
+bool PeerQueue::connected() const {
+  std::lock_guard lock(mu_);
+  return connected_;
+}
+
 PeerStats PeerQueue::Stats() const {
   std::lock_guard lock(mu_);
   PeerStats s;

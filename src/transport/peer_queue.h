@@ -48,6 +48,7 @@ class PeerQueue {
   void CountReceived() { received_.fetch_add(1, std::memory_order_relaxed); }
 
   PeerStats Stats() const;
+  bool connected() const;
 
  private:
   const uint64_t max_queued_bytes_;

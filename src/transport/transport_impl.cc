@@ -183,6 +183,11 @@ void TransportImpl::Shutdown() {
   ioc_.stop();
 }
 
+bool TransportImpl::IsConnected(uint64_t peer) const {
+  const Peer* p = FindPeer(peer);
+  return p != nullptr && p->queue.connected();
+}
+
 std::map<uint64_t, PeerStats> TransportImpl::stats() const {
   std::map<uint64_t, PeerStats> out;
   for (const auto& [id, peer] : peers_) out.emplace(id, peer->queue.Stats());

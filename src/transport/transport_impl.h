@@ -36,6 +36,8 @@ class TransportImpl final : public Transport, private ConnectionOwner {
 
   bool Send(uint64_t to, FrameKind kind, uint32_t group, std::string payload) override;
   void Stop() override;
+  // One peer's lock instead of the base version's copy of every peer's stats.
+  bool IsConnected(uint64_t peer) const override;
   uint16_t listen_port() const override { return port_; }
   std::map<uint64_t, PeerStats> stats() const override;
 
