@@ -1,8 +1,12 @@
-// ClusterStatus: OpenCMQ's own action (not CMQ's), for `cmqctl cluster status`. Answered
+// OpenCMQ's own actions (not CMQ's; docs/http-api.md "Cluster actions").
+//
+// ClusterStatus, for `cmqctl cluster status`. Answered
 // by the leader when there is one (requests are forwarded to it), so the replicas' progress
-// is known; by the node asked otherwise.
+// is known; by the node asked otherwise. TransferLeadership (nodeId), for `cmqctl cluster
+// transfer`: the leader hands leadership to that node.
 
 #include "api/actions.h"
+#include "api/params.h"
 #include "api/reply.h"
 
 namespace cmq::api {
@@ -43,6 +47,18 @@ void ClusterStatus(const ActionContext& ctx, const RequestParams&, Reply reply) 
     w.EndArray();
     w.EndObject();
     reply.Send(std::move(body));
+  });
+}
+
+void TransferLeadership(const ActionContext& ctx, const RequestParams& params, Reply reply) {
+  const std::string* node = params.Find("nodeId");
+  if (node == nullptr) return reply.Fail(MissingParameter("nodeId"));
+  auto id = ParseInt64(*node);
+  if (!id) return reply.Fail(WrongType("nodeId"));
+  if (*id <= 0) return reply.Fail(OutOfRange("nodeId"));
+  ctx.service.TransferLeadership(static_cast<uint64_t>(*id), [reply](Status st) mutable {
+    if (!st.ok()) return reply.Fail(ErrorFromStatus(st));
+    reply.Ok();
   });
 }
 

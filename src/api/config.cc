@@ -1,12 +1,11 @@
 #include "api/config.h"
 
 #include <charconv>
-
-#include "api/http_server.h"
-
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+
+#include "api/http_server.h"
 
 namespace cmq::api {
 namespace {
@@ -131,7 +130,8 @@ Result<std::map<uint64_t, std::pair<std::string, uint16_t>>> ParsePeerList(std::
       return bad("empty entry in the peers list");
     }
     size_t eq = item.find('=');
-    if (eq == std::string_view::npos) return bad("expected ID=HOST:PORT, got '" + std::string(item) + "'");
+    if (eq == std::string_view::npos)
+      return bad("expected ID=HOST:PORT, got '" + std::string(item) + "'");
     uint64_t id = 0;
     std::string_view id_text = item.substr(0, eq);
     auto [end, ec] = std::from_chars(id_text.data(), id_text.data() + id_text.size(), id);

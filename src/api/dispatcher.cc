@@ -35,6 +35,7 @@ constexpr Dispatcher::Action kActions[] = {
     {"ClearSubscriptionFilterTags", &ClearSubscriptionFilterTags},
     // OpenCMQ's own (docs/http-api.md "Cluster status"): not a CMQ action.
     {"ClusterStatus", &ClusterStatus},
+    {"TransferLeadership", &TransferLeadership},
 };
 
 }  // namespace
@@ -80,8 +81,7 @@ void Dispatcher::Handle(HttpRequest request, ResponseCallback done) {
   action->fn(context_, p, std::move(reply));
 }
 
-void Dispatcher::Reject(const HttpRequest& request, const Status& status,
-                        ResponseCallback done) {
+void Dispatcher::Reject(const HttpRequest& request, const Status& status, ResponseCallback done) {
   Reply reply(next_request_id_.fetch_add(1, std::memory_order_relaxed), request.keep_alive,
               std::move(done));
   if (auto params = RequestParams::Parse(request); params.ok()) {

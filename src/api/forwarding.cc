@@ -112,28 +112,27 @@ void ForwardingHandler::Route(std::shared_ptr<HttpRequest> request, ResponseCall
     });
     return;
   }
-  network_.Forward(
-      leader, EncodeForwardedRequest(*request),
-      [this, request, done = std::move(done), deadline_ms](Result<std::string> reply,
-                                                            bool sent) mutable {
-        if (reply.ok()) {
-          auto response = DecodeForwardedResponse(*reply);
-          if (response.ok()) {
-            response->keep_alive = request->keep_alive;
-            return done(std::move(response).value());
-          }
-          return dispatcher_.Reject(*request, response.status(), std::move(done));
-        }
-        if (!sent) {
-          // It never left this node: safe to try again once a leader is reachable.
-          network_.After(kLeaderPollMs,
-                         [this, request, done = std::move(done), deadline_ms]() mutable {
-                           Route(std::move(request), std::move(done), deadline_ms);
-                         });
-          return;
-        }
-        dispatcher_.Reject(*request, reply.status(), std::move(done));
-      });
+  network_.Forward(leader, EncodeForwardedRequest(*request),
+                   [this, request, done = std::move(done), deadline_ms](Result<std::string> reply,
+                                                                        bool sent) mutable {
+                     if (reply.ok()) {
+                       auto response = DecodeForwardedResponse(*reply);
+                       if (response.ok()) {
+                         response->keep_alive = request->keep_alive;
+                         return done(std::move(response).value());
+                       }
+                       return dispatcher_.Reject(*request, response.status(), std::move(done));
+                     }
+                     if (!sent) {
+                       // It never left this node: safe to try again once a leader is reachable.
+                       network_.After(kLeaderPollMs, [this, request, done = std::move(done),
+                                                      deadline_ms]() mutable {
+                         Route(std::move(request), std::move(done), deadline_ms);
+                       });
+                       return;
+                     }
+                     dispatcher_.Reject(*request, reply.status(), std::move(done));
+                   });
 }
 
 RequestHandler ForwardingHandler::AsHandler() {

@@ -32,8 +32,8 @@ inline constexpr uint8_t kLocalSnapshotTag = 0xC1;
 inline constexpr uint8_t kWireSnapshotTag = 0xC2;
 
 struct GroupSnapshot {
-  uint64_t oldest_referenced = 0;  // lowest log index a retained body is in; 0 = unknown
-  std::string mq_state;            // mq::StateMachine::Snapshot()
+  uint64_t oldest_referenced = 0;     // lowest log index a retained body is in; 0 = unknown
+  std::string mq_state;               // mq::StateMachine::Snapshot()
   std::vector<raft::Entry> retained;  // wire form only: contiguous, ending at the snapshot
 };
 

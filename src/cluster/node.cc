@@ -1,17 +1,16 @@
 #include "cluster/node.h"
 
-#include "cluster/group_snapshot.h"
-#include "raft/codec.h"
-
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/post.hpp>
 #include <cctype>
 #include <chrono>
 
+#include "cluster/group_snapshot.h"
 #include "common/assert.h"
 #include "mq/entry.h"
 #include "mq/limits.h"
+#include "raft/codec.h"
 
 namespace cmq::cluster {
 namespace {
@@ -30,6 +29,33 @@ mq::ApplyResult ErrorResult(Status status) {
   mq::ApplyResult r;
   r.status = std::move(status);
   return r;
+}
+
+// The names ClusterStatus shows (docs/http-api.md).
+std::string RoleText(raft::Role role) {
+  switch (role) {
+    case raft::Role::kLeader:
+      return "leader";
+    case raft::Role::kCandidate:
+      return "candidate";
+    case raft::Role::kPreCandidate:
+      return "pre-candidate";
+    case raft::Role::kFollower:
+      break;
+  }
+  return "follower";
+}
+
+std::string ProgressText(raft::ProgressState state) {
+  switch (state) {
+    case raft::ProgressState::kReplicate:
+      return "replicate";
+    case raft::ProgressState::kSnapshot:
+      return "snapshot";
+    case raft::ProgressState::kProbe:
+      break;
+  }
+  return "probe";
 }
 
 CommandResult ShuttingDown() {
@@ -264,20 +290,20 @@ void Node::GetSubscription(std::string topic_name, std::string subscription_name
 void Node::ListSubscriptions(std::string topic_name, std::string search_word, uint64_t offset,
                              uint64_t limit,
                              std::function<void(Result<mq::SubscriptionListing>)> done) {
-  boost::asio::post(
-      strand_ctx_,
-      [this, topic = std::move(topic_name), search = std::move(search_word), offset, limit,
-       done = std::move(done)] {
-        if (Status st = CheckCanRead(); !st.ok()) return done(st);
-        done(state_->ListSubscriptions(topic, search, offset, limit));
-      });
+  boost::asio::post(strand_ctx_,
+                    [this, topic = std::move(topic_name), search = std::move(search_word), offset,
+                     limit, done = std::move(done)] {
+                      if (Status st = CheckCanRead(); !st.ok()) return done(st);
+                      done(state_->ListSubscriptions(topic, search, offset, limit));
+                    });
 }
 
 // Pure reads are served by the leader from its applied state, once its lease confirms it
 // still leads (DESIGN.md: a deposed leader must not answer with a stale view).
 Status Node::CheckCanRead() const {
   if (!is_leader_ || !raft_->CanServeReadLocally()) {
-    return Status(ErrorCode::kUnavailable, "this node cannot serve reads now (not the leader); retry");
+    return Status(ErrorCode::kUnavailable,
+                  "this node cannot serve reads now (not the leader); retry");
   }
   return Status::Ok();
 }
@@ -295,6 +321,20 @@ void Node::StepRaft(std::string_view message) {
     Status st = raft_->Step(m);
     if (!st.ok()) spdlog::debug("raft step: {}", st.ToString());
     Drive();
+  });
+}
+
+void Node::TransferLeadership(uint64_t to, std::function<void(Status)> done) {
+  boost::asio::post(strand_ctx_, [this, to, done = std::move(done)] {
+    if (stopped_) return done(Unavailable("server is shutting down"));
+    if (!is_leader_) return done(Unavailable("this node is not the leader; retry"));
+    if (raft_->conf_state().voters.count(to) == 0) {
+      return done(Status(ErrorCode::kInvalidArgument,
+                         "node " + std::to_string(to) + " is not a voter of the group"));
+    }
+    Status st = raft_->TransferLeadership(to);
+    Drive();
+    done(st);
   });
 }
 
@@ -322,7 +362,7 @@ void Node::GetGroupStatus(std::function<void(Result<NodeStats>)> done) {
     s.leader_id = status.soft_state.lead;
     s.node_id = options_.node_id;
     s.group_id = options_.group_id;
-    s.role = std::string(raft::RoleName(status.soft_state.role));
+    s.role = RoleText(status.soft_state.role);
     auto add = [&](uint64_t id, bool learner) {
       NodeStats::Peer p;
       p.id = id;
@@ -330,7 +370,7 @@ void Node::GetGroupStatus(std::function<void(Result<NodeStats>)> done) {
       if (auto it = status.progress.find(id); it != status.progress.end()) {
         p.match = it->second.match;
         p.next = it->second.next;
-        p.state = std::string(raft::ProgressStateName(it->second.state));
+        p.state = ProgressText(it->second.state);
       }
       s.peers.push_back(p);
     };

@@ -65,8 +65,9 @@ struct NodeOptions {
   uint64_t log_segment_bytes = 64ull << 20;
   // A snapshot sent to a follower carries the log entries that hold retained bodies; one
   // larger than this is not sent (logged; the follower stays behind until the backlog
-  // shrinks). Chunked transfer is future work (docs/cluster.md).
-  uint64_t max_snapshot_message_bytes = 900ull << 20;
+  // shrinks). It must fit the transport's per-peer queue (PeerNetwork sets 256 MiB).
+  // Chunked transfer is future work (docs/cluster.md).
+  uint64_t max_snapshot_message_bytes = 240ull << 20;
   // HTTP push of topic messages (leader-local): how often due pushes are looked for, how
   // many may be in flight in all and per subscription (a slow endpoint holds back only its
   // own subscription), and how long one push may take.
@@ -75,7 +76,6 @@ struct NodeOptions {
   size_t max_pushes_per_subscription = 8;
   int64_t push_timeout_ms = 15'000;
 };
-
 
 // Sends an encoded raft::Message (raft/codec.h) to node `to`; false if it was dropped.
 // Called on the node's threads; must not block.
@@ -122,6 +122,7 @@ class Node final : public QueueService {
                          std::function<void(Result<mq::SubscriptionListing>)> done) override;
 
   void GetGroupStatus(std::function<void(Result<NodeStats>)> done) override;
+  void TransferLeadership(uint64_t to, std::function<void(Status)> done) override;
 
   uint64_t recovered_entries() const { return recovered_entries_; }
   NodeStats stats();  // thread-safe snapshot (taken on the strand)
@@ -139,7 +140,7 @@ class Node final : public QueueService {
   void SendMessages(std::vector<raft::Message>& messages);
   void SendSnapshot(raft::Message m);
   void OnSoftState(const raft::SoftState& ss);
-  Status InstallSnapshot(const raft::Snapshot& snapshot);  // disk thread
+  Status InstallSnapshot(const raft::Snapshot& snapshot);    // disk thread
   void RestoreFromSnapshot(const raft::Snapshot& snapshot);  // strand, after it is durable
   void FailInLog(uint64_t up_to_index, const Status& status);
   void ApplyCommitted(const std::vector<raft::Entry>& committed);
@@ -193,7 +194,7 @@ class Node final : public QueueService {
   boost::asio::steady_timer raft_timer_;
 
   // Strand-only state.
-  std::vector<Proposal> pending_;                               // not yet in an entry
+  std::vector<Proposal> pending_;  // not yet in an entry
   // Proposals in the log, by entry index, with the term they were proposed in: the entry
   // applied at that index is theirs only if its term matches (a new leader may have
   // replaced it; then they fail with a retryable error).
@@ -221,8 +222,8 @@ class Node final : public QueueService {
   std::atomic<bool> stop_requested_{false};
   RaftSend raft_send_;
   std::atomic<uint64_t> leader_id_{0};
-  bool is_leader_ = false;     // strand-only
-  uint64_t durable_term_ = 0;  // the term in the last hard state written (strand-only)
+  bool is_leader_ = false;         // strand-only
+  uint64_t durable_term_ = 0;      // the term in the last hard state written (strand-only)
   bool snapshot_sending_ = false;  // one snapshot message is built at a time
 };
 

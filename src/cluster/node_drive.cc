@@ -70,9 +70,8 @@ void Node::Drive() {
     if (!index.ok()) {
       // Not leader (an election is under way) or too much uncommitted: retryable.
       Status st = index.status().code() == ErrorCode::kUnavailable
-                      ? Status(ErrorCode::kUnavailable,
-                               "this node is not the leader (" + index.status().message() +
-                                   "); retry")
+                      ? Status(ErrorCode::kUnavailable, "this node is not the leader (" +
+                                                            index.status().message() + "); retry")
                       : index.status();
       for (size_t i = 0; i < count; ++i) Finish(pending_[i], ErrorResult(st));
     } else {

@@ -29,6 +29,12 @@ PeerNetwork::PeerNetwork(PeerNetworkOptions options)
       sweep_timer_(timer_ctx_) {}
 
 Result<std::unique_ptr<PeerNetwork>> PeerNetwork::Start(PeerNetworkOptions options) {
+  // Room for a snapshot message with its retained log (NodeOptions::
+  // max_snapshot_message_bytes) next to the normal traffic, which Raft's inflight window
+  // bounds.
+  if (options.transport.max_queued_bytes_per_peer < (256ull << 20)) {
+    options.transport.max_queued_bytes_per_peer = 256ull << 20;
+  }
   std::unique_ptr<PeerNetwork> net(new PeerNetwork(std::move(options)));
   PeerNetwork* self = net.get();
   auto transport = transport::Transport::Start(
@@ -77,7 +83,8 @@ void PeerNetwork::SetForwardHandler(ForwardHandler handler) {
 }
 
 void PeerNetwork::Forward(uint64_t to, std::string request, ForwardDone done) {
-  if (stopped_) return done(Status(ErrorCode::kUnavailable, "server is shutting down; retry"), false);
+  if (stopped_)
+    return done(Status(ErrorCode::kUnavailable, "server is shutting down; retry"), false);
   // A request queued for a peer that is not connected would wait for a reconnect that may
   // never come (the leader died): refuse it now, so the caller waits for a new leader.
   if (!transport_->IsConnected(to)) {
@@ -89,10 +96,10 @@ void PeerNetwork::Forward(uint64_t to, std::string request, ForwardDone done) {
   {
     std::lock_guard lock(mu_);
     id = next_request_id_++;
-    pending_[id] = Pending{to,
-                           std::chrono::steady_clock::now() +
-                               std::chrono::milliseconds(options_.forward_timeout_ms),
-                           std::move(done)};
+    pending_[id] = Pending{
+        to,
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.forward_timeout_ms),
+        std::move(done)};
   }
   if (!transport_->Send(to, transport::FrameKind::kForwardRequest, 0, WithId(id, request))) {
     ForwardDone failed;

@@ -60,6 +60,12 @@ class QueueService {
   virtual void GetGroupStatus(std::function<void(Result<NodeStats>)> done) {
     done(Status(ErrorCode::kUnavailable, "cluster status is not available here"));
   }
+  // Asks the leader to hand leadership to node `to` (an operator's action, and how load is
+  // rebalanced). Done once the transfer has started, not finished.
+  virtual void TransferLeadership(uint64_t to, std::function<void(Status)> done) {
+    (void)to;
+    done(Status(ErrorCode::kUnavailable, "leadership transfer is not available here"));
+  }
 };
 
 }  // namespace cmq::cluster

@@ -295,13 +295,15 @@ Status RaftStorage::RestoreRetained(const std::vector<raft::Entry>& retained) {
   if (retained.empty()) return Status::Ok();
   const raft::Index s = SnapshotMetaNow().index;
   if (retained.back().index != s) {
-    return Status(ErrorCode::kInvalidArgument, "raft storage: retained entries do not end at the snapshot");
+    return Status(ErrorCode::kInvalidArgument,
+                  "raft storage: retained entries do not end at the snapshot");
   }
   // Entries after the snapshot are appended only once the retained ones were durable, so a
   // log that lacks them holds nothing above the snapshot either.
   if (log_->LastIndex() >= log_->FirstIndex() && log_->LastIndex() > s) {
-    return Status(ErrorCode::kInvalidArgument,
-                  "raft storage: log holds entries past a snapshot whose retained entries are missing");
+    return Status(
+        ErrorCode::kInvalidArgument,
+        "raft storage: log holds entries past a snapshot whose retained entries are missing");
   }
   CMQ_RETURN_IF_ERROR(ResetLogTo(retained.front().index));
   for (const raft::Entry& e : retained) {

@@ -203,7 +203,8 @@ int ClusterStatus(const Globals& g, Client& c) {
         const uint64_t lag = rep.value("lag", 0ull);
         std::cout << ": " << rep.value("state", std::string()) << ", match "
                   << rep.value("matchIndex", 0ull) << ", "
-                  << (lag == 0 ? std::string("up to date") : "lagging by " + std::to_string(lag) + " entries");
+                  << (lag == 0 ? std::string("up to date")
+                               : "lagging by " + std::to_string(lag) + " entries");
       }
       std::cout << "\n";
     }
@@ -337,6 +338,10 @@ int main(int argc, char** argv) {
   cluster_cmd->require_subcommand(1);
   auto* cluster_status = cluster_cmd->add_subcommand(
       "status", "each group's leader, term, commit index and lagging replicas");
+  uint64_t transfer_to = 0;
+  auto* cluster_transfer =
+      cluster_cmd->add_subcommand("transfer", "make node NODE_ID the leader of the group");
+  cluster_transfer->add_option("NODE_ID", transfer_to)->required();
 
   try {
     app.parse(argc, argv);
@@ -433,6 +438,12 @@ int main(int argc, char** argv) {
     return Report(g, c, c.GetSubscriptionAttributes(topic, subscription), PrintSubscriptionMeta);
   }
   if (*cluster_status) return ClusterStatus(g, c);
+  if (*cluster_transfer) {
+    auto r = c.Call("TransferLeadership", {{"nodeId", std::to_string(transfer_to)}});
+    if (!r.ok()) return Fail(r.error());
+    if (g.json) std::cout << c.last_response() << "\n";
+    return 0;
+  }
   if (*unsubscribe) return ReportVoid(g, c, c.Unsubscribe(topic, subscription));
   if (*clear_tags) return ReportVoid(g, c, c.ClearSubscriptionFilterTags(topic, subscription));
   return 2;

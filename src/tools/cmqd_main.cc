@@ -40,6 +40,11 @@ int Run(int argc, char** argv) {
                  "every node's node-to-node address: 1=HOST:PORT,2=HOST:PORT,3=HOST:PORT");
   app.add_option("--listen", listen,
                  "HOST:PORT to accept other nodes on (default: this node's --peers entry)");
+  uint64_t snapshot_interval_bytes = 0, log_segment_bytes = 0;
+  app.add_option("--snapshot-interval-bytes", snapshot_interval_bytes,
+                 "take a snapshot after this many bytes applied (default 256 MiB)");
+  app.add_option("--log-segment-bytes", log_segment_bytes, "log segment size (default 64 MiB)")
+      ->check(CLI::Range(uint64_t{64} << 10, uint64_t{1} << 30));
   CLI11_PARSE(app, argc, argv);
 
   cmq::api::ServerConfig config;
@@ -81,6 +86,8 @@ int Run(int argc, char** argv) {
   // for want of a connection (the transport queues until peers connect).
   cmq::cluster::NodeOptions node_options;
   node_options.data_dir = config.data_dir;
+  if (snapshot_interval_bytes != 0) node_options.snapshot_interval_bytes = snapshot_interval_bytes;
+  if (log_segment_bytes != 0) node_options.log_segment_bytes = log_segment_bytes;
   std::unique_ptr<cmq::cluster::PeerNetwork> network;
   if (config.node_id != 0 || !config.peers.empty()) {
     auto peer_list = cmq::api::ParsePeerList(config.peers);
@@ -108,7 +115,8 @@ int Run(int argc, char** argv) {
     for (const auto& [id, address] : *peer_list) {
       node_options.voters.push_back(id);
       if (id != config.node_id) {
-        net_options.transport.peers[id] = cmq::transport::PeerAddress{address.first, address.second};
+        net_options.transport.peers[id] =
+            cmq::transport::PeerAddress{address.first, address.second};
       }
     }
     node_options.node_id = config.node_id;

@@ -1,0 +1,204 @@
+// A real 3-node cluster: any node serves any request, an acknowledged message survives the
+// kill -9 of the leader, a new leader serves, a restarted node catches up, and a node that
+// missed a compacted stretch of the log is brought back by a snapshot that carries the
+// message bodies it needs (it can then serve them as leader).
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <regex>
+#include <set>
+#include <string>
+
+#include "cluster_process.h"
+
+namespace cmq::testing {
+namespace {
+
+using json = nlohmann::json;
+using namespace std::chrono_literals;
+
+// Sends `body` through node `via`, retrying errors and lost answers for up to `timeout`
+// (what a client does during a failover). Returns the msgId, or "" if it never succeeded.
+std::string SendWithRetry(ClusterProcesses& c, int via, const std::string& queue,
+                          const std::string& body, std::chrono::milliseconds timeout = 10s) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    try {
+      HttpClient client(c.port(via));
+      json r = client.Call("SendMessage", {{"queueName", queue}, {"msgBody", body}});
+      if (r["code"] == 0) return r["msgId"].get<std::string>();
+      // Leader changes answer 6000 with a message that says to retry.
+      EXPECT_EQ(r["code"], 6000) << r.dump();
+      EXPECT_NE(r["message"].get<std::string>().find("retry"), std::string::npos) << r.dump();
+    } catch (const std::exception&) {
+    }
+    std::this_thread::sleep_for(50ms);
+  }
+  return "";
+}
+
+// Receives and deletes everything in the queue through node `via`: body -> times seen.
+std::map<std::string, int> Drain(ClusterProcesses& c, int via, const std::string& queue) {
+  std::map<std::string, int> seen;
+  HttpClient client(c.port(via));
+  for (int empty = 0; empty < 2;) {
+    json r = client.Call("BatchReceiveMessage",
+                         {{"queueName", queue}, {"numOfMsg", "16"}, {"pollingWaitSeconds", "1"}});
+    if (r["code"] == 7000) {
+      ++empty;
+      continue;
+    }
+    EXPECT_EQ(r["code"], 0) << r.dump();
+    if (r["code"] != 0) break;
+    FormParams del = {{"queueName", queue}};
+    int k = 0;
+    for (const auto& m : r["msgInfoList"]) {
+      ++seen[m["msgBody"].get<std::string>()];
+      del.emplace_back("receiptHandle." + std::to_string(++k),
+                       m["receiptHandle"].get<std::string>());
+    }
+    json d = client.Call("BatchDeleteMessage", del);
+    EXPECT_EQ(d["code"], 0) << d.dump();
+  }
+  return seen;
+}
+
+TEST(ClusterTest, AnyNodeServesAndAcknowledgedMessagesSurviveTheLeadersKill) {
+  ClusterProcesses c;
+  c.StartAll();
+  const int leader = c.WaitForLeader(1);
+  ASSERT_NE(leader, 0) << "no leader elected";
+
+  HttpClient n3(c.port(3));
+  json created = n3.Call("CreateQueue", {{"queueName", "replicated"}});
+  ASSERT_EQ(created["code"], 0) << created.dump();
+
+  std::set<std::string> acked;
+  for (int i = 0; i < 60; ++i) {
+    std::string body = "before-" + std::to_string(i);
+    HttpClient client(c.port(1 + i % 3));  // through every node, leader or not
+    json r = client.Call("SendMessage", {{"queueName", "replicated"}, {"msgBody", body}});
+    ASSERT_EQ(r["code"], 0) << r.dump();
+    acked.insert(body);
+  }
+  // Every node answers reads with the leader's view.
+  for (int id = 1; id <= 3; ++id) {
+    HttpClient client(c.port(id));
+    json attrs = client.Call("GetQueueAttributes", {{"queueName", "replicated"}});
+    ASSERT_EQ(attrs["code"], 0) << attrs.dump();
+    EXPECT_EQ(attrs["activeMsgNum"], 60);
+  }
+
+  c.node(leader).Kill(SIGKILL);
+  const int survivor = leader % 3 + 1;
+  auto killed_at = std::chrono::steady_clock::now();
+  std::string id = SendWithRetry(c, survivor, "replicated", "after-kill-0");
+  ASSERT_FALSE(id.empty()) << "no new leader served a send within 10 s";
+  auto failover = std::chrono::steady_clock::now() - killed_at;
+  acked.insert("after-kill-0");
+  const int new_leader = c.WaitForLeader(survivor);
+  ASSERT_NE(new_leader, 0);
+  EXPECT_NE(new_leader, leader);
+  std::cout << "failover: a send succeeded "
+            << std::chrono::duration_cast<std::chrono::milliseconds>(failover).count()
+            << " ms after the leader's kill" << std::endl;
+
+  for (int i = 1; i < 30; ++i) {
+    std::string body = "after-kill-" + std::to_string(i);
+    ASSERT_FALSE(SendWithRetry(c, survivor, "replicated", body).empty());
+    acked.insert(body);
+  }
+
+  // The killed node comes back and catches up with what it missed.
+  c.node(leader).Start(c.port(leader));
+  ASSERT_TRUE(c.WaitAllCaughtUp(survivor)) << c.Status(survivor).dump();
+
+  auto seen = Drain(c, leader, "replicated");  // through the restarted node
+  for (const std::string& body : acked) EXPECT_EQ(seen[body], 1) << body;
+  EXPECT_EQ(seen.size(), acked.size());
+}
+
+TEST(ClusterTest, SnapshotBringsBackANodeWithTheBodiesItNeeds) {
+  // Snapshots every 256 KiB applied and 128 KiB segments: the leaders compact the log
+  // while node 3 is down, so it can only come back through a snapshot.
+  ClusterProcesses c(3, {"--snapshot-interval-bytes", "262144", "--log-segment-bytes", "131072"});
+  c.StartAll();
+  ASSERT_NE(c.WaitForLeader(1), 0);
+  HttpClient n1(c.port(1));
+  ASSERT_EQ(n1.Call("CreateQueue", {{"queueName", "snap"}, {"visibilityTimeout", "3"}})["code"], 0);
+  ASSERT_TRUE(c.WaitAllCaughtUp(1));
+  c.node(3).Kill(SIGKILL);
+
+  const std::string pad(900, 'x');
+  std::set<std::string> kept;
+  for (int i = 0; i < 3000; ++i) {
+    std::string body = "m" + std::to_string(i) + "-" + pad;
+    std::string id = SendWithRetry(c, 1 + i % 2, "snap", body);
+    ASSERT_FALSE(id.empty());
+    kept.insert(body);
+  }
+  // Consume and delete most, so that old segments hold nothing live and are dropped; the
+  // first 50 stay queued: the snapshot must carry the entries that hold their bodies.
+  {
+    HttpClient client(c.port(1));
+    int deleted = 0;
+    while (deleted < 2950) {
+      json r =
+          client.Call("BatchReceiveMessage",
+                      {{"queueName", "snap"}, {"numOfMsg", "16"}, {"pollingWaitSeconds", "1"}});
+      ASSERT_EQ(r["code"], 0) << r.dump();
+      FormParams del = {{"queueName", "snap"}};
+      int k = 0;
+      for (const auto& m : r["msgInfoList"]) {
+        std::string body = m["msgBody"].get<std::string>();
+        int n = std::stoi(body.substr(1));
+        if (n < 50) continue;  // stays: becomes visible again later
+        del.emplace_back("receiptHandle." + std::to_string(++k),
+                         m["receiptHandle"].get<std::string>());
+        kept.erase(body);
+        ++deleted;
+      }
+      if (k > 0) {
+        ASSERT_EQ(client.Call("BatchDeleteMessage", del)["code"], 0);
+      }
+    }
+  }
+  ASSERT_EQ(kept.size(), 50u);
+
+  c.node(3).Start(c.port(3));
+  ASSERT_TRUE(c.WaitAllCaughtUp(1, 60s)) << c.Status(1).dump();
+  // It came back by a snapshot that carried the entries holding the 50 kept bodies.
+  std::smatch m;
+  std::string log3 = c.node(3).log();
+  ASSERT_TRUE(
+      std::regex_search(log3, m, std::regex("installed a snapshot at [0-9]+ \\(([0-9]+) retained")))
+      << "node 3 caught up without a snapshot; the test did not compact enough";
+  EXPECT_GT(std::stoi(m[1]), 0);
+
+  // Node 3 leads now and serves the bodies from its own log.
+  HttpClient n3(c.port(3));
+  json t = n3.Call("TransferLeadership", {{"nodeId", "3"}});
+  ASSERT_EQ(t["code"], 0) << t.dump();
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (c.WaitForLeader(3) != 3 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(50ms);
+  }
+  ASSERT_EQ(c.WaitForLeader(3), 3);
+  // The kept ones become visible again within the 3 s visibility timeout.
+  std::map<std::string, int> seen;
+  HttpClient client(c.port(3));
+  auto until = std::chrono::steady_clock::now() + 60s;
+  while (seen.size() < kept.size() && std::chrono::steady_clock::now() < until) {
+    json r = client.Call("BatchReceiveMessage",
+                         {{"queueName", "snap"}, {"numOfMsg", "16"}, {"pollingWaitSeconds", "5"}});
+    if (r["code"] == 7000) continue;
+    ASSERT_EQ(r["code"], 0) << r.dump();
+    for (const auto& m : r["msgInfoList"]) ++seen[m["msgBody"].get<std::string>()];
+  }
+  for (const std::string& body : kept) EXPECT_GE(seen[body], 1) << body.substr(0, 8);
+  EXPECT_EQ(seen.size(), kept.size());
+}
+
+}  // namespace
+}  // namespace cmq::testing
