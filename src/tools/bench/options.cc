@@ -152,8 +152,8 @@ std::optional<int> ParseCommandLine(int argc, char** argv, Config* cfg) {
                  "server processes whose CPU time per message is reported (comma-separated)")
       ->delimiter(',');
   auto* json = app.add_option("--json", cfg->json_file,
-                              "print the summary as one JSON line; with FILE, also append it "
-                              "to FILE (one line per run)")
+                              "print the summary as one JSON line instead of text; --json FILE: "
+                              "print text and append the JSON line to FILE")
                    ->expected(0, 1);
   try {
     app.parse(argc, argv);
