@@ -53,6 +53,9 @@ void RewindQueue(const ActionContext& ctx, const RequestParams& params, Reply re
 // OpenCMQ's cluster status (cluster_actions.cc).
 void ClusterStatus(const ActionContext& ctx, const RequestParams& params, Reply reply);
 void TransferLeadership(const ActionContext& ctx, const RequestParams& params, Reply reply);
+void AddNode(const ActionContext& ctx, const RequestParams& params, Reply reply);
+void PromoteNode(const ActionContext& ctx, const RequestParams& params, Reply reply);
+void RemoveNode(const ActionContext& ctx, const RequestParams& params, Reply reply);
 
 // Messages (message_actions.cc, receive_actions.cc).
 void SendMessage(const ActionContext& ctx, const RequestParams& params, Reply reply);

@@ -6,10 +6,32 @@
 // transfer`: the leader hands leadership to that node.
 
 #include "api/actions.h"
+#include "api/http_server.h"
 #include "api/params.h"
 #include "api/reply.h"
 
 namespace cmq::api {
+
+namespace {
+
+// nodeId: a positive integer (10390 missing, 10360 not a number, 10350 out of range).
+ApiResult<uint64_t> NodeIdParam(const RequestParams& params) {
+  const std::string* node = params.Find("nodeId");
+  if (node == nullptr) return MissingParameter("nodeId");
+  auto id = ParseInt64(*node);
+  if (!id) return WrongType("nodeId");
+  if (*id <= 0) return OutOfRange("nodeId");
+  return static_cast<uint64_t>(*id);
+}
+
+void ProposeMembership(const ActionContext& ctx, raft::ConfChange change, Reply reply) {
+  ctx.service.ChangeMembership(std::move(change), [reply](Status st) mutable {
+    if (!st.ok()) return reply.Fail(ErrorFromStatus(st));
+    reply.Ok();
+  });
+}
+
+}  // namespace
 
 void ClusterStatus(const ActionContext& ctx, const RequestParams&, Reply reply) {
   ctx.service.GetGroupStatus([reply](Result<cluster::NodeStats> status) mutable {
@@ -51,15 +73,44 @@ void ClusterStatus(const ActionContext& ctx, const RequestParams&, Reply reply) 
 }
 
 void TransferLeadership(const ActionContext& ctx, const RequestParams& params, Reply reply) {
-  const std::string* node = params.Find("nodeId");
-  if (node == nullptr) return reply.Fail(MissingParameter("nodeId"));
-  auto id = ParseInt64(*node);
-  if (!id) return reply.Fail(WrongType("nodeId"));
-  if (*id <= 0) return reply.Fail(OutOfRange("nodeId"));
-  ctx.service.TransferLeadership(static_cast<uint64_t>(*id), [reply](Status st) mutable {
+  auto id = NodeIdParam(params);
+  if (!id.ok()) return reply.Fail(id.error());
+  ctx.service.TransferLeadership(id.value(), [reply](Status st) mutable {
     if (!st.ok()) return reply.Fail(ErrorFromStatus(st));
     reply.Ok();
   });
+}
+
+// AddNode (nodeId, address HOST:PORT): the node joins as a learner (it receives the log
+// but does not vote) at the address the other nodes reach it on.
+void AddNode(const ActionContext& ctx, const RequestParams& params, Reply reply) {
+  auto id = NodeIdParam(params);
+  if (!id.ok()) return reply.Fail(id.error());
+  const std::string* address = params.Find("address");
+  if (address == nullptr) return reply.Fail(MissingParameter("address"));
+  std::string host;
+  uint16_t port = 0;
+  if (!SplitHostPort(*address, host, port) || port == 0 || host.empty()) {
+    return reply.Fail(OutOfRange("address"));
+  }
+  ProposeMembership(ctx, raft::ConfChange{raft::ConfChangeType::kAddLearner, id.value(), *address},
+                    std::move(reply));
+}
+
+// PromoteNode (nodeId): a learner becomes a voter (do it once it has caught up).
+void PromoteNode(const ActionContext& ctx, const RequestParams& params, Reply reply) {
+  auto id = NodeIdParam(params);
+  if (!id.ok()) return reply.Fail(id.error());
+  ProposeMembership(ctx, raft::ConfChange{raft::ConfChangeType::kPromoteLearner, id.value(), {}},
+                    std::move(reply));
+}
+
+// RemoveNode (nodeId): the node leaves the group.
+void RemoveNode(const ActionContext& ctx, const RequestParams& params, Reply reply) {
+  auto id = NodeIdParam(params);
+  if (!id.ok()) return reply.Fail(id.error());
+  ProposeMembership(ctx, raft::ConfChange{raft::ConfChangeType::kRemoveNode, id.value(), {}},
+                    std::move(reply));
 }
 
 }  // namespace cmq::api

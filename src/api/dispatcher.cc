@@ -36,6 +36,9 @@ constexpr Dispatcher::Action kActions[] = {
     // OpenCMQ's own (docs/http-api.md "Cluster status"): not a CMQ action.
     {"ClusterStatus", &ClusterStatus},
     {"TransferLeadership", &TransferLeadership},
+    {"AddNode", &AddNode},
+    {"PromoteNode", &PromoteNode},
+    {"RemoveNode", &RemoveNode},
 };
 
 }  // namespace

@@ -9,25 +9,51 @@ Status Corrupt(const char* what) {
   return Status(ErrorCode::kCorruption, std::string("group snapshot: ") + what);
 }
 
+void PutAddresses(std::string& out, const std::map<uint64_t, std::string>& addresses) {
+  PutVarint64(out, addresses.size());
+  for (const auto& [id, address] : addresses) {
+    PutVarint64(out, id);
+    PutLengthPrefixed(out, address);
+  }
+}
+
+bool ReadAddresses(Reader& r, std::map<uint64_t, std::string>& addresses) {
+  uint64_t count = 0;
+  if (!r.Varint64(count) || count > r.remaining()) return false;
+  for (uint64_t i = 0; i < count; ++i) {
+    uint64_t id = 0;
+    std::string_view address;
+    if (!r.Varint64(id) || id == 0 || !r.LengthPrefixed(address)) return false;
+    if (!addresses.emplace(id, std::string(address)).second) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
-std::string EncodeLocalSnapshot(uint64_t oldest_referenced, std::string_view mq_state) {
+std::string EncodeLocalSnapshot(uint64_t oldest_referenced,
+                                const std::map<uint64_t, std::string>& addresses,
+                                std::string_view mq_state) {
   std::string out;
-  out.reserve(mq_state.size() + 16);
+  out.reserve(mq_state.size() + 16 + addresses.size() * 24);
   out.push_back(static_cast<char>(kLocalSnapshotTag));
   PutVarint64(out, oldest_referenced);
+  PutAddresses(out, addresses);
   out.append(mq_state);
   return out;
 }
 
-std::string EncodeWireSnapshot(uint64_t oldest_referenced, std::string_view mq_state,
+std::string EncodeWireSnapshot(uint64_t oldest_referenced,
+                               const std::map<uint64_t, std::string>& addresses,
+                               std::string_view mq_state,
                                const std::vector<raft::Entry>& retained) {
-  size_t bytes = mq_state.size() + 32;
+  size_t bytes = mq_state.size() + 32 + addresses.size() * 24;
   for (const raft::Entry& e : retained) bytes += e.data_size() + 16;
   std::string out;
   out.reserve(bytes);
   out.push_back(static_cast<char>(kWireSnapshotTag));
   PutVarint64(out, oldest_referenced);
+  PutAddresses(out, addresses);
   PutLengthPrefixed(out, mq_state);
   PutVarint64(out, retained.size());
   PutVarint64(out, retained.empty() ? 0 : retained.front().index);
@@ -43,13 +69,18 @@ Result<GroupSnapshot> DecodeGroupSnapshot(std::string_view data) {
   GroupSnapshot s;
   if (data.empty()) return Corrupt("empty");
   const auto tag = static_cast<uint8_t>(data[0]);
-  if (tag != kLocalSnapshotTag && tag != kWireSnapshotTag) {
+  const bool local = tag == kLocalSnapshotTag || tag == kLocalSnapshotTagV1;
+  const bool wire = tag == kWireSnapshotTag || tag == kWireSnapshotTagV1;
+  if (!local && !wire) {
     s.mq_state.assign(data);  // the bare form of snapshots written before the envelope
     return s;
   }
   Reader r(data.substr(1));
   if (!r.Varint64(s.oldest_referenced)) return Corrupt("bad oldest referenced index");
-  if (tag == kLocalSnapshotTag) {
+  if ((tag == kLocalSnapshotTag || tag == kWireSnapshotTag) && !ReadAddresses(r, s.addresses)) {
+    return Corrupt("bad address list");
+  }
+  if (local) {
     s.mq_state.assign(r.rest());
     return s;
   }

@@ -6,11 +6,17 @@
 // entries at or below the snapshot that still hold a retained message's body. Hence two
 // forms (docs/cluster.md "Snapshots"):
 //
-//   local (a snapshot file):   [tag u8 = 0xC1][oldest referenced index varint][mq state]
-//   wire  (kSnap to a peer):   [tag u8 = 0xC2][oldest referenced index varint]
+//   local (a snapshot file):   [tag u8 = 0xC3][oldest referenced index varint][addresses]
+//                              [mq state]
+//   wire  (kSnap to a peer):   [tag u8 = 0xC4][oldest referenced index varint][addresses]
 //                              [mq state: length-prefixed]
 //                              [retained entry count varint][first retained index varint]
 //                              [(term varint, type u8, data length-prefixed) per entry]
+//   addresses = [count varint][(node id varint, "host:port" length-prefixed) per node]
+//
+// The addresses are those of the nodes added to the group at run time (the context of
+// their conf change): a replica that catches up by snapshot must learn them too. Tags 0xC1
+// and 0xC2 are the same forms without addresses (written before membership changes).
 //
 // The retained entries are the contiguous run [oldest referenced, snapshot index] of the
 // leader's log; the receiver writes them into its own log below the snapshot, where reads
@@ -19,6 +25,7 @@
 // with oldest_referenced = 0 (unknown).
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -28,18 +35,24 @@
 
 namespace cmq::cluster {
 
-inline constexpr uint8_t kLocalSnapshotTag = 0xC1;
-inline constexpr uint8_t kWireSnapshotTag = 0xC2;
+inline constexpr uint8_t kLocalSnapshotTagV1 = 0xC1;
+inline constexpr uint8_t kWireSnapshotTagV1 = 0xC2;
+inline constexpr uint8_t kLocalSnapshotTag = 0xC3;
+inline constexpr uint8_t kWireSnapshotTag = 0xC4;
 
 struct GroupSnapshot {
-  uint64_t oldest_referenced = 0;     // lowest log index a retained body is in; 0 = unknown
-  std::string mq_state;               // mq::StateMachine::Snapshot()
-  std::vector<raft::Entry> retained;  // wire form only: contiguous, ending at the snapshot
+  uint64_t oldest_referenced = 0;             // lowest log index a retained body is in; 0 = unknown
+  std::map<uint64_t, std::string> addresses;  // node id -> "host:port" (nodes added at run time)
+  std::string mq_state;                       // mq::StateMachine::Snapshot()
+  std::vector<raft::Entry> retained;          // wire form only: contiguous, ending at the snapshot
 };
 
-std::string EncodeLocalSnapshot(uint64_t oldest_referenced, std::string_view mq_state);
-std::string EncodeWireSnapshot(uint64_t oldest_referenced, std::string_view mq_state,
-                               const std::vector<raft::Entry>& retained);
+std::string EncodeLocalSnapshot(uint64_t oldest_referenced,
+                                const std::map<uint64_t, std::string>& addresses,
+                                std::string_view mq_state);
+std::string EncodeWireSnapshot(uint64_t oldest_referenced,
+                               const std::map<uint64_t, std::string>& addresses,
+                               std::string_view mq_state, const std::vector<raft::Entry>& retained);
 // Either form (or the bare legacy one). kCorruption if it does not decode.
 Result<GroupSnapshot> DecodeGroupSnapshot(std::string_view data);
 

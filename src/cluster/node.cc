@@ -74,7 +74,7 @@ Status Bootstrap(RaftStorage& storage, const NodeOptions& options) {
   snapshot.meta.term = 1;
   snapshot.meta.conf_state.voters = {options.node_id};
   for (uint64_t id : options.voters) snapshot.meta.conf_state.voters.insert(id);
-  snapshot.data = raft::MakePayload(EncodeLocalSnapshot(2, empty.Snapshot()));
+  snapshot.data = raft::MakePayload(EncodeLocalSnapshot(2, {}, empty.Snapshot()));
   CMQ_RETURN_IF_ERROR(storage.ApplySnapshot(snapshot));
   return storage.SetHardState(raft::HardState{1, raft::kNoNode, 1});
 }
@@ -116,14 +116,25 @@ Node::~Node() {
 Status Node::Recover() {
   auto snapshot = storage_->GetSnapshot();
   if (!snapshot.ok()) return snapshot.status();
-  if (snapshot->empty()) {
+  const bool waiting_to_join = snapshot->empty() && options_.join && storage_->LastIndex() == 0;
+  if (snapshot->empty() && !waiting_to_join) {
     CMQ_RETURN_IF_ERROR(Bootstrap(*storage_, options_));
     snapshot = storage_->GetSnapshot();
     if (!snapshot.ok()) return snapshot.status();
   }
+  // A joining node starts empty and without members: it gets the group's state from the
+  // leader's snapshot once the leader has added it.
   auto group_snapshot =
-      DecodeGroupSnapshot(snapshot->data ? std::string_view(*snapshot->data) : "");
+      waiting_to_join
+          ? Result<GroupSnapshot>(
+                GroupSnapshot{1, {}, mq::StateMachine(options_.group_id).Snapshot(), {}})
+          : DecodeGroupSnapshot(snapshot->data ? std::string_view(*snapshot->data) : "");
   if (!group_snapshot.ok()) return group_snapshot.status();
+  if (waiting_to_join) {
+    spdlog::info("group {}: node {} waits to be added to the group (--join)", options_.group_id,
+                 options_.node_id);
+  }
+  addresses_ = group_snapshot->addresses;
   if (!group_snapshot->retained.empty() &&
       storage_->LogFirstIndex() > group_snapshot->retained.front().index) {
     // Installed from a leader, and the process died before the bodies it came with were
@@ -162,6 +173,7 @@ Status Node::Recover() {
     ApplyCommitted(rd.committed_entries);
     raft_->Advance(rd);
   }
+  conf_changed_ = false;  // the listener is told at Start
   recovered_entries_ = applied_index_ - snapshot->meta.index;
   spdlog::debug("recovered {} commands", stats_.commands_applied - before);
   stats_.log_first_index = storage_->LogFirstIndex();
@@ -181,6 +193,7 @@ void Node::Start() {
   push_thread_ = std::thread([this] { push_ctx_.run(); });
   strand_thread_ = std::thread([this] { strand_ctx_.run(); });
   boost::asio::post(strand_ctx_, [this] {
+    if (membership_) membership_(raft_->conf_state(), addresses_);
     OnPollTick();
     OnHousekeeping();
     OnPushTick();
@@ -335,6 +348,36 @@ void Node::TransferLeadership(uint64_t to, std::function<void(Status)> done) {
     Status st = raft_->TransferLeadership(to);
     Drive();
     done(st);
+  });
+}
+
+void Node::ChangeMembership(raft::ConfChange change, std::function<void(Status)> done) {
+  boost::asio::post(strand_ctx_, [this, change = std::move(change), done = std::move(done)] {
+    if (stopped_) return done(Unavailable("server is shutting down"));
+    if (!is_leader_) return done(Unavailable("this node is not the leader; retry"));
+    if (change.type == raft::ConfChangeType::kRemoveNode && change.node == options_.node_id) {
+      // A leader does not remove itself: it hands over first, and the client retries the
+      // removal against the new leader.
+      uint64_t to = 0;
+      for (uint64_t id : raft_->conf_state().voters) {
+        if (id != options_.node_id) to = id;
+      }
+      if (to == 0) {
+        return done(Status(ErrorCode::kInvalidArgument, "cannot remove the last voter"));
+      }
+      Status st = raft_->TransferLeadership(to);
+      Drive();
+      if (!st.ok()) return done(st);
+      return done(Unavailable("leadership is moving to node " + std::to_string(to) +
+                              " before this node is removed; retry"));
+    }
+    auto index = raft_->ProposeConfChange(change);
+    if (!index.ok()) {
+      if (index.status().code() != ErrorCode::kUnavailable) return done(index.status());
+      return done(Unavailable(index.status().message() + "; retry"));
+    }
+    conf_waiters_[*index] = ConfWaiter{raft_->hard_state().term, done};
+    Drive();
   });
 }
 

@@ -40,6 +40,7 @@
 #include "cluster/raft_storage.h"
 #include "common/clock.h"
 #include "mq/state_machine.h"
+#include "raft/conf_change.h"
 #include "raft/raw_node.h"
 
 namespace cmq::cluster {
@@ -55,6 +56,9 @@ struct NodeOptions {
   // Every voter of the group (node ids); empty: this node alone. Used only to bootstrap a
   // new group: all nodes of a cluster must be given the same list.
   std::vector<uint64_t> voters;
+  // A node joining a running group (docs/cluster.md "Membership"): with no data, it does
+  // not bootstrap a group of its own but waits for the leader's snapshot once added.
+  bool join = false;
   int64_t raft_tick_ms = 50;  // one Raft tick: a heartbeat
   int election_tick = 10;     // ticks; elections start after 1-2x this without a leader
   // Proposals are refused (retryable) while this much is proposed and not yet applied.
@@ -102,6 +106,16 @@ class Node final : public QueueService {
   void StepRaft(std::string_view message);
   // A peer's connection broke: the leader stops pipelining to it until it answers again.
   void ReportUnreachable(uint64_t peer);
+  // Membership: called on the node's strand at Start and after every change of the
+  // group's configuration, with the members and the addresses of the nodes added at run
+  // time (from their conf changes). Set before Start.
+  using MembershipListener = std::function<void(const raft::ConfState& members,
+                                                const std::map<uint64_t, std::string>& addresses)>;
+  void SetMembershipListener(MembershipListener listener) { membership_ = std::move(listener); }
+  // Proposes a membership change (the leader only; one at a time); done once it is applied.
+  // Removing the leader itself hands leadership to another voter first (answering kUnavailable:
+  // retry against the new leader).
+  void ChangeMembership(raft::ConfChange change, std::function<void(Status)> done) override;
   // The group's leader as this node last heard (0: none known; node_id: this node).
   uint64_t leader_id() const { return leader_id_.load(std::memory_order_acquire); }
   uint64_t node_id() const { return options_.node_id; }
@@ -143,6 +157,8 @@ class Node final : public QueueService {
   Status InstallSnapshot(const raft::Snapshot& snapshot);    // disk thread
   void RestoreFromSnapshot(const raft::Snapshot& snapshot);  // strand, after it is durable
   void FailInLog(uint64_t up_to_index, const Status& status);
+  void OnConfChangeApplied(const raft::Entry& e);
+  void NotifyMembershipIfChanged();
   void ApplyCommitted(const std::vector<raft::Entry>& committed);
   void ApplyEntry(const raft::Entry& e, std::map<std::string, size_t>& woken);
   void Finish(Proposal& p, mq::ApplyResult result);
@@ -225,6 +241,16 @@ class Node final : public QueueService {
   bool is_leader_ = false;         // strand-only
   uint64_t durable_term_ = 0;      // the term in the last hard state written (strand-only)
   bool snapshot_sending_ = false;  // one snapshot message is built at a time
+  MembershipListener membership_;
+  std::map<uint64_t, std::string> addresses_;  // nodes added at run time (strand-only)
+  bool conf_changed_ = false;  // a conf change was applied since the last notification
+  struct ConfWaiter {
+    uint64_t term = 0;
+    std::function<void(Status)> done;
+  };
+  std::map<uint64_t, ConfWaiter> conf_waiters_;  // by entry index
+  // Answers to membership changes applied but not yet taken in by the core (Advance).
+  std::vector<std::pair<std::function<void(Status)>, Status>> conf_answers_;
 };
 
 }  // namespace cmq::cluster

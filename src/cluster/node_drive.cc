@@ -91,6 +91,7 @@ void Node::Drive() {
     SendMessages(ready.messages);
     ApplyCommitted(ready.committed_entries);
     raft_->Advance(ready);
+    NotifyMembershipIfChanged();
     return Drive();
   }
   // A leader's appends and heartbeats promise nothing about its own disk, so they go out
@@ -189,6 +190,7 @@ void Node::OnPersisted(raft::Ready ready, Status status) {
     ApplyCommitted(ready.committed_entries);
   }
   raft_->Advance(ready);
+  NotifyMembershipIfChanged();
   if (stopped_) {
     // Apply what became committed, so that the answers to durable writes go out.
     while (raft_->HasReady()) {
@@ -218,6 +220,7 @@ void Node::ApplyEntry(const raft::Entry& e, std::map<std::string, size_t>& woken
   if (e.type != raft::EntryType::kNormal || e.data_size() == 0) {
     FailInLog(e.index, Status(ErrorCode::kUnavailable,
                               "leadership changed before the request committed; retry"));
+    if (e.type == raft::EntryType::kConfChange) OnConfChangeApplied(e);
     return;
   }
   auto decoded = mq::DecodeEntry(e.data_view());
@@ -278,6 +281,40 @@ void Node::Finish(Proposal& p, mq::ApplyResult result) {
   done(std::move(out));
 }
 
+// Conf changes take effect in the core (RawNode::Advance); here the node keeps the address
+// an added node came with, answers whoever proposed it, and tells the listener afterwards.
+void Node::OnConfChangeApplied(const raft::Entry& e) {
+  auto cc = raft::DecodeConfChange(e.data_view());
+  CMQ_ASSERT(cc.ok(), "a committed conf change does not decode");
+  if (cc->type == raft::ConfChangeType::kRemoveNode) {
+    addresses_.erase(cc->node);
+  } else if (!cc->context.empty()) {
+    addresses_[cc->node] = cc->context;
+  }
+  conf_changed_ = true;
+  spdlog::info("group {}: membership change applied at {}: {}", options_.group_id, e.index,
+               raft::DescribeConfChange(*cc));
+  // Whoever proposed it hears back only after Advance, when the core has taken the change
+  // in (until then it refuses the next change as still pending).
+  for (auto it = conf_waiters_.begin(); it != conf_waiters_.end() && it->first <= e.index;) {
+    Status st = it->first == e.index && it->second.term == e.term
+                    ? Status::Ok()
+                    : Status(ErrorCode::kUnavailable,
+                             "leadership changed before the membership change committed; retry");
+    conf_answers_.emplace_back(std::move(it->second.done), st);
+    it = conf_waiters_.erase(it);
+  }
+}
+
+void Node::NotifyMembershipIfChanged() {
+  if (!conf_changed_) return;
+  conf_changed_ = false;
+  if (membership_) membership_(raft_->conf_state(), addresses_);
+  auto answers = std::move(conf_answers_);
+  conf_answers_.clear();
+  for (auto& [done, st] : answers) done(st);
+}
+
 // Fails the proposals in the log at or below up_to_index (their entries were replaced, or a
 // snapshot covers them and they cannot be matched to results any more).
 void Node::FailInLog(uint64_t up_to_index, const Status& status) {
@@ -295,6 +332,11 @@ void Node::FailAll(const Status& status) {
   for (auto& [index, slot] : in_log_) {
     for (Proposal& p : slot.proposals) Finish(p, ErrorResult(status));
   }
+  for (auto& [index, waiter] : conf_waiters_) waiter.done(status);
+  conf_waiters_.clear();
+  auto answers = std::move(conf_answers_);  // applied: their own answers stand
+  conf_answers_.clear();
+  for (auto& [done, st] : answers) done(st);
   in_log_.clear();
   for (Proposal& p : pending_) Finish(p, ErrorResult(status));
   pending_.clear();

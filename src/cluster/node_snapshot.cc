@@ -27,7 +27,7 @@ void Node::MaybeSnapshot() {
   uint64_t oldest_referenced = state_->OldestReferencedLogIndex();
   raft::ConfState conf = raft_->conf_state();
   raft::Payload data =
-      raft::MakePayload(EncodeLocalSnapshot(oldest_referenced, state_->Snapshot()));
+      raft::MakePayload(EncodeLocalSnapshot(oldest_referenced, addresses_, state_->Snapshot()));
   boost::asio::post(snapshot_ctx_, [this, index, conf, data, oldest_referenced] {
     Status st = storage_->CreateSnapshot(index, conf, data);
     boost::asio::post(strand_ctx_, [this, index, oldest_referenced, st] {
@@ -105,8 +105,8 @@ void Node::SendSnapshot(raft::Message m) {
         retained.push_back(std::move(e).value());
       }
       if (st.ok()) {
-        m.snapshot->data =
-            raft::MakePayload(EncodeWireSnapshot(oldest, decoded->mq_state, retained));
+        m.snapshot->data = raft::MakePayload(
+            EncodeWireSnapshot(oldest, decoded->addresses, decoded->mq_state, retained));
         spdlog::info("group {}: sending snapshot at {} with {} log entries ({} bytes) to node {}",
                      options_.group_id, s, retained.size(), m.snapshot->data->size(), to);
       }
@@ -138,6 +138,13 @@ void Node::RestoreFromSnapshot(const raft::Snapshot& snapshot) {
   state_ = std::move(restored).value();
   const uint64_t index = snapshot.meta.index;
   FailInLog(index, Status(ErrorCode::kUnavailable, "replica was replaced by a snapshot; retry"));
+  addresses_ = decoded->addresses;
+  conf_changed_ = true;  // the snapshot's configuration: the listener hears of it
+  for (auto it = conf_waiters_.begin(); it != conf_waiters_.end() && it->first <= index;) {
+    auto done = std::move(it->second.done);
+    it = conf_waiters_.erase(it);
+    done(Status(ErrorCode::kUnavailable, "replica was replaced by a snapshot; retry"));
+  }
   cache_.Clear();
   applied_index_ = index;
   applied_bytes_since_snapshot_ = 0;

@@ -3,15 +3,39 @@
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/post.hpp>
+#include <set>
 #include <vector>
 
 #include "cluster/node.h"
 #include "common/encoding.h"
+#include "raft/types.h"
 
 namespace cmq::cluster {
 namespace {
 
 constexpr int64_t kSweepMs = 100;
+
+// "host:port" or "[v6]:port".
+bool ParseAddress(const std::string& text, transport::PeerAddress& out) {
+  const size_t colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 >= text.size()) return false;
+  std::string host = text.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  unsigned long port = 0;
+  try {
+    size_t used = 0;
+    port = std::stoul(text.substr(colon + 1), &used);
+    if (used != text.size() - colon - 1) return false;
+  } catch (const std::exception&) {
+    return false;
+  }
+  if (port == 0 || port > 65535 || host.empty()) return false;
+  out.host = std::move(host);
+  out.port = static_cast<uint16_t>(port);
+  return true;
+}
 
 std::string WithId(uint64_t id, std::string_view bytes) {
   std::string out;
@@ -74,6 +98,38 @@ void PeerNetwork::Attach(Node* node, uint32_t group) {
   node->SetRaftSend([transport, group](uint64_t to, std::string message) {
     return transport->Send(to, transport::FrameKind::kRaft, group, std::move(message));
   });
+  node->SetMembershipListener(
+      [this](const raft::ConfState& members, const std::map<uint64_t, std::string>& addresses) {
+        std::set<uint64_t> ids = members.voters;
+        ids.insert(members.learners.begin(), members.learners.end());
+        for (uint64_t id : ids) {
+          if (id == options_.transport.node_id || options_.transport.peers.count(id) != 0) continue;
+          auto address = addresses.find(id);
+          if (address == addresses.end()) {
+            spdlog::warn("group member {} has no known address", id);
+            continue;
+          }
+          auto known = dynamic_peers_.find(id);
+          if (known != dynamic_peers_.end() && known->second == address->second) continue;
+          transport::PeerAddress parsed;
+          if (!ParseAddress(address->second, parsed)) {
+            spdlog::error("group member {} has a malformed address '{}'", id, address->second);
+            continue;
+          }
+          spdlog::info("node {} joins the peers at {}", id, address->second);
+          transport_->AddPeer(id, parsed);
+          dynamic_peers_[id] = address->second;
+        }
+        for (auto it = dynamic_peers_.begin(); it != dynamic_peers_.end();) {
+          if (ids.count(it->first) != 0) {
+            ++it;
+            continue;
+          }
+          spdlog::info("node {} leaves the peers", it->first);
+          transport_->RemovePeer(it->first);
+          it = dynamic_peers_.erase(it);
+        }
+      });
   node_.store(node, std::memory_order_release);
 }
 

@@ -54,7 +54,10 @@ class PeerNetwork {
   ~PeerNetwork();
 
   // Before node->Start(): the node's Raft messages go out through this network, and frames
-  // for its group reach it. Frames that arrive before a node is attached are dropped.
+  // for its group reach it. Frames that arrive before a node is attached are dropped. The
+  // group's members that are not among options.transport.peers (nodes added at run time)
+  // become transport peers at the address their conf change carried, and stop being peers
+  // when they are removed.
   void Attach(Node* node, uint32_t group);
   // Serves requests forwarded here by other nodes.
   void SetForwardHandler(ForwardHandler handler);
@@ -91,6 +94,7 @@ class PeerNetwork {
   ForwardHandler handler_;
   std::unordered_map<uint64_t, Pending> pending_;
   uint64_t next_request_id_ = 1;
+  std::map<uint64_t, std::string> dynamic_peers_;  // added at run time (node strand only)
 
   boost::asio::io_context timer_ctx_;
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> timer_work_;

@@ -17,6 +17,7 @@
 #include "common/result.h"
 #include "mq/command.h"
 #include "mq/state_machine.h"
+#include "raft/conf_change.h"
 
 namespace cmq::cluster {
 
@@ -65,6 +66,11 @@ class QueueService {
   virtual void TransferLeadership(uint64_t to, std::function<void(Status)> done) {
     (void)to;
     done(Status(ErrorCode::kUnavailable, "leadership transfer is not available here"));
+  }
+  // Adds, promotes or removes a member of the group (docs/cluster.md "Membership").
+  virtual void ChangeMembership(raft::ConfChange change, std::function<void(Status)> done) {
+    (void)change;
+    done(Status(ErrorCode::kUnavailable, "membership changes are not available here"));
   }
 };
 

@@ -6,13 +6,16 @@
 namespace cmq::raft {
 namespace {
 constexpr uint8_t kConfChangeVersion = 1;
-}
+constexpr uint8_t kConfChangeVersionWithContext = 2;
+}  // namespace
 
 std::string EncodeConfChange(const ConfChange& cc) {
   std::string out;
-  out.push_back(static_cast<char>(kConfChangeVersion));
+  out.push_back(
+      static_cast<char>(cc.context.empty() ? kConfChangeVersion : kConfChangeVersionWithContext));
   out.push_back(static_cast<char>(cc.type));
   PutVarint64(out, cc.node);
+  if (!cc.context.empty()) PutLengthPrefixed(out, cc.context);
   return out;
 }
 
@@ -20,11 +23,20 @@ Result<ConfChange> DecodeConfChange(std::string_view in) {
   Reader r(in);
   std::string_view head;
   ConfChange cc;
-  if (!r.Bytes(2, head) || static_cast<uint8_t>(head[0]) != kConfChangeVersion ||
+  const auto bad = [] { return Status(ErrorCode::kCorruption, "raft: malformed conf change"); };
+  if (!r.Bytes(2, head)) return bad();
+  const auto version = static_cast<uint8_t>(head[0]);
+  if ((version != kConfChangeVersion && version != kConfChangeVersionWithContext) ||
       static_cast<uint8_t>(head[1]) > static_cast<uint8_t>(ConfChangeType::kPromoteLearner) ||
-      !r.Varint64(cc.node) || cc.node == kNoNode || !r.empty()) {
-    return Status(ErrorCode::kCorruption, "raft: malformed conf change");
+      !r.Varint64(cc.node) || cc.node == kNoNode) {
+    return bad();
   }
+  if (version == kConfChangeVersionWithContext) {
+    std::string_view context;
+    if (!r.LengthPrefixed(context) || context.empty()) return bad();
+    cc.context.assign(context);
+  }
+  if (!r.empty()) return bad();
   cc.type = static_cast<ConfChangeType>(head[1]);
   return cc;
 }

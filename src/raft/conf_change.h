@@ -23,9 +23,13 @@ enum class ConfChangeType : uint8_t {
 struct ConfChange {
   ConfChangeType type = ConfChangeType::kAddVoter;
   NodeId node = kNoNode;
+  // Opaque to the core; cmqd puts the added node's address here, so that every replica
+  // learns it from the log (docs/cluster.md "Membership").
+  std::string context = {};
   friend bool operator==(const ConfChange&, const ConfChange&) = default;
 };
 
+// Version 1 carries no context; version 2 (written when the context is not empty) does.
 std::string EncodeConfChange(const ConfChange& cc);
 Result<ConfChange> DecodeConfChange(std::string_view in);
 std::string DescribeConfChange(const ConfChange& cc);

@@ -2,12 +2,14 @@
 // Exit codes: 0 success, 1 server error (or "no message"), 2 usage or transport error.
 
 #include <CLI/CLI.hpp>
+#include <chrono>
 #include <cstdio>
 #include <ctime>
 #include <iostream>
 #include <iterator>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "client/client.h"
@@ -212,6 +214,61 @@ int ClusterStatus(const Globals& g, Client& c) {
   return 0;
 }
 
+// The lag of replica `id` as the leader reports it; nullopt if unknown (no leader answered,
+// or the replica is not a member).
+std::optional<uint64_t> ReplicaLag(Client& c, uint64_t id) {
+  auto r = c.Call("ClusterStatus", {});
+  if (!r.ok()) return std::nullopt;
+  for (const auto& grp : r->value("groups", nlohmann::json::array())) {
+    for (const auto& rep : grp.value("replicas", nlohmann::json::array())) {
+      if (rep.value("nodeId", 0ull) == id && rep.contains("lag")) return rep.value("lag", 0ull);
+    }
+  }
+  return std::nullopt;
+}
+
+// A membership action, retried while leadership moves (6000 "... retry").
+cmq::client::Result<nlohmann::json> CallRetrying(Client& c, std::string_view action,
+                                                 const cmq::FormParams& params) {
+  for (int attempt = 0;; ++attempt) {
+    auto r = c.Call(action, params);
+    if (r.ok() || attempt == 20 || r.error().message.find("retry") == std::string::npos) return r;
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+}
+
+int AddNode(const Globals& g, Client& c, uint64_t id, const std::string& address,
+            int64_t timeout_s) {
+  const std::string node = std::to_string(id);
+  auto added = CallRetrying(c, "AddNode", {{"nodeId", node}, {"address", address}});
+  if (!added.ok()) return Fail(added.error());
+  std::cout << "node " << id << " added as a learner; waiting for it to catch up\n";
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
+  while (true) {
+    auto lag = ReplicaLag(c, id);
+    if (lag && *lag == 0) break;
+    if (std::chrono::steady_clock::now() > deadline) {
+      std::cerr << "node " << id << " did not catch up within " << timeout_s
+                << " s (is it running with --join?); it stays a learner: run add-node "
+                   "again or remove-node\n";
+      return 1;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  auto promoted = CallRetrying(c, "PromoteNode", {{"nodeId", node}});
+  if (!promoted.ok()) return Fail(promoted.error());
+  if (g.json) std::cout << c.last_response() << "\n";
+  std::cout << "node " << id << " is a voter\n";
+  return 0;
+}
+
+int RemoveNode(Client& c, uint64_t id) {
+  auto r = CallRetrying(c, "RemoveNode", {{"nodeId", std::to_string(id)}});
+  if (!r.ok()) return Fail(r.error());
+  std::cout << "node " << id << " removed\n";
+  return 0;
+}
+
 std::string ReadBody(std::string body) {
   if (body == "-") {
     body.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
@@ -342,6 +399,19 @@ int main(int argc, char** argv) {
   auto* cluster_transfer =
       cluster_cmd->add_subcommand("transfer", "make node NODE_ID the leader of the group");
   cluster_transfer->add_option("NODE_ID", transfer_to)->required();
+  uint64_t member = 0;
+  std::string member_address;
+  int64_t catch_up_seconds = 300;
+  auto* add_node = cluster_cmd->add_subcommand(
+      "add-node",
+      "add node NODE_ID (started with --join) as a learner, wait until it caught "
+      "up, then make it a voter");
+  add_node->add_option("NODE_ID", member)->required();
+  add_node->add_option("ADDRESS", member_address, "HOST:PORT the other nodes reach it on")
+      ->required();
+  add_node->add_option("--timeout", catch_up_seconds, "seconds to wait for it to catch up");
+  auto* remove_node = cluster_cmd->add_subcommand("remove-node", "remove node NODE_ID");
+  remove_node->add_option("NODE_ID", member)->required();
 
   try {
     app.parse(argc, argv);
@@ -438,6 +508,8 @@ int main(int argc, char** argv) {
     return Report(g, c, c.GetSubscriptionAttributes(topic, subscription), PrintSubscriptionMeta);
   }
   if (*cluster_status) return ClusterStatus(g, c);
+  if (*add_node) return AddNode(g, c, member, member_address, catch_up_seconds);
+  if (*remove_node) return RemoveNode(c, member);
   if (*cluster_transfer) {
     auto r = c.Call("TransferLeadership", {{"nodeId", std::to_string(transfer_to)}});
     if (!r.ok()) return Fail(r.error());

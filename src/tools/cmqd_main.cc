@@ -40,6 +40,10 @@ int Run(int argc, char** argv) {
                  "every node's node-to-node address: 1=HOST:PORT,2=HOST:PORT,3=HOST:PORT");
   app.add_option("--listen", listen,
                  "HOST:PORT to accept other nodes on (default: this node's --peers entry)");
+  bool join = false;
+  app.add_flag("--join", join,
+               "join a running cluster: with an empty --data, wait to be added (cmqctl cluster "
+               "add-node) instead of starting a new group");
   uint64_t snapshot_interval_bytes = 0, log_segment_bytes = 0;
   app.add_option("--snapshot-interval-bytes", snapshot_interval_bytes,
                  "take a snapshot after this many bytes applied (default 256 MiB)");
@@ -120,6 +124,7 @@ int Run(int argc, char** argv) {
       }
     }
     node_options.node_id = config.node_id;
+    node_options.join = join;
     auto started = cmq::cluster::PeerNetwork::Start(net_options);
     if (!started.ok()) {
       spdlog::critical("cannot listen for other nodes on {}:{}: {}",

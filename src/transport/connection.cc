@@ -145,6 +145,17 @@ bool Connection::CheckHandshake() {
 }
 
 void Connection::Activate() {
+  if (role_ == Role::kAcceptor) {
+    // The peer may have been removed while our answer was being written: ask again, on the
+    // io thread right before the owner takes the connection.
+    std::string why = owner_.CheckPeer(peer_);
+    if (!why.empty()) {
+      spdlog::warn("transport: node {}: refused connection with {}: {}", config_.self_id, remote_,
+                   why);
+      Close(fmt::format("handshake refused: {}", why));
+      return;
+    }
+  }
   state_ = State::kActive;
   deadline_.cancel();
   owner_.OnActive(shared_from_this());
@@ -183,6 +194,8 @@ void Connection::OnRead(const error_code& ec, size_t n) {
         Close(fmt::format("bad frame: {}", FrameErrorName(reader_.error())));
         return;
       case FrameReader::Result::kFrame:
+        // The peer was removed; its connection is about to be closed on this thread.
+        if (queue_->removed()) break;
         frame.from = peer_;
         queue_->CountReceived();
         owner_.OnFrame(std::move(frame));

@@ -39,7 +39,8 @@ class ConnectionOwner {
  public:
   virtual ~ConnectionOwner() = default;
   // The remote's handshake passed the wire checks; may node `from` use this accepted
-  // connection? The reason to refuse, or an empty string.
+  // connection? The reason to refuse, or an empty string. Asked when the handshake arrives
+  // and again just before the connection becomes active (the peer may be removed meanwhile).
   virtual std::string CheckPeer(uint64_t from) = 0;
   // The handshake is done; the owner calls Stream() to start the traffic.
   virtual void OnActive(const std::shared_ptr<Connection>& conn) = 0;
@@ -69,7 +70,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void Dial(const PeerAddress& address);
   // Acceptor: check the dialer's handshake, answer it.
   void Accept();
-  // After OnActive: starts reading frames and writing those of `queue`.
+  // After OnActive: starts reading frames and writing those of `queue`. Frames read while
+  // queue.removed() are dropped undelivered.
   void Stream(PeerQueue& queue);
   // Writes queued frames if no write is in progress (the io thread's answer to a wake-up).
   void MaybeWrite();

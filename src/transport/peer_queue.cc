@@ -5,6 +5,7 @@ namespace cmq::transport {
 PeerQueue::Push PeerQueue::Enqueue(OutFrame&& frame) {
   uint64_t bytes = frame.wire_bytes();
   std::lock_guard lock(mu_);
+  if (removed_.load(std::memory_order_relaxed)) return Push::kRefused;  // not counted
   if (bytes > max_queued_bytes_ || queued_bytes_ > max_queued_bytes_ - bytes) {
     ++dropped_;
     return Push::kRefused;
@@ -19,6 +20,22 @@ PeerQueue::Push PeerQueue::Enqueue(OutFrame&& frame) {
 void PeerQueue::CountRefused() {
   std::lock_guard lock(mu_);
   ++dropped_;
+}
+
+void PeerQueue::Remove() {
+  std::deque<OutFrame> dropped;  // freed outside the lock
+  {
+    std::lock_guard lock(mu_);
+    removed_.store(true, std::memory_order_release);
+    dropped_ += queue_.size();
+    for (const OutFrame& f : queue_) queued_bytes_ -= f.wire_bytes();
+    dropped.swap(queue_);
+  }
+}
+
+void PeerQueue::Restore() {
+  std::lock_guard lock(mu_);
+  removed_.store(false, std::memory_order_release);
 }
 
 bool PeerQueue::TakeBatch(WriteBatch& batch) {

@@ -31,6 +31,15 @@ class PeerQueue {
   // Any thread: a frame refused before reaching the queue (e.g. too large, stopped).
   void CountRefused();
 
+  // Any thread (the peer was removed): drops the queued frames (counted) and refuses, without
+  // counting, every Enqueue until Restore. The batch in flight, if any, stays counted until
+  // its connection is closed.
+  void Remove();
+  // Any thread (the peer was added again): Enqueue accepts frames again.
+  void Restore();
+  // Any thread; cheap (one atomic load): whether Remove was called (and not Restore since).
+  bool removed() const { return removed_.load(std::memory_order_acquire); }
+
   // The rest is for the io thread only.
 
   // Moves the next frames into `batch` (bounded as above). With nothing queued the writer
@@ -53,6 +62,8 @@ class PeerQueue {
  private:
   const uint64_t max_queued_bytes_;
   std::atomic<uint64_t> received_{0};  // bumped per frame by the io thread: no lock
+  // Written under mu_ (so Enqueue sees it consistently), read without it by removed().
+  std::atomic<bool> removed_{false};
 
   mutable std::mutex mu_;
   std::deque<OutFrame> queue_;

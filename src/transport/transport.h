@@ -9,7 +9,11 @@
 // reconnects after a failure with exponential backoff (min_backoff_ms doubling up to
 // max_backoff_ms, with jitter). A connection opens with a handshake that names the cluster,
 // the wire version and both node ids; a peer with another cluster id, version or an
-// unexpected node id is refused and logged.
+// unexpected node id (not, or no longer, a peer) is refused and logged.
+//
+// Membership. The peers given at Start can be changed at run time with AddPeer and
+// RemovePeer (a node joins or leaves the cluster); an added peer follows the same rules as
+// one given at Start.
 //
 // Wire format (docs/transport.md):
 //   handshake  = ["CMQT" magic][version u16][cluster id u64][from node u64][to node u64]
@@ -28,9 +32,10 @@
 // retransmissions recover) and on_lost is called. Frames queued while no connection exists
 // (before the first, between a break and the redial) wait, within the bound.
 //
-// Threads: the Transport runs its own io thread. Send, stats and Stop are thread-safe. The
-// handlers run on the io thread and must not block (post to your own strand); they may call
-// Send and stats, but not Stop (it joins the io thread). Frames from one peer are delivered
+// Threads: the Transport runs its own io thread. Send, stats, IsConnected, AddPeer,
+// RemovePeer and Stop are thread-safe. The handlers run on the io thread and must not block
+// (post to your own strand); they may call Send, stats, AddPeer and RemovePeer, but not Stop
+// (it joins the io thread). Frames from one peer are delivered
 // in the order that peer sent them (per sending thread).
 
 #include <cstdint>
@@ -61,6 +66,8 @@ struct Frame {
 struct PeerAddress {
   std::string host;  // a host name or an IP address
   uint16_t port = 0;
+
+  friend bool operator==(const PeerAddress&, const PeerAddress&) = default;
 };
 
 struct TransportOptions {
@@ -100,16 +107,35 @@ class Transport {
                                                   PeerHandler on_lost = nullptr);
   virtual ~Transport() = default;
 
-  // Queues a frame for peer `to`. false if it was refused (unknown peer, queue full,
+  // Queues a frame for peer `to`. false if it was refused (unknown or removed peer, queue full,
   // stopped, payload over max_frame_bytes); the frame is then dropped and counted (except
-  // for an unknown peer, which has no stats). true means queued, not delivered.
+  // for an unknown or removed peer, which has no stats). true means queued, not delivered.
   virtual bool Send(uint64_t to, FrameKind kind, uint32_t group, std::string payload) = 0;
+
+  // Adds peer `id` at `address` (or changes its address), thread-safe, any time after Start.
+  // If this node's id is smaller, it starts dialing it (same rules as a peer given at Start);
+  // frames may be Sent to it at once (queued, bounded). Adding our own id is ignored, and so
+  // is an id of 0 or an empty host (logged). Re-adding a removed peer makes it a peer again
+  // (its stats go on from where they were). A new address of a known peer is used from its
+  // next dial: if we are the dialer and the address changed, the current connection (or
+  // attempt) is closed (on_lost if it was established) and the new address dialed at once.
+  // Adding a known peer with its current address changes nothing.
+  virtual void AddPeer(uint64_t id, PeerAddress address) = 0;
+
+  // Removes peer `id`: closes its connection, drops its queued frames, stops dialing it,
+  // refuses its future handshakes and Sends to it (counted as refused, like an unknown peer:
+  // false, and no stats). Idempotent; thread-safe. When it returns, Send(id) is refused,
+  // IsConnected(id) is false, stats() no longer lists it, its queued frames are dropped and
+  // no frame from it starts being delivered; the connection itself is closed shortly after,
+  // on the io thread (on_lost(id) is called if it was established).
+  virtual void RemovePeer(uint64_t id) = 0;
 
   // Closes every connection, joins the io thread; no handler runs after it returns.
   // Idempotent; the destructor calls it.
   virtual void Stop() = 0;
 
-  // Whether a handshaken connection to peer is up now (cheap; for routing decisions).
+  // Whether a handshaken connection to peer is up now (cheap; for routing decisions). false
+  // for an unknown or removed peer.
   virtual bool IsConnected(uint64_t peer) const {
     auto all = stats();
     auto it = all.find(peer);
@@ -117,6 +143,7 @@ class Transport {
   }
 
   virtual uint16_t listen_port() const = 0;
+  // Every current peer (removed ones are not listed).
   virtual std::map<uint64_t, PeerStats> stats() const = 0;
 };
 

@@ -55,8 +55,8 @@ Result<std::unique_ptr<Transport>> Transport::Start(TransportOptions options, Fr
 TransportImpl::Peer::Peer(uint64_t id, PeerAddress address, bool we_dial,
                           const TransportOptions& options, net::io_context& ioc)
     : id(id),
-      address(std::move(address)),
       we_dial(we_dial),
+      address(std::move(address)),
       queue(options.max_queued_bytes_per_peer),
       redial_timer(ioc),
       backoff_ms(options.min_backoff_ms) {}
@@ -116,7 +116,9 @@ Status TransportImpl::Listen() {
 void TransportImpl::Run() {
   net::post(ioc_, [this] {
     Accept();
-    for (auto& [id, peer] : peers_) {
+    // Peers added since the constructor are dialed here or by their OnPeerAdded, whichever
+    // runs first (Dial does nothing while a connection or attempt exists).
+    for (Peer* peer : AllEntries()) {
       if (peer->we_dial) Dial(*peer);
     }
   });
@@ -135,7 +137,7 @@ void TransportImpl::Run() {
 }
 
 bool TransportImpl::Send(uint64_t to, FrameKind kind, uint32_t group, std::string payload) {
-  Peer* peer = FindPeer(to);
+  Peer* peer = FindPeer(to);  // stays valid: entries are never erased
   if (peer == nullptr) return false;
   if (stopped_.load(std::memory_order_acquire) || !IsValidFrameKind(static_cast<uint8_t>(kind)) ||
       FrameBodyBytes(payload.size()) > options_.max_frame_bytes ||
@@ -143,6 +145,7 @@ bool TransportImpl::Send(uint64_t to, FrameKind kind, uint32_t group, std::strin
     peer->queue.CountRefused();
     return false;
   }
+  // A RemovePeer since FindPeer is caught by the queue: it refuses once removed.
   switch (peer->queue.Enqueue(MakeOutFrame(kind, group, std::move(payload)))) {
     case PeerQueue::Push::kRefused:
       return false;
@@ -155,6 +158,73 @@ bool TransportImpl::Send(uint64_t to, FrameKind kind, uint32_t group, std::strin
       return true;
   }
   return false;
+}
+
+void TransportImpl::AddPeer(uint64_t id, PeerAddress address) {
+  if (id == options_.node_id) return;
+  if (id == 0 || address.host.empty()) {
+    spdlog::error("transport: node {}: AddPeer({}, \"{}\":{}) ignored: bad peer", options_.node_id,
+                  id, address.host, address.port);
+    return;
+  }
+  std::unique_lock lock(peers_mu_);
+  Peer* peer;
+  auto it = peers_.find(id);
+  if (it == peers_.end()) {
+    auto added =
+        std::make_unique<Peer>(id, std::move(address), options_.node_id < id, options_, ioc_);
+    peer = added.get();
+    peers_.emplace(id, std::move(added));
+  } else {
+    peer = it->second.get();
+    bool removed = peer->removed.load(std::memory_order_relaxed);
+    if (!removed && peer->address == address) return;
+    peer->address = std::move(address);
+    if (removed) {
+      peer->queue.Restore();
+      peer->removed.store(false, std::memory_order_release);
+    }
+  }
+  spdlog::info("transport: node {}: peer {} at {}:{}", options_.node_id, id, peer->address.host,
+               peer->address.port);
+  // Posted under the lock: the io thread sees the changes of one peer in the order made.
+  net::post(ioc_, [this, peer] { OnPeerAdded(*peer); });
+}
+
+void TransportImpl::RemovePeer(uint64_t id) {
+  std::unique_lock lock(peers_mu_);
+  auto it = peers_.find(id);
+  if (it == peers_.end() || it->second->removed.load(std::memory_order_relaxed)) return;
+  Peer* peer = it->second.get();
+  peer->removed.store(true, std::memory_order_release);
+  peer->queue.Remove();
+  spdlog::info("transport: node {}: peer {} removed", options_.node_id, id);
+  net::post(ioc_, [this, peer] { OnPeerRemoved(*peer); });
+}
+
+void TransportImpl::OnPeerAdded(Peer& peer) {
+  // Removed again since (its OnPeerRemoved is queued behind us), or nothing to dial.
+  if (shutting_down_ || !peer.we_dial || peer.removed.load(std::memory_order_acquire)) return;
+  PeerAddress address = AddressOf(peer);
+  if (peer.conn) {
+    if (peer.dialed == address) return;  // connected to, or dialing, the right address
+    // Close calls OnClosed, which resets peer.conn (and reports the loss if it was up).
+    std::shared_ptr<Connection> old = peer.conn;
+    old->Close(fmt::format("node {} moved to {}:{}", peer.id, address.host, address.port));
+  }
+  // A new peer, a re-added one, or a new address: dial now rather than after a backoff.
+  peer.redial_timer.cancel();
+  peer.backoff_ms = options_.min_backoff_ms;
+  Dial(peer);
+}
+
+void TransportImpl::OnPeerRemoved(Peer& peer) {
+  // Even if it was added again since: that AddPeer's OnPeerAdded is queued behind us and
+  // dials afresh.
+  peer.redial_timer.cancel();
+  if (std::shared_ptr<Connection> conn = peer.conn) {
+    conn->Close(fmt::format("node {} was removed", peer.id));
+  }
 }
 
 void TransportImpl::Stop() {
@@ -172,7 +242,7 @@ void TransportImpl::Shutdown() {
   error_code ignored;
   acceptor_.close(ignored);
   accept_retry_.cancel();
-  for (auto& [id, peer] : peers_) {
+  for (Peer* peer : AllEntries()) {
     peer->redial_timer.cancel();
     if (std::shared_ptr<Connection> conn = peer->conn) conn->Close("transport stopped");
   }
@@ -190,13 +260,35 @@ bool TransportImpl::IsConnected(uint64_t peer) const {
 
 std::map<uint64_t, PeerStats> TransportImpl::stats() const {
   std::map<uint64_t, PeerStats> out;
-  for (const auto& [id, peer] : peers_) out.emplace(id, peer->queue.Stats());
+  std::shared_lock lock(peers_mu_);
+  for (const auto& [id, peer] : peers_) {
+    if (!peer->removed.load(std::memory_order_acquire)) out.emplace(id, peer->queue.Stats());
+  }
   return out;
 }
 
 TransportImpl::Peer* TransportImpl::FindPeer(uint64_t id) const {
+  Peer* peer = FindEntry(id);
+  return peer == nullptr || peer->removed.load(std::memory_order_acquire) ? nullptr : peer;
+}
+
+TransportImpl::Peer* TransportImpl::FindEntry(uint64_t id) const {
+  std::shared_lock lock(peers_mu_);
   auto it = peers_.find(id);
   return it == peers_.end() ? nullptr : it->second.get();
+}
+
+std::vector<TransportImpl::Peer*> TransportImpl::AllEntries() const {
+  std::vector<Peer*> out;
+  std::shared_lock lock(peers_mu_);
+  out.reserve(peers_.size());
+  for (const auto& [id, peer] : peers_) out.push_back(peer.get());
+  return out;
+}
+
+PeerAddress TransportImpl::AddressOf(const Peer& peer) const {
+  std::shared_lock lock(peers_mu_);
+  return peer.address;
 }
 
 void TransportImpl::Accept() {
@@ -218,9 +310,11 @@ void TransportImpl::Accept() {
 }
 
 void TransportImpl::Dial(Peer& peer) {
-  if (shutting_down_ || peer.conn) return;
+  // A removed peer is not dialed (a redial timer may fire after RemovePeer).
+  if (shutting_down_ || peer.conn || peer.removed.load(std::memory_order_acquire)) return;
+  peer.dialed = AddressOf(peer);
   peer.conn = Connection::Outbound(ioc_, conn_config_, *this, peer.id);
-  peer.conn->Dial(peer.address);
+  peer.conn->Dial(peer.dialed);
 }
 
 void TransportImpl::ScheduleRedial(Peer& peer) {
@@ -236,8 +330,11 @@ void TransportImpl::ScheduleRedial(Peer& peer) {
 }
 
 std::string TransportImpl::CheckPeer(uint64_t from) {
-  Peer* peer = FindPeer(from);
+  Peer* peer = FindEntry(from);
   if (peer == nullptr) return fmt::format("unknown node {}", from);
+  if (peer->removed.load(std::memory_order_acquire)) {
+    return fmt::format("node {} was removed", from);
+  }
   if (peer->we_dial) {
     return fmt::format("node {} dialed us, but the smaller id ({}) dials", from, options_.node_id);
   }
@@ -245,7 +342,9 @@ std::string TransportImpl::CheckPeer(uint64_t from) {
 }
 
 void TransportImpl::OnActive(const std::shared_ptr<Connection>& conn) {
-  Peer* peer = FindPeer(conn->peer());
+  // The connection passed CheckPeer on this thread just now, or (dialer) is peer->conn; if
+  // the peer was removed since, its OnPeerRemoved is queued behind us and closes it.
+  Peer* peer = FindEntry(conn->peer());
   CMQ_ASSERT(peer != nullptr, "active connection to an unknown peer");
   if (conn->role() == Connection::Role::kAcceptor) {
     handshaking_.erase(conn.get());
@@ -281,7 +380,7 @@ void TransportImpl::OnClosed(Connection& conn, bool was_active, std::string_view
                   options_.node_id, conn.remote(), reason);
     return;
   }
-  Peer* peer = FindPeer(conn.peer());
+  Peer* peer = FindEntry(conn.peer());
   CMQ_ASSERT(peer != nullptr, "closed connection of an unknown peer");
   bool current = peer->conn.get() == &conn;
   if (current) {
@@ -303,7 +402,9 @@ void TransportImpl::OnClosed(Connection& conn, bool was_active, std::string_view
     spdlog::debug("transport: node {}: dialing node {} ({}) failed: {}", options_.node_id, peer->id,
                   conn.remote(), reason);
   }
-  if (current && peer->we_dial) ScheduleRedial(*peer);
+  if (current && peer->we_dial && !peer->removed.load(std::memory_order_acquire)) {
+    ScheduleRedial(*peer);
+  }
 }
 
 }  // namespace cmq::transport

@@ -1,8 +1,16 @@
 #pragma once
 // The Transport behind Transport::Start: the io thread, the listening socket, and one Peer
 // per other node (its queue, its connection, its redial timer). Which side dials, when to
-// redial, and which of two connections from the same node wins are decided here; the
-// protocol of one connection lives in connection.cc.
+// redial, which of two connections from the same node wins, and peers joining and leaving
+// at run time are decided here; the protocol of one connection lives in connection.cc.
+//
+// Peers at run time. peers_ is guarded by peers_mu_ (a shared_mutex: Send, IsConnected,
+// stats and the io thread look up under a shared lock; AddPeer and RemovePeer change it
+// under the exclusive lock). An entry is never erased, only marked removed (and unmarked
+// when added again), so a Peer* stays valid for the Transport's life: Send and the io thread
+// hold it without the lock. AddPeer and RemovePeer change the shared state at once and post
+// the rest (dial, close) to the io thread while still holding the lock, so the io thread
+// applies membership changes in the order they were made.
 
 #include <atomic>
 #include <boost/asio/executor_work_guard.hpp>
@@ -14,8 +22,10 @@
 #include <memory>
 #include <mutex>
 #include <random>
+#include <shared_mutex>
 #include <thread>
 #include <unordered_map>
+#include <vector>
 
 #include "common/status.h"
 #include "transport/connection.h"
@@ -35,6 +45,8 @@ class TransportImpl final : public Transport, private ConnectionOwner {
   void Run();
 
   bool Send(uint64_t to, FrameKind kind, uint32_t group, std::string payload) override;
+  void AddPeer(uint64_t id, PeerAddress address) override;
+  void RemovePeer(uint64_t id) override;
   void Stop() override;
   // One peer's lock instead of the base version's copy of every peer's stats.
   bool IsConnected(uint64_t peer) const override;
@@ -47,12 +59,15 @@ class TransportImpl final : public Transport, private ConnectionOwner {
          boost::asio::io_context& ioc);
 
     const uint64_t id;
-    const PeerAddress address;
-    const bool we_dial;  // our id is the smaller: we dial, the peer only accepts
-    PeerQueue queue;     // thread-safe
+    const bool we_dial;   // our id is the smaller: we dial, the peer only accepts
+    PeerAddress address;  // guarded by peers_mu_ (AddPeer may change it)
+    // Written under the exclusive peers_mu_; read anywhere (the io thread without the lock).
+    std::atomic<bool> removed{false};
+    PeerQueue queue;  // thread-safe
     // The rest belongs to the io thread.
     // The active connection; when we dial, also the attempt in progress (not yet active).
     std::shared_ptr<Connection> conn;
+    PeerAddress dialed;  // the address conn dialed (when we dial and conn is set)
     boost::asio::steady_timer redial_timer;
     int64_t backoff_ms;  // the delay before the next redial (before jitter)
   };
@@ -63,7 +78,16 @@ class TransportImpl final : public Transport, private ConnectionOwner {
   void OnFrame(Frame&& frame) override;
   void OnClosed(Connection& conn, bool was_active, std::string_view reason) override;
 
+  // A current peer (not removed), or nullptr. Takes the shared lock.
   Peer* FindPeer(uint64_t id) const;
+  // Any entry, removed or not, or nullptr. Takes the shared lock.
+  Peer* FindEntry(uint64_t id) const;
+  // Every entry (removed ones too), copied under the shared lock.
+  std::vector<Peer*> AllEntries() const;
+  PeerAddress AddressOf(const Peer& peer) const;
+  // io thread: applies an AddPeer (new, re-added or new address) / a RemovePeer.
+  void OnPeerAdded(Peer& peer);
+  void OnPeerRemoved(Peer& peer);
   void Accept();
   void Dial(Peer& peer);
   void ScheduleRedial(Peer& peer);
@@ -80,7 +104,10 @@ class TransportImpl final : public Transport, private ConnectionOwner {
   boost::asio::steady_timer accept_retry_;
   uint16_t port_ = 0;
 
-  // Built by the constructor and never changed, so Send and stats read it without a lock.
+  // Entries are added (by the constructor and AddPeer) but never erased; see the top.
+  // Never held while calling a handler or closing a connection (AddPeer and RemovePeer may
+  // be called from the handlers, and std::shared_mutex is not recursive).
+  mutable std::shared_mutex peers_mu_;
   std::map<uint64_t, std::unique_ptr<Peer>> peers_;
 
   // io thread only.

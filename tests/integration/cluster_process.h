@@ -36,23 +36,37 @@ inline int FreeLoopbackPort() {
 
 class ClusterProcesses {
  public:
-  explicit ClusterProcesses(int nodes = 3, std::vector<std::string> extra_args = {})
+  // `nodes` form the group; `spares` more (ids nodes+1...) are started with --join, to be
+  // added at run time (they know every node's address; the group learns theirs from
+  // AddNode).
+  explicit ClusterProcesses(int nodes = 3, std::vector<std::string> extra_args = {}, int spares = 0)
       : dir_(MakeTempDir("cmq-cluster")) {
-    std::string peers;
-    for (int i = 1; i <= nodes; ++i) {
-      if (!peers.empty()) peers += ",";
-      peers += std::to_string(i) + "=127.0.0.1:" + std::to_string(FreeLoopbackPort());
+    std::string peers, all_peers;
+    for (int i = 1; i <= nodes + spares; ++i) {
+      std::string address = "127.0.0.1:" + std::to_string(FreeLoopbackPort());
+      peer_addresses_.push_back(address);
+      std::string entry = std::to_string(i) + "=" + address;
+      if (i <= nodes) peers += (peers.empty() ? "" : ",") + entry;
+      all_peers += (all_peers.empty() ? "" : ",") + entry;
     }
-    for (int i = 1; i <= nodes; ++i) {
-      std::vector<std::string> args = {"--node-id", std::to_string(i), "--peers", peers};
+    for (int i = 1; i <= nodes + spares; ++i) {
+      std::vector<std::string> args = {"--node-id", std::to_string(i), "--peers",
+                                       i <= nodes ? peers : all_peers};
+      if (i > nodes) args.push_back("--join");
       args.insert(args.end(), extra_args.begin(), extra_args.end());
       nodes_.push_back(
           std::make_unique<CmqdProcess>(dir_ + "/n" + std::to_string(i), std::move(args)));
     }
+    group_size_ = nodes;
   }
 
+  // Starts the group's nodes (not the spares).
   void StartAll() {
-    for (auto& n : nodes_) n->Start();
+    for (int i = 0; i < group_size_; ++i) nodes_[static_cast<size_t>(i)]->Start();
+  }
+  // The node-to-node address of node `id`.
+  const std::string& peer_address(int id) const {
+    return peer_addresses_.at(static_cast<size_t>(id - 1));
   }
   int size() const { return static_cast<int>(nodes_.size()); }
   // Node ids are 1-based, as in --node-id.
@@ -105,6 +119,8 @@ class ClusterProcesses {
  private:
   std::string dir_;
   std::vector<std::unique_ptr<CmqdProcess>> nodes_;
+  std::vector<std::string> peer_addresses_;
+  int group_size_ = 0;
 };
 
 }  // namespace cmq::testing

@@ -200,5 +200,66 @@ TEST(ClusterTest, SnapshotBringsBackANodeWithTheBodiesItNeeds) {
   EXPECT_EQ(seen.size(), kept.size());
 }
 
+// A membership action through node `via`, retried while leadership moves.
+json CallRetrying(ClusterProcesses& c, int via, const std::string& action, FormParams params) {
+  json r;
+  for (int attempt = 0; attempt < 40; ++attempt) {
+    try {
+      HttpClient client(c.port(via));
+      r = client.Call(action, params);
+      if (r["code"] == 0 || r["message"].get<std::string>().find("retry") == std::string::npos) {
+        return r;
+      }
+    } catch (const std::exception&) {
+    }
+    std::this_thread::sleep_for(250ms);
+  }
+  return r;
+}
+
+TEST(ClusterTest, AFourthNodeJoinsAndAnotherLeavesWithoutDowntime) {
+  ClusterProcesses c(3, {}, /*spares=*/1);
+  c.StartAll();
+  ASSERT_NE(c.WaitForLeader(1), 0);
+  HttpClient n1(c.port(1));
+  ASSERT_EQ(n1.Call("CreateQueue", {{"queueName", "members"}})["code"], 0);
+  std::set<std::string> acked;
+  auto send = [&](int via, const std::string& body) {
+    ASSERT_FALSE(SendWithRetry(c, via, "members", body).empty()) << body;
+    acked.insert(body);
+  };
+  for (int i = 0; i < 20; ++i) send(1 + i % 3, "first-" + std::to_string(i));
+
+  // Node 4 starts with --join and an empty data directory, and is added as a learner.
+  c.node(4).Start();
+  json added = CallRetrying(c, 2, "AddNode", {{"nodeId", "4"}, {"address", c.peer_address(4)}});
+  ASSERT_EQ(added["code"], 0) << added.dump();
+  ASSERT_TRUE(c.WaitAllCaughtUp(1)) << c.Status(1).dump();
+  json promoted = CallRetrying(c, 3, "PromoteNode", {{"nodeId", "4"}});
+  ASSERT_EQ(promoted["code"], 0) << promoted.dump();
+  json status = c.Status(4);
+  ASSERT_EQ(status["code"], 0);
+  int voters = 0;
+  for (const auto& r : status["groups"][0]["replicas"]) voters += r["learner"] == false;
+  EXPECT_EQ(voters, 4) << status.dump();
+  for (int i = 0; i < 10; ++i) send(4, "second-" + std::to_string(i));  // through the new node
+
+  // Node 3 leaves (if it leads, it hands over first and the call is retried), then dies:
+  // {1, 2, 4} go on, and still survive the loss of their leader.
+  json removed = CallRetrying(c, 4, "RemoveNode", {{"nodeId", "3"}});
+  ASSERT_EQ(removed["code"], 0) << removed.dump();
+  c.node(3).Kill(SIGKILL);
+  for (int i = 0; i < 10; ++i) send(4, "third-" + std::to_string(i));
+  const int leader = c.WaitForLeader(4);
+  ASSERT_NE(leader, 0);
+  ASSERT_NE(leader, 3);
+  c.node(leader).Kill(SIGKILL);
+  const int survivor = leader == 4 ? 1 : 4;
+  for (int i = 0; i < 10; ++i) send(survivor, "fourth-" + std::to_string(i));
+  auto seen = Drain(c, survivor, "members");
+  for (const std::string& body : acked) EXPECT_EQ(seen[body], 1) << body;
+  EXPECT_EQ(seen.size(), acked.size());
+}
+
 }  // namespace
 }  // namespace cmq::testing

@@ -19,20 +19,23 @@ raft::Entry E(raft::Term term, raft::Index index, std::string data,
 }
 
 TEST(GroupSnapshotTest, LocalFormRoundTrips) {
-  auto s = DecodeGroupSnapshot(EncodeLocalSnapshot(42, "mq-state"));
+  auto s = DecodeGroupSnapshot(EncodeLocalSnapshot(42, {{4, "10.0.0.4:7001"}}, "mq-state"));
   ASSERT_TRUE(s.ok()) << s.status().ToString();
   EXPECT_EQ(s->oldest_referenced, 42u);
   EXPECT_EQ(s->mq_state, "mq-state");
   EXPECT_TRUE(s->retained.empty());
+  EXPECT_EQ(s->addresses, (std::map<uint64_t, std::string>{{4, "10.0.0.4:7001"}}));
 }
 
 TEST(GroupSnapshotTest, WireFormCarriesTheRetainedEntries) {
   std::vector<raft::Entry> retained = {E(2, 7, "seven"), E(2, 8, ""),
                                        E(3, 9, "cc", raft::EntryType::kConfChange)};
-  auto s = DecodeGroupSnapshot(EncodeWireSnapshot(7, "state", retained));
+  auto s = DecodeGroupSnapshot(EncodeWireSnapshot(7, {{5, "h:1"}, {6, "h:2"}}, "state", retained));
   ASSERT_TRUE(s.ok()) << s.status().ToString();
   EXPECT_EQ(s->oldest_referenced, 7u);
   EXPECT_EQ(s->mq_state, "state");
+  EXPECT_EQ(s->addresses.size(), 2u);
+  EXPECT_EQ(s->addresses.at(6), "h:2");
   ASSERT_EQ(s->retained.size(), 3u);
   EXPECT_EQ(s->retained[0].index, 7u);
   EXPECT_EQ(s->retained[0].data_view(), "seven");
@@ -40,6 +43,20 @@ TEST(GroupSnapshotTest, WireFormCarriesTheRetainedEntries) {
   EXPECT_EQ(s->retained[1].data_size(), 0u);
   EXPECT_EQ(s->retained[2].term, 3u);
   EXPECT_EQ(s->retained[2].type, raft::EntryType::kConfChange);
+}
+
+TEST(GroupSnapshotTest, VersionOneFormsStillDecode) {
+  // [0xC1][oldest 9][mq state]: written before the address list existed.
+  auto local = DecodeGroupSnapshot(std::string("\xC1\x09state", 7));
+  ASSERT_TRUE(local.ok());
+  EXPECT_EQ(local->oldest_referenced, 9u);
+  EXPECT_EQ(local->mq_state, "state");
+  EXPECT_TRUE(local->addresses.empty());
+  // [0xC2][oldest 9][len 1 "s"][0 entries][first 0]
+  auto wire = DecodeGroupSnapshot(std::string("\xC2\x09\x01s\x00\x00", 6));
+  ASSERT_TRUE(wire.ok());
+  EXPECT_EQ(wire->mq_state, "s");
+  EXPECT_TRUE(wire->retained.empty());
 }
 
 TEST(GroupSnapshotTest, BareLegacyStateDecodesWithUnknownOldest) {
@@ -50,7 +67,7 @@ TEST(GroupSnapshotTest, BareLegacyStateDecodesWithUnknownOldest) {
 }
 
 TEST(GroupSnapshotTest, DamagedWireFormsAreRefused) {
-  std::string good = EncodeWireSnapshot(5, "state", {E(1, 5, "a"), E(2, 6, "b")});
+  std::string good = EncodeWireSnapshot(5, {}, "state", {E(1, 5, "a"), E(2, 6, "b")});
   ASSERT_TRUE(DecodeGroupSnapshot(good).ok());
   EXPECT_FALSE(DecodeGroupSnapshot("").ok());
   for (size_t cut = 1; cut < good.size(); ++cut) {
@@ -58,10 +75,11 @@ TEST(GroupSnapshotTest, DamagedWireFormsAreRefused) {
   }
   EXPECT_FALSE(DecodeGroupSnapshot(good + "x").ok());
   // Terms going backwards, and a term of 0, cannot come from a real log.
-  EXPECT_FALSE(DecodeGroupSnapshot(EncodeWireSnapshot(5, "s", {E(2, 5, "a"), E(1, 6, "b")})).ok());
-  EXPECT_FALSE(DecodeGroupSnapshot(EncodeWireSnapshot(5, "s", {E(0, 5, "a")})).ok());
+  EXPECT_FALSE(
+      DecodeGroupSnapshot(EncodeWireSnapshot(5, {}, "s", {E(2, 5, "a"), E(1, 6, "b")})).ok());
+  EXPECT_FALSE(DecodeGroupSnapshot(EncodeWireSnapshot(5, {}, "s", {E(0, 5, "a")})).ok());
   // An unknown entry type.
-  std::string bad_type = EncodeWireSnapshot(5, "s", {E(1, 5, "a")});
+  std::string bad_type = EncodeWireSnapshot(5, {}, "s", {E(1, 5, "a")});
   bad_type[bad_type.size() - 3] = 9;  // [term][type][len][a]: the type byte
   EXPECT_FALSE(DecodeGroupSnapshot(bad_type).ok());
 }

@@ -140,6 +140,22 @@ TEST(ConfChangeCodec, RoundTripAndGarbage) {
   EXPECT_FALSE(DecodeConfChange(EncodeConfChange({ConfChangeType::kAddVoter, 1}) + "x").ok());
 }
 
+TEST(ConfChangeCodec, ContextTravelsInVersionTwo) {
+  ConfChange cc{ConfChangeType::kAddLearner, 4, "10.0.0.4:7001"};
+  std::string encoded = EncodeConfChange(cc);
+  EXPECT_EQ(encoded[0], 2);
+  auto decoded = DecodeConfChange(encoded);
+  ASSERT_TRUE(decoded.ok());
+  EXPECT_EQ(*decoded, cc);
+  // Without a context the old version 1 is written, byte for byte as before.
+  EXPECT_EQ(EncodeConfChange({ConfChangeType::kAddLearner, 4}), std::string("\x01\x02\x04", 3));
+  for (size_t cut = 0; cut < encoded.size(); ++cut) {
+    EXPECT_FALSE(DecodeConfChange(encoded.substr(0, cut)).ok()) << cut;
+  }
+  EXPECT_FALSE(DecodeConfChange(encoded + "x").ok());
+  EXPECT_FALSE(DecodeConfChange(std::string("\x02\x02\x04\x00", 4)).ok());  // empty context
+}
+
 TEST(ConfChangeRules, OneServerAtATimeValidation) {
   ConfState cs{{1, 2, 3}, {4}};
   EXPECT_TRUE(ValidateConfChange(cs, {ConfChangeType::kAddVoter, 5}).ok());

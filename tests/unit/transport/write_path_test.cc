@@ -134,5 +134,24 @@ TEST(PeerQueueTest, InFlightBytesCountUntilWrittenOrDropped) {
   EXPECT_EQ(s.frames_sent, 0u);
 }
 
+TEST(PeerQueueTest, RemoveDropsTheQueueAndRefusesUntilRestored) {
+  PeerQueue queue(1 << 20);
+  (void)queue.Enqueue(MakeOutFrame(FrameKind::kRaft, 0, "a"));
+  (void)queue.Enqueue(MakeOutFrame(FrameKind::kRaft, 0, "b"));
+  EXPECT_FALSE(queue.removed());
+  queue.Remove();
+  EXPECT_TRUE(queue.removed());
+  PeerStats s = queue.Stats();
+  EXPECT_EQ(s.queued_bytes, 0u);
+  EXPECT_EQ(s.frames_dropped, 2u);
+  // Refused while removed, and not counted (like a frame for an unknown peer).
+  EXPECT_EQ(queue.Enqueue(MakeOutFrame(FrameKind::kRaft, 0, "c")), PeerQueue::Push::kRefused);
+  EXPECT_EQ(queue.Stats().frames_dropped, 2u);
+  queue.Restore();
+  EXPECT_FALSE(queue.removed());
+  EXPECT_EQ(queue.Enqueue(MakeOutFrame(FrameKind::kRaft, 0, "d")), PeerQueue::Push::kQueued);
+  EXPECT_EQ(queue.Stats().queued_bytes, kFramePrefixBytes + 1);
+}
+
 }  // namespace
 }  // namespace cmq::transport
