@@ -6,7 +6,7 @@ ASAN_BUILD ?= build-asan
 HTTP ?= 127.0.0.1:8080
 DATA ?= ./data
 
-.PHONY: deps build build-asan run test unit-test asan-test integration-test bench sim clean format cluster cluster-stop cluster-status
+.PHONY: deps build build-asan run test unit-test asan-test integration-test bench sim clean format cluster cluster-stop cluster-status fault
 
 deps:
 	@scripts/install-deps
@@ -54,6 +54,14 @@ SEEDS ?= 1000
 sim: build
 	$(BUILD)/cmq-sim --seeds $(SEEDS) --nodes 3
 	$(BUILD)/cmq-sim --seeds $(SEEDS) --first-seed 1000001 --nodes 5
+
+DURATION ?= 600
+# Fault tests (tests/fault/, docs/fault-tests.md): 3 real cmqd nodes behind fault-injecting
+# proxies, killed, paused and partitioned while producers and consumers run, then a checker.
+# make fault DURATION=120 SEED=7: a shorter run with the fault schedule of seed 7.
+fault: build
+	python3 -m unittest discover -s tests/fault -p 'test_*.py'
+	python3 tests/fault/run.py --cmqd $(BUILD)/cmqd --duration $(DURATION) $(if $(SEED),--seed $(SEED))
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -1,0 +1,177 @@
+"""The checker on hand-made histories: it must catch each violation and allow what is
+allowed (duplicates, redelivery before a delete is acknowledged, unknown sends).
+
+  python3 -m unittest discover -s tests/fault -p 'test_*.py'
+"""
+
+import os
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from checker import check, format_report  # noqa: E402
+from clients import (OK, UNKNOWN, DeleteRecord, History, ReceiveRecord, Reply,  # noqa: E402
+                     SendRecord, make_body, parse_body)
+
+
+class _Builder:
+    """A History written in a few words: send(), receive(), delete()."""
+
+    def __init__(self):
+        self.history = History()
+        self.history.t0 = 0.0
+
+    def send(self, producer, seqs, msg_ids, t, outcome=OK):
+        self.history.add_send(SendRecord(producer, range(seqs[0], seqs[0] + len(seqs)), 1,
+                                         t - 0.01, t, outcome, tuple(msg_ids) if outcome == OK
+                                         else ()))
+
+    def receive(self, msg_id, body, t_start, t_end=None):
+        reply = Reply(OK, node=2, t_start=t_start, t_end=t_end or t_start + 0.01)
+        self.history.add_receives([ReceiveRecord.of(1, reply, {"msgId": str(msg_id),
+                                                               "msgBody": body})])
+
+    def delete(self, msg_id, t_end):
+        self.history.add_delete_acks([DeleteRecord(1, 3, t_end - 0.01, t_end, msg_id)])
+
+    def check(self, **kwargs):
+        return check(self.history, **kwargs)
+
+
+class BodyTest(unittest.TestCase):
+    def test_bodies_name_their_producer_and_seq_and_are_deterministic(self):
+        body = make_body(3, 77)
+        self.assertEqual(parse_body(body), (3, 77))
+        self.assertEqual(body, make_body(3, 77))
+        self.assertNotEqual(body, make_body(3, 78))
+        self.assertIsNone(parse_body("hello"))
+        self.assertIsNone(parse_body("px-1-"))
+
+
+class CheckerTest(unittest.TestCase):
+    def test_a_clean_history_passes(self):
+        b = _Builder()
+        b.send(1, [1, 2], [101, 102], t=1.0)
+        b.receive(101, make_body(1, 1), 2.0)
+        b.receive(102, make_body(1, 2), 2.0)
+        b.delete(101, 3.0)
+        b.delete(102, 3.0)
+        report = b.check()
+        self.assertEqual(report.failures, [])
+        self.assertEqual((report.sends_acked, report.deliveries, report.deletes_acked), (2, 2, 2))
+        self.assertIn("LOST:                     0", format_report(report, {"kill": 1}, b.history))
+
+    def test_an_acknowledged_send_never_received_is_lost(self):
+        b = _Builder()
+        b.send(1, [1, 2], [101, 102], t=1.0)
+        b.receive(101, make_body(1, 1), 2.0)
+        report = b.check()
+        self.assertEqual(report.lost, 1)
+        self.assertEqual(report.lost_bodies, 1)
+        self.assertIn("102", report.examples["lost"][0])
+        self.assertTrue(report.failures)
+
+    def test_a_lost_msg_id_counts_even_if_a_retried_copy_arrived(self):
+        # Attempt 1 timed out but was stored as 100; the retry was acknowledged as 101,
+        # which then vanished: 101 is lost although the body arrived (as 100).
+        b = _Builder()
+        b.send(1, [1], [], t=1.0, outcome=UNKNOWN)
+        b.send(1, [1], [101], t=2.0)
+        b.receive(100, make_body(1, 1), 3.0)
+        report = b.check()
+        self.assertEqual((report.lost, report.lost_bodies), (1, 0))
+
+    def test_an_unknown_send_never_received_is_not_lost(self):
+        b = _Builder()
+        b.send(1, [1], [], t=1.0, outcome=UNKNOWN)
+        report = b.check()
+        self.assertEqual(report.lost, 0)
+        self.assertEqual(report.sends_unknown_only, 1)
+        self.assertEqual(report.failures, [f"only 0 sends acknowledged (minimum 1): the cluster "
+                                           f"made too little progress"])
+
+    def test_a_changed_body_is_corrupted(self):
+        b = _Builder()
+        b.send(1, [1], [101], t=1.0)
+        b.receive(101, make_body(1, 1)[:-1] + "#", 2.0)
+        report = b.check()
+        self.assertEqual(report.corrupted, 1)
+        self.assertEqual(report.lost, 0)  # the msgId did arrive
+        self.assertIn("differs", report.examples["corrupted"][0])
+
+    def test_a_body_under_another_messages_msg_id_is_corrupted(self):
+        b = _Builder()
+        b.send(1, [1, 2], [101, 102], t=1.0)
+        b.receive(101, make_body(1, 2), 2.0)
+        b.receive(102, make_body(1, 2), 2.0)
+        self.assertEqual(b.check().corrupted, 1)
+
+    def test_garbage_and_never_sent_bodies_are_corrupted(self):
+        b = _Builder()
+        b.send(1, [1], [101], t=1.0)
+        b.receive(101, make_body(1, 1), 2.0)
+        b.receive(555, "not a test body", 2.0)
+        b.receive(556, make_body(9, 9), 2.0)
+        report = b.check()
+        self.assertEqual(report.corrupted, 2)
+        self.assertIn("not a test body", "".join(report.examples["corrupted"]))
+
+    def test_one_msg_id_acknowledged_for_two_sends_is_corrupted(self):
+        b = _Builder()
+        b.send(1, [1], [101], t=1.0)
+        b.send(2, [1], [101], t=1.0)
+        b.receive(101, make_body(1, 1), 2.0)
+        self.assertGreaterEqual(b.check().corrupted, 1)
+
+    def test_a_receive_started_after_the_delete_ack_is_a_resurrection(self):
+        b = _Builder()
+        b.send(1, [1], [101], t=1.0)
+        b.receive(101, make_body(1, 1), 2.0)
+        b.delete(101, 3.0)
+        b.receive(101, make_body(1, 1), 4.0)
+        report = b.check()
+        self.assertEqual(report.resurrected, 1)
+        self.assertTrue(any("after their delete" in f for f in report.failures))
+
+    def test_a_redelivery_that_started_before_the_delete_ack_is_allowed(self):
+        # The visibility timeout expired while the delete was in flight.
+        b = _Builder()
+        b.send(1, [1], [101], t=1.0)
+        b.receive(101, make_body(1, 1), 2.0)
+        b.receive(101, make_body(1, 1), t_start=2.9, t_end=3.5)
+        b.delete(101, 3.0)
+        report = b.check()
+        self.assertEqual(report.failures, [])
+        self.assertEqual((report.resurrected, report.redeliveries, report.duplicates_delivered),
+                         (0, 1, 1))
+
+    def test_duplicates_from_retried_sends_are_counted_not_failed(self):
+        b = _Builder()
+        b.send(1, [1], [], t=1.0, outcome=UNKNOWN)
+        b.send(1, [1], [102], t=2.0)
+        b.receive(101, make_body(1, 1), 3.0)
+        b.receive(102, make_body(1, 1), 3.0)
+        report = b.check()
+        self.assertEqual(report.failures, [])
+        self.assertEqual((report.duplicate_msg_ids, report.duplicates_delivered), (1, 1))
+
+    def test_too_few_acknowledged_sends_fail(self):
+        b = _Builder()
+        b.send(1, [1], [101], t=1.0)
+        b.receive(101, make_body(1, 1), 2.0)
+        self.assertTrue(b.check(min_acked=2).failures)
+
+    def test_a_long_outage_under_load_fails(self):
+        b = _Builder()
+        for i, t in enumerate([1.0, 2.0, 40.0, 41.0]):
+            b.send(1, [i + 1], [100 + i], t=t)
+            b.receive(100 + i, make_body(1, i + 1), t + 1)
+        report = b.check(max_unavailable_s=30, load_window=(0.0, 42.0))
+        self.assertAlmostEqual(report.max_unavailable_s, 38.0)
+        self.assertTrue(any("no send acknowledged for 38.0 s" in f for f in report.failures))
+        self.assertEqual(b.check(max_unavailable_s=60, load_window=(0.0, 42.0)).failures, [])
+
+
+if __name__ == "__main__":
+    unittest.main()
