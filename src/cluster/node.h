@@ -69,9 +69,9 @@ struct NodeOptions {
   uint64_t log_segment_bytes = 64ull << 20;
   // A snapshot sent to a follower carries the log entries that hold retained bodies; one
   // larger than this is not sent (logged; the follower stays behind until the backlog
-  // shrinks). It must fit the transport's per-peer queue (PeerNetwork sets 256 MiB).
-  // Chunked transfer is future work (docs/cluster.md).
-  uint64_t max_snapshot_message_bytes = 240ull << 20;
+  // shrinks). It travels in 1 MiB chunks (cluster/peer_network.h) but is built in memory
+  // on both sides.
+  uint64_t max_snapshot_message_bytes = 1ull << 30;
   // HTTP push of topic messages (leader-local): how often due pushes are looked for, how
   // many may be in flight in all and per subscription (a slow endpoint holds back only its
   // own subscription), and how long one push may take.

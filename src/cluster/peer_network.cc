@@ -53,12 +53,6 @@ PeerNetwork::PeerNetwork(PeerNetworkOptions options)
       sweep_timer_(timer_ctx_) {}
 
 Result<std::unique_ptr<PeerNetwork>> PeerNetwork::Start(PeerNetworkOptions options) {
-  // Room for a snapshot message with its retained log (NodeOptions::
-  // max_snapshot_message_bytes) next to the normal traffic, which Raft's inflight window
-  // bounds.
-  if (options.transport.max_queued_bytes_per_peer < (256ull << 20)) {
-    options.transport.max_queued_bytes_per_peer = 256ull << 20;
-  }
   std::unique_ptr<PeerNetwork> net(new PeerNetwork(std::move(options)));
   PeerNetwork* self = net.get();
   auto transport = transport::Transport::Start(
@@ -94,9 +88,8 @@ void PeerNetwork::Stop() {
 
 void PeerNetwork::Attach(Node* node, uint32_t group) {
   group_ = group;
-  transport::Transport* transport = transport_.get();
-  node->SetRaftSend([transport, group](uint64_t to, std::string message) {
-    return transport->Send(to, transport::FrameKind::kRaft, group, std::move(message));
+  node->SetRaftSend([this, group](uint64_t to, std::string message) {
+    return SendRaft(to, group, std::move(message));
   });
   node->SetMembershipListener(
       [this](const raft::ConfState& members, const std::map<uint64_t, std::string>& addresses) {
@@ -131,6 +124,92 @@ void PeerNetwork::Attach(Node* node, uint32_t group) {
         }
       });
   node_.store(node, std::memory_order_release);
+}
+
+bool PeerNetwork::SendRaft(uint64_t to, uint32_t group, std::string message) {
+  if (message.size() <= kRaftChunkBytes) {
+    return transport_->Send(to, transport::FrameKind::kRaft, group, std::move(message));
+  }
+  if (stopped_ || !transport_->IsConnected(to)) return false;
+  uint64_t transfer;
+  {
+    std::lock_guard lock(mu_);
+    transfer = next_transfer_id_++;
+    outgoing_[transfer] =
+        Outgoing{to, group, std::make_shared<const std::string>(std::move(message)), 0};
+  }
+  boost::asio::post(timer_ctx_, [this, transfer] { PumpChunks(transfer); });
+  return true;
+}
+
+// Feeds the transport while the peer's queue has room for another chunk; then comes back
+// when it may have drained.
+void PeerNetwork::PumpChunks(uint64_t transfer) {
+  if (stopped_) return;
+  Outgoing out;
+  {
+    std::lock_guard lock(mu_);
+    auto it = outgoing_.find(transfer);
+    if (it == outgoing_.end()) return;  // abandoned: the connection broke
+    out = it->second;
+  }
+  const uint64_t room = options_.transport.max_queued_bytes_per_peer / 2;
+  const uint64_t total = out.data->size();
+  while (out.offset < total) {
+    auto stats = transport_->stats();
+    auto peer = stats.find(out.to);
+    if (peer == stats.end() || !peer->second.connected) break;  // OnPeerLost abandons it
+    if (peer->second.queued_bytes + kRaftChunkBytes > room) {
+      std::lock_guard lock(mu_);
+      if (auto it = outgoing_.find(transfer); it != outgoing_.end()) it->second.offset = out.offset;
+      After(5, [this, transfer] { PumpChunks(transfer); });
+      return;
+    }
+    const uint64_t n = std::min(kRaftChunkBytes, total - out.offset);
+    std::string chunk;
+    chunk.reserve(24 + n);
+    PutFixed64(chunk, transfer);
+    PutFixed64(chunk, out.offset);
+    PutFixed64(chunk, total);
+    chunk.append(*out.data, out.offset, n);
+    if (!transport_->Send(out.to, transport::FrameKind::kRaftChunk, out.group, std::move(chunk))) {
+      break;  // refused: the receiver will never complete it; Raft sends again later
+    }
+    out.offset += n;
+  }
+  std::lock_guard lock(mu_);
+  outgoing_.erase(transfer);
+}
+
+void PeerNetwork::OnChunk(const transport::Frame& frame) {
+  if (frame.payload.size() < 24) return;
+  const uint64_t transfer = DecodeFixed64(frame.payload.data());
+  const uint64_t offset = DecodeFixed64(frame.payload.data() + 8);
+  const uint64_t total = DecodeFixed64(frame.payload.data() + 16);
+  const std::string_view bytes = std::string_view(frame.payload).substr(24);
+  Incoming& in = incoming_[frame.from];
+  if (offset == 0) {
+    if (total > options_.max_chunked_message_bytes || total <= bytes.size()) {
+      spdlog::warn("dropping a chunked message of {} bytes from node {}", total, frame.from);
+      incoming_.erase(frame.from);
+      return;
+    }
+    in = Incoming{transfer, frame.group, total, std::string()};
+    in.data.reserve(total);
+  } else if (in.transfer != transfer || in.total != total || in.data.size() != offset) {
+    incoming_.erase(frame.from);  // a gap: the rest of this transfer is useless
+    return;
+  }
+  in.data.append(bytes);
+  if (in.data.size() > in.total) {
+    incoming_.erase(frame.from);
+    return;
+  }
+  if (in.data.size() < in.total) return;
+  Incoming done = std::move(in);
+  incoming_.erase(frame.from);
+  Node* node = node_.load(std::memory_order_acquire);
+  if (node != nullptr && done.group == group_) node->StepRaft(done.data);
 }
 
 void PeerNetwork::SetForwardHandler(ForwardHandler handler) {
@@ -188,6 +267,9 @@ void PeerNetwork::OnFrame(transport::Frame frame) {
       if (node != nullptr && frame.group == group_) node->StepRaft(frame.payload);
       return;
     }
+    case transport::FrameKind::kRaftChunk:
+      OnChunk(frame);
+      return;
     case transport::FrameKind::kForwardRequest: {
       if (frame.payload.size() < 8) return;
       const uint64_t id = DecodeFixed64(frame.payload.data());
@@ -223,9 +305,13 @@ void PeerNetwork::OnFrame(transport::Frame frame) {
 
 void PeerNetwork::OnPeerLost(uint64_t peer) {
   if (Node* node = node_.load(std::memory_order_acquire)) node->ReportUnreachable(peer);
+  incoming_.erase(peer);  // io thread, like OnChunk
   std::vector<ForwardDone> failed;
   {
     std::lock_guard lock(mu_);
+    for (auto it = outgoing_.begin(); it != outgoing_.end();) {
+      it = it->second.to == peer ? outgoing_.erase(it) : std::next(it);
+    }
     for (auto it = pending_.begin(); it != pending_.end();) {
       if (it->second.to == peer) {
         failed.push_back(std::move(it->second.done));

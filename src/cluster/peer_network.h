@@ -11,8 +11,17 @@
 // run: `sent` is false), when the connection to that node breaks, or when no answer comes
 // within forward_timeout_ms (then it may have run).
 //
+// Large Raft messages (snapshots, which carry log entries with message bodies) go as a
+// series of kRaftChunk frames of at most kRaftChunkBytes, fed to the transport only as
+// fast as its queue for that peer drains, so they neither exceed the queue's bound nor hold
+// back other traffic for long (heartbeats interleave):
+//   chunk payload = [transfer id u64][offset u64][total size u64][bytes]
+// The receiver reassembles one transfer per peer (in order: one connection is FIFO) and
+// steps the whole message; a broken connection abandons the transfer on both sides (Raft
+// sends the snapshot again).
+//
 // Threads: the transport's io thread runs the frame handlers; a timer thread expires
-// forwarded requests and runs After() callbacks. Callbacks must not block.
+// forwarded requests, feeds chunks and runs After() callbacks. Callbacks must not block.
 
 #include <atomic>
 #include <boost/asio/executor_work_guard.hpp>
@@ -34,9 +43,13 @@ namespace cmq::cluster {
 
 class Node;
 
+inline constexpr uint64_t kRaftChunkBytes = 1ull << 20;
+
 struct PeerNetworkOptions {
   transport::TransportOptions transport;
   int64_t forward_timeout_ms = 45'000;  // above the longest long poll (30 s)
+  // Largest Raft message reassembled from chunks (bounds the receiver's memory).
+  uint64_t max_chunked_message_bytes = 2ull << 30;
 };
 
 struct ForwardFailure {
@@ -81,6 +94,9 @@ class PeerNetwork {
   };
 
   explicit PeerNetwork(PeerNetworkOptions options);
+  bool SendRaft(uint64_t to, uint32_t group, std::string message);
+  void PumpChunks(uint64_t transfer);
+  void OnChunk(const transport::Frame& frame);
   void OnFrame(transport::Frame frame);
   void OnPeerLost(uint64_t peer);
   void OnSweep();
@@ -95,6 +111,22 @@ class PeerNetwork {
   std::unordered_map<uint64_t, Pending> pending_;
   uint64_t next_request_id_ = 1;
   std::map<uint64_t, std::string> dynamic_peers_;  // added at run time (node strand only)
+
+  struct Outgoing {  // a chunked message being fed to the transport
+    uint64_t to = 0;
+    uint32_t group = 0;
+    std::shared_ptr<const std::string> data;
+    uint64_t offset = 0;
+  };
+  struct Incoming {  // a chunked message being reassembled (transport io thread only)
+    uint64_t transfer = 0;
+    uint32_t group = 0;
+    uint64_t total = 0;
+    std::string data;
+  };
+  std::map<uint64_t, Outgoing> outgoing_;  // by transfer id; guarded by mu_
+  uint64_t next_transfer_id_ = 1;          // guarded by mu_
+  std::map<uint64_t, Incoming> incoming_;  // by sending peer
 
   boost::asio::io_context timer_ctx_;
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> timer_work_;

@@ -54,6 +54,7 @@ enum class FrameKind : uint8_t {
   kRaft = 1,            // a raft::Message (raft/codec.h) for group `group`
   kForwardRequest = 2,  // a client request forwarded to the node that can serve it
   kForwardReply = 3,    // the answer to a forwarded request
+  kRaftChunk = 4,       // a piece of a raft::Message too large for one frame (a snapshot)
 };
 
 struct Frame {
