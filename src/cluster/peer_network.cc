@@ -49,6 +49,7 @@ std::string WithId(uint64_t id, std::string_view bytes) {
 
 PeerNetwork::PeerNetwork(PeerNetworkOptions options)
     : options_(std::move(options)),
+      chunks_(options_.max_chunked_message_bytes),
       timer_work_(timer_ctx_.get_executor()),
       sweep_timer_(timer_ctx_) {}
 
@@ -166,12 +167,8 @@ void PeerNetwork::PumpChunks(uint64_t transfer) {
       return;
     }
     const uint64_t n = std::min(kRaftChunkBytes, total - out.offset);
-    std::string chunk;
-    chunk.reserve(24 + n);
-    PutFixed64(chunk, transfer);
-    PutFixed64(chunk, out.offset);
-    PutFixed64(chunk, total);
-    chunk.append(*out.data, out.offset, n);
+    std::string chunk =
+        EncodeChunk(transfer, out.offset, total, std::string_view(*out.data).substr(out.offset, n));
     if (!transport_->Send(out.to, transport::FrameKind::kRaftChunk, out.group, std::move(chunk))) {
       break;  // refused: the receiver will never complete it; Raft sends again later
     }
@@ -182,34 +179,10 @@ void PeerNetwork::PumpChunks(uint64_t transfer) {
 }
 
 void PeerNetwork::OnChunk(const transport::Frame& frame) {
-  if (frame.payload.size() < 24) return;
-  const uint64_t transfer = DecodeFixed64(frame.payload.data());
-  const uint64_t offset = DecodeFixed64(frame.payload.data() + 8);
-  const uint64_t total = DecodeFixed64(frame.payload.data() + 16);
-  const std::string_view bytes = std::string_view(frame.payload).substr(24);
-  Incoming& in = incoming_[frame.from];
-  if (offset == 0) {
-    if (total > options_.max_chunked_message_bytes || total <= bytes.size()) {
-      spdlog::warn("dropping a chunked message of {} bytes from node {}", total, frame.from);
-      incoming_.erase(frame.from);
-      return;
-    }
-    in = Incoming{transfer, frame.group, total, std::string()};
-    in.data.reserve(total);
-  } else if (in.transfer != transfer || in.total != total || in.data.size() != offset) {
-    incoming_.erase(frame.from);  // a gap: the rest of this transfer is useless
-    return;
-  }
-  in.data.append(bytes);
-  if (in.data.size() > in.total) {
-    incoming_.erase(frame.from);
-    return;
-  }
-  if (in.data.size() < in.total) return;
-  Incoming done = std::move(in);
-  incoming_.erase(frame.from);
+  std::optional<std::string> message = chunks_.Add(frame.from, frame.payload);
+  if (!message) return;
   Node* node = node_.load(std::memory_order_acquire);
-  if (node != nullptr && done.group == group_) node->StepRaft(done.data);
+  if (node != nullptr && frame.group == group_) node->StepRaft(*message);
 }
 
 void PeerNetwork::SetForwardHandler(ForwardHandler handler) {
@@ -305,7 +278,7 @@ void PeerNetwork::OnFrame(transport::Frame frame) {
 
 void PeerNetwork::OnPeerLost(uint64_t peer) {
   if (Node* node = node_.load(std::memory_order_acquire)) node->ReportUnreachable(peer);
-  incoming_.erase(peer);  // io thread, like OnChunk
+  chunks_.Forget(peer);  // io thread, like OnChunk
   std::vector<ForwardDone> failed;
   {
     std::lock_guard lock(mu_);

@@ -36,6 +36,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "cluster/chunk_assembler.h"
 #include "common/result.h"
 #include "transport/transport.h"
 
@@ -118,15 +119,9 @@ class PeerNetwork {
     std::shared_ptr<const std::string> data;
     uint64_t offset = 0;
   };
-  struct Incoming {  // a chunked message being reassembled (transport io thread only)
-    uint64_t transfer = 0;
-    uint32_t group = 0;
-    uint64_t total = 0;
-    std::string data;
-  };
   std::map<uint64_t, Outgoing> outgoing_;  // by transfer id; guarded by mu_
   uint64_t next_transfer_id_ = 1;          // guarded by mu_
-  std::map<uint64_t, Incoming> incoming_;  // by sending peer
+  ChunkAssembler chunks_;                  // transport io thread only
 
   boost::asio::io_context timer_ctx_;
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> timer_work_;

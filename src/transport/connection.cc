@@ -1,7 +1,10 @@
 #include "transport/connection.h"
 
 #include <fmt/format.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/read.hpp>
@@ -49,6 +52,19 @@ void Connection::SetNoDelay() {
   // Raft messages are small and latency-bound; batching is done by WriteBatch, not Nagle.
   error_code ec;
   socket_.set_option(tcp::no_delay(true), ec);
+  // A peer whose host vanished without a reset (power loss, a cut cable) would otherwise
+  // look connected for many minutes: TCP keepalive probes an idle connection after 5 s and
+  // gives up after 3 unanswered probes a second apart, and TCP_USER_TIMEOUT breaks a
+  // connection whose sent data stays unacknowledged for 10 s (Raft heartbeats keep a
+  // leader's connections busy, so keepalive alone would never fire there).
+  socket_.set_option(boost::asio::socket_base::keep_alive(true), ec);
+  const int fd = socket_.native_handle();
+  int idle = 5, interval = 1, count = 3;
+  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof(interval));
+  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof(count));
+  unsigned int user_timeout_ms = 10'000;
+  ::setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &user_timeout_ms, sizeof(user_timeout_ms));
 }
 
 void Connection::Dial(const PeerAddress& address) {
