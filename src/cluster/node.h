@@ -24,6 +24,7 @@
 #include <future>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <random>
 #include <set>
 #include <string>
@@ -67,6 +68,8 @@ struct NodeOptions {
   // the last one, then drop log segments nobody needs (docs/architecture.md "Snapshots").
   uint64_t snapshot_interval_bytes = 256ull << 20;
   uint64_t log_segment_bytes = 64ull << 20;
+  // A follower persists on its strand instead of the disk thread (docs/cluster.md).
+  bool follower_persists_on_strand = true;
   // A snapshot sent to a follower carries the log entries that hold retained bodies; one
   // larger than this is not sent (logged; the follower stays behind until the backlog
   // shrinks). It travels in 1 MiB chunks (cluster/peer_network.h) but is built in memory
@@ -241,6 +244,12 @@ class Node final : public QueueService {
   bool is_leader_ = false;         // strand-only
   uint64_t durable_term_ = 0;      // the term in the last hard state written (strand-only)
   bool snapshot_sending_ = false;  // one snapshot message is built at a time
+  // RaftStorage has one writer at a time: the Ready persistence (disk thread, or a
+  // follower's strand) and log compaction (disk thread) take this. CreateSnapshot (the
+  // snapshot thread) may run beside them, but not beside installing a snapshot: both take
+  // snapshot_file_mu_.
+  std::mutex storage_write_mu_;
+  std::mutex snapshot_file_mu_;
   MembershipListener membership_;
   std::map<uint64_t, std::string> addresses_;  // nodes added at run time (strand-only)
   bool conf_changed_ = false;  // a conf change was applied since the last notification

@@ -121,11 +121,27 @@ void Node::Drive() {
     }
   }
   const bool apply_now = !ready.snapshot;
+  disk_busy_ = true;
+  if (!is_leader_ && options_.follower_persists_on_strand) {
+    // A follower has no proposals to gather while its disk works, so it writes and fsyncs
+    // right here: two thread hand-offs fewer per entry (each costs tens of µs of CPU on a
+    // virtual machine), and Step calls simply wait the fsync out.
+    if (apply_now) ApplyCommitted(ready.committed_entries);
+    Status st;
+    {
+      std::lock_guard lock(storage_write_mu_);
+      st = PersistReady(ready);
+    }
+    return OnPersisted(std::move(ready), st);
+  }
   std::vector<raft::Entry> committed;
   if (apply_now) committed = ready.committed_entries;
-  disk_busy_ = true;
   boost::asio::post(disk_ctx_, [this, ready = std::move(ready)]() mutable {
-    Status st = PersistReady(ready);
+    Status st;
+    {
+      std::lock_guard lock(storage_write_mu_);
+      st = PersistReady(ready);
+    }
     boost::asio::post(strand_ctx_, [this, ready = std::move(ready), st]() mutable {
       OnPersisted(std::move(ready), st);
     });

@@ -29,7 +29,11 @@ void Node::MaybeSnapshot() {
   raft::Payload data =
       raft::MakePayload(EncodeLocalSnapshot(oldest_referenced, addresses_, state_->Snapshot()));
   boost::asio::post(snapshot_ctx_, [this, index, conf, data, oldest_referenced] {
-    Status st = storage_->CreateSnapshot(index, conf, data);
+    Status st;
+    {
+      std::lock_guard lock(snapshot_file_mu_);
+      st = storage_->CreateSnapshot(index, conf, data);
+    }
     boost::asio::post(strand_ctx_, [this, index, oldest_referenced, st] {
       OnSnapshotSaved(index, oldest_referenced, st);
     });
@@ -51,7 +55,11 @@ void Node::OnSnapshotSaved(uint64_t index, uint64_t oldest_referenced, Status st
   const auto& [older_index, older_referenced] = kept_snapshots_.front();
   uint64_t before = std::min(older_index + 1, older_referenced);
   boost::asio::post(disk_ctx_, [this, before] {
-    Status st = storage_->Compact(before);
+    Status st;
+    {
+      std::lock_guard lock(storage_write_mu_);
+      st = storage_->Compact(before);
+    }
     uint64_t first = storage_->LogFirstIndex();
     boost::asio::post(strand_ctx_, [this, st, first] {
       if (!st.ok()) spdlog::error("dropping old log segments failed: {}", st.ToString());
@@ -126,6 +134,7 @@ void Node::SendSnapshot(raft::Message m) {
 Status Node::InstallSnapshot(const raft::Snapshot& snapshot) {
   auto decoded = DecodeGroupSnapshot(snapshot.data ? std::string_view(*snapshot.data) : "");
   if (!decoded.ok()) return decoded.status();
+  std::lock_guard lock(snapshot_file_mu_);  // not while our own snapshot is being written
   return storage_->ApplySnapshot(snapshot, decoded->retained);
 }
 
