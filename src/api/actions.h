@@ -23,6 +23,19 @@ ApiResult<std::string_view> QueueNameParam(const RequestParams& params);
 // (10590).
 ApiResult<std::string_view> TopicNameParam(const RequestParams& params);
 ApiResult<std::string_view> SubscriptionNameParam(const RequestParams& params);
+// Paging of the List* actions: `searchWord` (optional), `offset` (≥ 0, default 0) and
+// `limit` (1..50, default 20); out of range → 10350, not a number → 10360.
+struct PageParams {
+  std::string search_word;
+  uint64_t offset = 0;
+  uint64_t limit = 20;
+};
+ApiResult<PageParams> PageParamsOf(const RequestParams& params);
+// Answers `totalCount` and `list_key: [{id_key, name_key}...]` (ListQueue, ListTopic).
+void SendIdNameList(Reply& reply, uint64_t total_count, std::string_view list_key,
+                    std::string_view id_key, std::string_view name_key,
+                    const std::vector<std::pair<std::string, std::string>>& items);
+
 // Answers the envelope alone, or the command's error.
 cluster::CommandCallback EnvelopeCallback(Reply reply);
 // Answers the message ids a send or publish minted: `msgList: [{msgId}]` for a batch,

@@ -101,28 +101,43 @@ void CreateQueue(const ActionContext& ctx, const RequestParams& params, Reply re
   });
 }
 
-void ListQueue(const ActionContext& ctx, const RequestParams& params, Reply reply) {
-  const std::string* search = params.Find("searchWord");
+ApiResult<PageParams> PageParamsOf(const RequestParams& params) {
+  PageParams page;
+  if (const std::string* search = params.Find("searchWord")) page.search_word = *search;
   auto offset = params.IntOr("offset", 0, INT64_MAX, 0);
-  if (!offset.ok()) return reply.Fail(offset.error());
+  if (!offset.ok()) return offset.error();
   auto limit = params.IntOr("limit", 1, 50, 20);
-  if (!limit.ok()) return reply.Fail(limit.error());
-  ctx.service.ListQueues(
-      search ? *search : std::string(), static_cast<uint64_t>(offset.value()),
-      static_cast<uint64_t>(limit.value()),
-      [reply = std::move(reply)](mq::QueueListing listing) mutable {
-        std::string body;
-        body.reserve(96 + listing.queues.size() * 64);
-        JsonWriter w(body);
-        reply.BeginEnvelope(w, 0, "");
-        w.Field("totalCount", listing.total_count);
-        w.Key("queueList").BeginArray();
-        for (const auto& [queue_id, queue_name] : listing.queues) {
-          w.BeginObject().Field("queueId", queue_id).Field("queueName", queue_name).EndObject();
-        }
-        w.EndArray().EndObject();
-        reply.Send(std::move(body));
-      });
+  if (!limit.ok()) return limit.error();
+  page.offset = static_cast<uint64_t>(offset.value());
+  page.limit = static_cast<uint64_t>(limit.value());
+  return page;
+}
+
+void SendIdNameList(Reply& reply, uint64_t total_count, std::string_view list_key,
+                    std::string_view id_key, std::string_view name_key,
+                    const std::vector<std::pair<std::string, std::string>>& items) {
+  std::string body;
+  body.reserve(96 + items.size() * 64);
+  JsonWriter w(body);
+  reply.BeginEnvelope(w, 0, "");
+  w.Field("totalCount", total_count);
+  w.Key(list_key).BeginArray();
+  for (const auto& [id, name] : items) {
+    w.BeginObject().Field(id_key, id).Field(name_key, name).EndObject();
+  }
+  w.EndArray().EndObject();
+  reply.Send(std::move(body));
+}
+
+void ListQueue(const ActionContext& ctx, const RequestParams& params, Reply reply) {
+  auto page = PageParamsOf(params);
+  if (!page.ok()) return reply.Fail(page.error());
+  PageParams& p = page.value();
+  ctx.service.ListQueues(std::move(p.search_word), p.offset, p.limit,
+                         [reply = std::move(reply)](mq::QueueListing listing) mutable {
+                           SendIdNameList(reply, listing.total_count, "queueList", "queueId",
+                                          "queueName", listing.queues);
+                         });
 }
 
 void GetQueueAttributes(const ActionContext& ctx, const RequestParams& params, Reply reply) {

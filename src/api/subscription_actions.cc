@@ -147,14 +147,11 @@ void Subscribe(const ActionContext& ctx, const RequestParams& params, Reply repl
 void ListSubscriptionByTopic(const ActionContext& ctx, const RequestParams& params, Reply reply) {
   auto topic = TopicNameParam(params);
   if (!topic.ok()) return reply.Fail(topic.error());
-  const std::string* search = params.Find("searchWord");
-  auto offset = params.IntOr("offset", 0, INT64_MAX, 0);
-  if (!offset.ok()) return reply.Fail(offset.error());
-  auto limit = params.IntOr("limit", 1, 50, 20);
-  if (!limit.ok()) return reply.Fail(limit.error());
+  auto page = PageParamsOf(params);
+  if (!page.ok()) return reply.Fail(page.error());
+  PageParams& p = page.value();
   ctx.service.ListSubscriptions(
-      std::string(topic.value()), search ? *search : std::string(),
-      static_cast<uint64_t>(offset.value()), static_cast<uint64_t>(limit.value()),
+      std::string(topic.value()), std::move(p.search_word), p.offset, p.limit,
       [reply = std::move(reply)](Result<mq::SubscriptionListing> listing) mutable {
         if (!listing.ok()) return reply.Fail(ErrorFromStatus(listing.status()));
         const auto& subscriptions = listing.value().subscriptions;

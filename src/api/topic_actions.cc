@@ -149,27 +149,14 @@ void SetTopicAttributes(const ActionContext& ctx, const RequestParams& params, R
 }
 
 void ListTopic(const ActionContext& ctx, const RequestParams& params, Reply reply) {
-  const std::string* search = params.Find("searchWord");
-  auto offset = params.IntOr("offset", 0, INT64_MAX, 0);
-  if (!offset.ok()) return reply.Fail(offset.error());
-  auto limit = params.IntOr("limit", 1, 50, 20);
-  if (!limit.ok()) return reply.Fail(limit.error());
-  ctx.service.ListTopics(
-      search ? *search : std::string(), static_cast<uint64_t>(offset.value()),
-      static_cast<uint64_t>(limit.value()),
-      [reply = std::move(reply)](mq::TopicListing listing) mutable {
-        std::string body;
-        body.reserve(96 + listing.topics.size() * 64);
-        JsonWriter w(body);
-        reply.BeginEnvelope(w, 0, "");
-        w.Field("totalCount", listing.total_count);
-        w.Key("topicList").BeginArray();
-        for (const auto& [topic_id, topic_name] : listing.topics) {
-          w.BeginObject().Field("topicId", topic_id).Field("topicName", topic_name).EndObject();
-        }
-        w.EndArray().EndObject();
-        reply.Send(std::move(body));
-      });
+  auto page = PageParamsOf(params);
+  if (!page.ok()) return reply.Fail(page.error());
+  PageParams& p = page.value();
+  ctx.service.ListTopics(std::move(p.search_word), p.offset, p.limit,
+                         [reply = std::move(reply)](mq::TopicListing listing) mutable {
+                           SendIdNameList(reply, listing.total_count, "topicList", "topicId",
+                                          "topicName", listing.topics);
+                         });
 }
 
 void GetTopicAttributes(const ActionContext& ctx, const RequestParams& params, Reply reply) {
