@@ -71,6 +71,23 @@ class FakeQueueService : public cluster::QueueService {
   int reads = 0;  // topic and subscription reads
   int submitted = 0;
 
+  // Cluster actions: what was asked, and what the service answers.
+  void GetGroupStatus(std::function<void(Result<cluster::NodeStats>)> done) override {
+    done(group_status);
+  }
+  void TransferLeadership(uint64_t to, std::function<void(Status)> done) override {
+    transferred_to = to;
+    done(cluster_answer);
+  }
+  void ChangeMembership(raft::ConfChange change, std::function<void(Status)> done) override {
+    membership_changes.push_back(change);
+    done(cluster_answer);
+  }
+  Result<cluster::NodeStats> group_status = cluster::NodeStats{};
+  Status cluster_answer = Status::Ok();
+  uint64_t transferred_to = 0;
+  std::vector<raft::ConfChange> membership_changes;
+
  private:
   cluster::CommandResult Apply(const mq::Command& cmd) {
     std::string& payload = payloads_.emplace_back();
