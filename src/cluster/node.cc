@@ -7,6 +7,7 @@
 #include <chrono>
 
 #include "cluster/group_snapshot.h"
+#include "cluster/node_internal.h"
 #include "common/assert.h"
 #include "mq/entry.h"
 #include "mq/limits.h"
@@ -15,21 +16,9 @@
 namespace cmq::cluster {
 namespace {
 
-std::string QueueKey(std::string_view name) {
-  std::string key(name);
-  for (char& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return key;
-}
-
-Status Unavailable(std::string why) {
-  return Status(ErrorCode::kUnavailable, std::move(why));
-}
-
-mq::ApplyResult ErrorResult(Status status) {
-  mq::ApplyResult r;
-  r.status = std::move(status);
-  return r;
-}
+using internal::ErrorResult;
+using internal::QueueKey;
+using internal::Unavailable;
 
 // The names ClusterStatus shows (docs/http-api.md).
 std::string RoleText(raft::Role role) {

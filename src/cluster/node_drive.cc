@@ -8,26 +8,16 @@
 #include <cctype>
 
 #include "cluster/node.h"
+#include "cluster/node_internal.h"
 #include "common/assert.h"
 #include "mq/entry.h"
 #include "raft/codec.h"
 
 namespace cmq::cluster {
-namespace {
 
-std::string QueueKey(std::string_view name) {
-  std::string key(name);
-  for (char& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return key;
-}
-
-mq::ApplyResult ErrorResult(Status status) {
-  mq::ApplyResult r;
-  r.status = std::move(status);
-  return r;
-}
-
-}  // namespace
+using internal::ErrorResult;
+using internal::LeadershipChanged;
+using internal::QueueKey;
 
 void Node::Enqueue(Proposal p) {
   if (stopped_) {
@@ -234,8 +224,7 @@ void Node::ApplyEntry(const raft::Entry& e, std::map<std::string, size_t>& woken
   // Conf changes are applied by the Raft core itself; a new leader's empty entry carries
   // nothing.
   if (e.type != raft::EntryType::kNormal || e.data_size() == 0) {
-    FailInLog(e.index, Status(ErrorCode::kUnavailable,
-                              "leadership changed before the request committed; retry"));
+    FailInLog(e.index, LeadershipChanged());
     if (e.type == raft::EntryType::kConfChange) OnConfChangeApplied(e);
     return;
   }
@@ -248,7 +237,7 @@ void Node::ApplyEntry(const raft::Entry& e, std::map<std::string, size_t>& woken
       proposals = &proposals_it->second.proposals;
     } else {
       // Another leader's entry took this index: ours never committed.
-      Status st(ErrorCode::kUnavailable, "leadership changed before the request committed; retry");
+      Status st = LeadershipChanged();
       for (Proposal& p : proposals_it->second.proposals) Finish(p, ErrorResult(st));
     }
   }
