@@ -3,16 +3,39 @@
 // input), builds an mq::Command or a read, hands it to the QueueService and answers from
 // its callback (which may run on another thread). Internal to api/; the Dispatcher routes.
 
+#include <functional>
+
 #include "api/params.h"
 #include "api/reply.h"
+#include "api/request.h"
 #include "cluster/queue_service.h"
 #include "common/clock.h"
 
 namespace cmq::api {
 
+// A cluster of several data groups (docs/cluster.md "Data groups"): how an action reaches
+// one group's replica here, or runs a request at another group's leader.
+struct GroupAccess {
+  uint32_t count = 1;
+  std::function<cluster::QueueService&(uint32_t group)> replica;
+  // Runs request (made internal and pinned to group) where that group's leader is, and
+  // answers with its response.
+  std::function<void(uint32_t group, HttpRequest request, ResponseCallback done)> run;
+};
+
 struct ActionContext {
   cluster::QueueService& service;
   const Clock& clock;
+  const GroupAccess* groups = nullptr;  // null: one group
+  // The service a request pinned to a group (params.pinned_group()) reads from.
+  cluster::QueueService& ServiceFor(const RequestParams& params) const {
+    return groups != nullptr && params.pinned_group() != 0 ? groups->replica(params.pinned_group())
+                                                           : service;
+  }
+  // True when the action must ask every group for its part (a List, status).
+  bool FansOut(const RequestParams& params) const {
+    return groups != nullptr && groups->count > 1 && params.pinned_group() == 0;
+  }
 };
 
 using ActionFn = void (*)(const ActionContext& ctx, const RequestParams& params, Reply reply);

@@ -6,6 +6,7 @@
 // transfer`: the leader hands leadership to that node.
 
 #include "api/actions.h"
+#include "api/group_fanout.h"
 #include "api/http_server.h"
 #include "api/params.h"
 #include "api/reply.h"
@@ -24,8 +25,22 @@ ApiResult<uint64_t> NodeIdParam(const RequestParams& params) {
   return static_cast<uint64_t>(*id);
 }
 
-void ProposeMembership(const ActionContext& ctx, raft::ConfChange change, Reply reply) {
-  ctx.service.ChangeMembership(std::move(change), [reply](Status st) mutable {
+// The group a membership or leadership action is about: `groupId` (default 1), which the
+// request was routed by (api/forwarding.h).
+ApiResult<cluster::QueueService*> GroupParam(const ActionContext& ctx,
+                                             const RequestParams& params) {
+  const uint32_t count = ctx.groups != nullptr ? ctx.groups->count : 1;
+  auto group = params.IntOr("groupId", 1, count, 1);
+  if (!group.ok()) return group.error();
+  if (ctx.groups == nullptr) return &ctx.service;
+  return &ctx.groups->replica(static_cast<uint32_t>(group.value()));
+}
+
+void ProposeMembership(const ActionContext& ctx, const RequestParams& params,
+                       raft::ConfChange change, Reply reply) {
+  auto service = GroupParam(ctx, params);
+  if (!service.ok()) return reply.Fail(service.error());
+  service.value()->ChangeMembership(std::move(change), [reply](Status st) mutable {
     if (!st.ok()) return reply.Fail(ErrorFromStatus(st));
     reply.Ok();
   });
@@ -33,8 +48,9 @@ void ProposeMembership(const ActionContext& ctx, raft::ConfChange change, Reply 
 
 }  // namespace
 
-void ClusterStatus(const ActionContext& ctx, const RequestParams&, Reply reply) {
-  ctx.service.GetGroupStatus([reply](Result<cluster::NodeStats> status) mutable {
+void ClusterStatus(const ActionContext& ctx, const RequestParams& params, Reply reply) {
+  if (ctx.FansOut(params)) return FanOutStatus(ctx, std::move(reply));
+  ctx.ServiceFor(params).GetGroupStatus([reply](Result<cluster::NodeStats> status) mutable {
     if (!status.ok()) return reply.Fail(ErrorFromStatus(status.status()));
     const cluster::NodeStats& s = *status;
     std::string body;
@@ -45,6 +61,7 @@ void ClusterStatus(const ActionContext& ctx, const RequestParams&, Reply reply) 
     w.Key("groups").BeginArray();
     w.BeginObject();
     w.Field("groupId", uint64_t{s.group_id});
+    w.Field("reportedBy", s.node_id);
     w.Field("role", s.role);
     w.Field("leaderId", s.leader_id);
     w.Field("term", s.term);
@@ -75,7 +92,9 @@ void ClusterStatus(const ActionContext& ctx, const RequestParams&, Reply reply) 
 void TransferLeadership(const ActionContext& ctx, const RequestParams& params, Reply reply) {
   auto id = NodeIdParam(params);
   if (!id.ok()) return reply.Fail(id.error());
-  ctx.service.TransferLeadership(id.value(), [reply](Status st) mutable {
+  auto service = GroupParam(ctx, params);
+  if (!service.ok()) return reply.Fail(service.error());
+  service.value()->TransferLeadership(id.value(), [reply](Status st) mutable {
     if (!st.ok()) return reply.Fail(ErrorFromStatus(st));
     reply.Ok();
   });
@@ -93,7 +112,8 @@ void AddNode(const ActionContext& ctx, const RequestParams& params, Reply reply)
   if (!SplitHostPort(*address, host, port) || port == 0 || host.empty()) {
     return reply.Fail(OutOfRange("address"));
   }
-  ProposeMembership(ctx, raft::ConfChange{raft::ConfChangeType::kAddLearner, id.value(), *address},
+  ProposeMembership(ctx, params,
+                    raft::ConfChange{raft::ConfChangeType::kAddLearner, id.value(), *address},
                     std::move(reply));
 }
 
@@ -101,7 +121,8 @@ void AddNode(const ActionContext& ctx, const RequestParams& params, Reply reply)
 void PromoteNode(const ActionContext& ctx, const RequestParams& params, Reply reply) {
   auto id = NodeIdParam(params);
   if (!id.ok()) return reply.Fail(id.error());
-  ProposeMembership(ctx, raft::ConfChange{raft::ConfChangeType::kPromoteLearner, id.value(), {}},
+  ProposeMembership(ctx, params,
+                    raft::ConfChange{raft::ConfChangeType::kPromoteLearner, id.value(), {}},
                     std::move(reply));
 }
 
@@ -109,7 +130,8 @@ void PromoteNode(const ActionContext& ctx, const RequestParams& params, Reply re
 void RemoveNode(const ActionContext& ctx, const RequestParams& params, Reply reply) {
   auto id = NodeIdParam(params);
   if (!id.ok()) return reply.Fail(id.error());
-  ProposeMembership(ctx, raft::ConfChange{raft::ConfChangeType::kRemoveNode, id.value(), {}},
+  ProposeMembership(ctx, params,
+                    raft::ConfChange{raft::ConfChangeType::kRemoveNode, id.value(), {}},
                     std::move(reply));
 }
 

@@ -105,6 +105,12 @@ Status ReadMember(const std::string& key, const json& value, ServerConfig& c,
     }
   } else if (key == "listen") {
     return ReadString(value, key, c.listen, path);
+  } else if (key == "groups") {
+    CMQ_RETURN_IF_ERROR(ReadInt(value, key, 1, 64, n, path));
+    c.groups = static_cast<uint32_t>(n);
+  } else if (key == "balance_leaders") {
+    if (!value.is_boolean()) return Invalid(path, "balance_leaders: expected true or false");
+    c.balance_leaders = value.get<bool>();
   } else if (key == "io_threads") {
     CMQ_RETURN_IF_ERROR(ReadInt(value, key, 0, 1024, n, path));
     c.io_threads = static_cast<uint32_t>(n);

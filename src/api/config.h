@@ -46,6 +46,11 @@ struct ServerConfig {
   // Where this node listens for the others; empty: its own entry in peers.
   std::string listen;
   uint64_t cluster_id = 1;  // nodes of different clusters refuse to talk
+  // Data groups (docs/cluster.md "Data groups"), fixed when the cluster is created; 0: the
+  // default (1 for a standalone node, 3 in a cluster).
+  uint32_t groups = 0;
+  // The leader of a group hands leadership to the group's preferred node when it can.
+  bool balance_leaders = true;
   bool operator==(const ServerConfig&) const = default;
 };
 

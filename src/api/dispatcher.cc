@@ -70,11 +70,16 @@ void Dispatcher::Handle(HttpRequest request, ResponseCallback done) {
   }
   auto params = RequestParams::Parse(request);
   if (!params.ok()) return reply.Fail(params.error());
+  params.value().set_origin(request.internal, request.group);
   const RequestParams& p = params.value();
   if (const std::string* id = p.Find("clientRequestId")) {
     if (auto n = ParseInt64(*id)) reply.set_client_request_id(*n);
   }
-  if (auto error = authenticator_.Verify(request, p)) return reply.Fail(*error);
+  // Internal requests come from another node over the transport (never from a client)
+  // and carry no signature.
+  if (!request.internal) {
+    if (auto error = authenticator_.Verify(request, p)) return reply.Fail(*error);
+  }
   const std::string* action_name = p.Find("Action");
   if (action_name == nullptr || action_name->empty()) return reply.Fail(MissingAction());
   const Action* action = FindAction(*action_name);
@@ -82,6 +87,11 @@ void Dispatcher::Handle(HttpRequest request, ResponseCallback done) {
     return reply.Fail(UnknownAction(*action_name));
   }
   action->fn(context_, p, std::move(reply));
+}
+
+void Dispatcher::SetGroups(GroupAccess groups) {
+  groups_ = std::move(groups);
+  context_.groups = &groups_;
 }
 
 void Dispatcher::Reject(const HttpRequest& request, const Status& status, ResponseCallback done) {

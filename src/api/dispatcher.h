@@ -30,6 +30,9 @@ class Dispatcher {
   // without running it: for failures around the request, such as forwarding.
   void Reject(const HttpRequest& request, const Status& status, ResponseCallback done);
 
+  // Before serving, in a cluster of several groups: how actions reach other groups.
+  void SetGroups(GroupAccess groups);
+
   // A RequestHandler for HttpServer that calls Handle. The Dispatcher must outlive it.
   RequestHandler AsHandler();
 
@@ -43,6 +46,7 @@ class Dispatcher {
   static const Action* FindAction(std::string_view name);
 
  private:
+  GroupAccess groups_;
   ActionContext context_;
   Authenticator authenticator_;
   std::atomic<uint64_t> next_request_id_;

@@ -2,6 +2,8 @@
 
 #include <memory>
 
+#include "api/params.h"
+#include "cluster/group_router.h"
 #include "cluster/node.h"
 #include "cluster/peer_network.h"
 #include "common/encoding.h"
@@ -9,7 +11,9 @@
 namespace cmq::api {
 namespace {
 
-constexpr uint8_t kForwardVersion = 1;
+constexpr uint8_t kForwardVersion = 1;          // responses; requests of one group
+constexpr uint8_t kForwardRequestVersion2 = 2;  // requests: + flags, pinned group
+constexpr uint8_t kFlagInternal = 1;
 constexpr int64_t kLeaderPollMs = 20;
 
 Status Corrupt(const char* what) {
@@ -21,7 +25,13 @@ Status Corrupt(const char* what) {
 std::string EncodeForwardedRequest(const HttpRequest& r) {
   std::string out;
   out.reserve(r.body.size() + r.target.size() + r.host.size() + 32);
-  out.push_back(static_cast<char>(kForwardVersion));
+  if (r.internal || r.group != 0) {
+    out.push_back(static_cast<char>(kForwardRequestVersion2));
+    out.push_back(static_cast<char>(r.internal ? kFlagInternal : 0));
+    PutVarint64(out, r.group);
+  } else {
+    out.push_back(static_cast<char>(kForwardVersion));
+  }
   PutLengthPrefixed(out, r.method);
   PutLengthPrefixed(out, r.target);
   PutLengthPrefixed(out, r.host);
@@ -30,8 +40,20 @@ std::string EncodeForwardedRequest(const HttpRequest& r) {
 }
 
 Result<HttpRequest> DecodeForwardedRequest(std::string_view in) {
-  if (in.empty() || static_cast<uint8_t>(in[0]) != kForwardVersion) return Corrupt("version");
+  if (in.empty()) return Corrupt("version");
+  const uint8_t version = static_cast<uint8_t>(in[0]);
+  if (version != kForwardVersion && version != kForwardRequestVersion2) return Corrupt("version");
   Reader r(in.substr(1));
+  uint8_t flags = 0;
+  uint64_t group = 0;
+  if (version == kForwardRequestVersion2) {
+    std::string_view flag_byte;
+    if (!r.Bytes(1, flag_byte) || !r.Varint64(group) || group > UINT32_MAX) {
+      return Corrupt("truncated");
+    }
+    flags = static_cast<uint8_t>(flag_byte[0]);
+    if ((flags & ~kFlagInternal) != 0) return Corrupt("unknown flags");
+  }
   std::string_view method, target, host, body;
   if (!r.LengthPrefixed(method) || !r.LengthPrefixed(target) || !r.LengthPrefixed(host) ||
       !r.LengthPrefixed(body) || !r.empty()) {
@@ -42,6 +64,8 @@ Result<HttpRequest> DecodeForwardedRequest(std::string_view in) {
   req.target = target;
   req.host = host;
   req.body = body;
+  req.internal = (flags & kFlagInternal) != 0;
+  req.group = static_cast<uint32_t>(group);
   return req;
 }
 
@@ -69,11 +93,11 @@ Result<HttpResponse> DecodeForwardedResponse(std::string_view in) {
   return resp;
 }
 
-ForwardingHandler::ForwardingHandler(Dispatcher& dispatcher, cluster::Node& node,
+ForwardingHandler::ForwardingHandler(Dispatcher& dispatcher, cluster::GroupRouter& groups,
                                      cluster::PeerNetwork& network, const Clock& clock,
                                      int64_t leader_wait_ms)
     : dispatcher_(dispatcher),
-      node_(node),
+      groups_(groups),
       network_(network),
       clock_(clock),
       leader_wait_ms_(leader_wait_ms) {
@@ -83,38 +107,78 @@ ForwardingHandler::ForwardingHandler(Dispatcher& dispatcher, cluster::Node& node
       // The sender times out and tells its client to retry; nothing ran here.
       return;
     }
+    if (request->group > groups_.group_count()) return;  // a cluster of another shape
     dispatcher_.Handle(std::move(request).value(), [reply = std::move(reply)](HttpResponse r) {
       reply(EncodeForwardedResponse(r));
     });
   });
+  GroupAccess access;
+  access.count = groups_.group_count();
+  access.replica = [this](uint32_t g) -> cluster::QueueService& { return groups_.group(g); };
+  access.run = [this](uint32_t g, HttpRequest request, ResponseCallback done) {
+    RunInGroup(g, std::move(request), std::move(done));
+  };
+  dispatcher_.SetGroups(std::move(access));
+}
+
+uint32_t ForwardingHandler::GroupOf(const HttpRequest& request) const {
+  if (request.group != 0) return request.group;
+  if (groups_.group_count() == 1) return 1;
+  if (request.too_large || (request.method != "POST" && request.method != "GET")) return 0;
+  const auto action = FindParam(request, "Action");
+  if (!action) return 0;  // answered here
+  std::string lower(*action);
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  auto has = [&](std::string_view part) { return lower.find(part) != std::string::npos; };
+  if (has("listqueue") || has("listtopic") || has("clusterstatus")) return 0;
+  if (has("node") || has("transferleadership")) {
+    const auto group = FindParam(request, "groupId");
+    if (!group) return 1;
+    auto g = ParseInt64(*group);
+    return g && *g >= 1 && *g <= static_cast<int64_t>(groups_.group_count())
+               ? static_cast<uint32_t>(*g)
+               : 0;
+  }
+  const bool topical = has("topic") || has("subscri") || has("publish");
+  const auto name = FindParam(request, topical ? "topicName" : "queueName");
+  if (!name) return 0;
+  return groups_.GroupOfName(*name);
 }
 
 void ForwardingHandler::Handle(HttpRequest request, ResponseCallback done) {
-  const uint64_t leader = node_.leader_id();
-  // The common case first, with no copy: this node leads (or a request too large to read).
-  if (leader == node_.node_id() || request.too_large) {
+  const uint32_t group = GroupOf(request);
+  // The common case first, with no copy: this node leads (or no one group serves it).
+  if (group == 0 || network_.LeaderOf(group) == network_.node_id()) {
     return dispatcher_.Handle(std::move(request), std::move(done));
   }
-  Route(std::make_shared<HttpRequest>(std::move(request)), std::move(done),
+  Route(group, std::make_shared<HttpRequest>(std::move(request)), std::move(done),
         clock_.NowMs() + leader_wait_ms_);
 }
 
-void ForwardingHandler::Route(std::shared_ptr<HttpRequest> request, ResponseCallback done,
-                              int64_t deadline_ms) {
-  const uint64_t leader = node_.leader_id();
-  if (leader == node_.node_id() || clock_.NowMs() >= deadline_ms) {
+void ForwardingHandler::RunInGroup(uint32_t group, HttpRequest request, ResponseCallback done) {
+  request.internal = true;
+  request.group = group;
+  Route(group, std::make_shared<HttpRequest>(std::move(request)), std::move(done),
+        clock_.NowMs() + leader_wait_ms_);
+}
+
+void ForwardingHandler::Route(uint32_t group, std::shared_ptr<HttpRequest> request,
+                              ResponseCallback done, int64_t deadline_ms) {
+  const uint64_t leader = network_.LeaderOf(group);
+  if (leader == network_.node_id() || clock_.NowMs() >= deadline_ms) {
     // Leading now, or waited long enough: served here (a follower answers "retry").
     return dispatcher_.Handle(std::move(*request), std::move(done));
   }
   if (leader == 0) {
-    network_.After(kLeaderPollMs, [this, request, done = std::move(done), deadline_ms]() mutable {
-      Route(std::move(request), std::move(done), deadline_ms);
-    });
+    network_.After(kLeaderPollMs,
+                   [this, group, request, done = std::move(done), deadline_ms]() mutable {
+                     Route(group, std::move(request), std::move(done), deadline_ms);
+                   });
     return;
   }
-  network_.Forward(leader, EncodeForwardedRequest(*request),
-                   [this, request, done = std::move(done), deadline_ms](Result<std::string> reply,
-                                                                        bool sent) mutable {
+  network_.Forward(leader, group, EncodeForwardedRequest(*request),
+                   [this, group, request, done = std::move(done), deadline_ms](
+                       Result<std::string> reply, bool sent) mutable {
                      if (reply.ok()) {
                        auto response = DecodeForwardedResponse(*reply);
                        if (response.ok()) {
@@ -125,9 +189,9 @@ void ForwardingHandler::Route(std::shared_ptr<HttpRequest> request, ResponseCall
                      }
                      if (!sent) {
                        // It never left this node: safe to try again once a leader is reachable.
-                       network_.After(kLeaderPollMs, [this, request, done = std::move(done),
+                       network_.After(kLeaderPollMs, [this, group, request, done = std::move(done),
                                                       deadline_ms]() mutable {
-                         Route(std::move(request), std::move(done), deadline_ms);
+                         Route(group, std::move(request), std::move(done), deadline_ms);
                        });
                        return;
                      }

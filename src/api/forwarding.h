@@ -6,6 +6,11 @@
 // no trust between the nodes beyond the transport's. A forwarded request is always served
 // where it arrives, never forwarded again, so a request takes at most one hop.
 //
+// With several data groups (docs/cluster.md "Data groups") the leader is that of the
+// group the request's queue or topic lives in; requests of no one group (ListQueue,
+// ListTopic, ClusterStatus) are served where they arrive and ask each group's leader for
+// its part (RunInGroup).
+//
 // With no leader known (an election is under way), the request waits up to
 // leader_wait_ms for one; then it is served locally, which answers a retryable error.
 // A request that could not be sent to the leader (the connection is down) is retried the
@@ -21,14 +26,15 @@
 #include "common/result.h"
 
 namespace cmq::cluster {
-class Node;
+class GroupRouter;
 class PeerNetwork;
 }  // namespace cmq::cluster
 
 namespace cmq::api {
 
 // Wire form of a forwarded request and of its answer (length-prefixed fields, a version
-// byte first). Decoding never trusts its input.
+// byte first; version 2 adds the internal flag and the pinned group). Decoding never
+// trusts its input.
 std::string EncodeForwardedRequest(const HttpRequest& request);
 Result<HttpRequest> DecodeForwardedRequest(std::string_view in);
 std::string EncodeForwardedResponse(const HttpResponse& response);
@@ -36,18 +42,25 @@ Result<HttpResponse> DecodeForwardedResponse(std::string_view in);
 
 class ForwardingHandler {
  public:
-  // All must outlive the handler. Registers itself as network's forward handler.
-  ForwardingHandler(Dispatcher& dispatcher, cluster::Node& node, cluster::PeerNetwork& network,
-                    const Clock& clock, int64_t leader_wait_ms = 3000);
+  // All must outlive the handler. Registers itself as network's forward handler and as the
+  // dispatcher's way to other groups (Dispatcher::SetGroups).
+  ForwardingHandler(Dispatcher& dispatcher, cluster::GroupRouter& groups,
+                    cluster::PeerNetwork& network, const Clock& clock,
+                    int64_t leader_wait_ms = 3000);
 
   void Handle(HttpRequest request, ResponseCallback done);
   RequestHandler AsHandler();
+  // Runs request at the leader of group g, as an internal request pinned to that group.
+  void RunInGroup(uint32_t group, HttpRequest request, ResponseCallback done);
+  // The group whose leader serves request; 0: none (served where it arrives).
+  uint32_t GroupOf(const HttpRequest& request) const;
 
  private:
-  void Route(std::shared_ptr<HttpRequest> request, ResponseCallback done, int64_t deadline_ms);
+  void Route(uint32_t group, std::shared_ptr<HttpRequest> request, ResponseCallback done,
+             int64_t deadline_ms);
 
   Dispatcher& dispatcher_;
-  cluster::Node& node_;
+  cluster::GroupRouter& groups_;
   cluster::PeerNetwork& network_;
   const Clock& clock_;
   int64_t leader_wait_ms_;

@@ -31,6 +31,8 @@ class JsonWriter {
   JsonWriter& Int(int64_t value);
   JsonWriter& Uint(uint64_t value);
   JsonWriter& Bool(bool value);
+  // A value already serialized as JSON (written as is).
+  JsonWriter& Raw(std::string_view json);
   // An unsigned number written as a JSON string of decimal digits (ids).
   JsonWriter& UintString(uint64_t value);
 

@@ -73,6 +73,30 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   return true;
 }
 
+std::optional<std::string> FindParam(const HttpRequest& request, std::string_view name) {
+  std::string_view source = request.body;
+  if (request.method == "GET" || source.empty()) source = QueryOf(request.target);
+  while (!source.empty()) {
+    const size_t amp = source.find('&');
+    std::string_view piece = source.substr(0, amp);
+    source = amp == std::string_view::npos ? std::string_view() : source.substr(amp + 1);
+    const size_t eq = piece.find('=');
+    std::string_view raw_name = piece.substr(0, eq);
+    std::string_view raw_value =
+        eq == std::string_view::npos ? std::string_view() : piece.substr(eq + 1);
+    // Names are plain ASCII in practice; decode only those that are escaped.
+    if (raw_name.find_first_of("%+") != std::string_view::npos) {
+      auto decoded = UrlDecode(raw_name);
+      if (!decoded) return std::nullopt;
+      if (*decoded != name) continue;
+    } else if (raw_name != name) {
+      continue;
+    }
+    return UrlDecode(raw_value);
+  }
+  return std::nullopt;
+}
+
 ApiResult<RequestParams> RequestParams::Parse(const HttpRequest& request) {
   std::string_view source = request.body;
   if (request.method == "GET" || source.empty()) source = QueryOf(request.target);

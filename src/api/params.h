@@ -39,6 +39,11 @@ std::optional<uint64_t> ParseUint64(std::string_view s);
 // at most kMaxNameLength characters.
 bool IsValidQueueName(std::string_view name);
 
+// The decoded value of the first parameter `name` of request (from the same part of it
+// RequestParams::Parse reads), without decoding the rest; nullopt if absent or malformed.
+// For routing a request before it is parsed in full (api/forwarding.cc).
+std::optional<std::string> FindParam(const HttpRequest& request, std::string_view name);
+
 class RequestParams {
  public:
   // Decodes the form of request: the body for POST (whatever the Content-Type; the query if
@@ -49,6 +54,13 @@ class RequestParams {
   explicit RequestParams(FormParams form) : form_(std::move(form)) {}
 
   const FormParams& form() const { return form_; }
+  // An internal request (HttpRequest::internal) pinned to a group (0: none).
+  uint32_t pinned_group() const { return pinned_group_; }
+  bool internal() const { return internal_; }
+  void set_origin(bool internal, uint32_t pinned_group) {
+    internal_ = internal;
+    pinned_group_ = pinned_group;
+  }
   // The value of name, or nullptr.
   const std::string* Find(std::string_view name) const;
 
@@ -75,6 +87,8 @@ class RequestParams {
                                                  const ApiError* too_many) const;
 
   FormParams form_;
+  bool internal_ = false;
+  uint32_t pinned_group_ = 0;
 };
 
 // Case-insensitive ASCII comparison (for Action).

@@ -2,6 +2,7 @@
 // SetQueueAttributes, DeleteQueue, RewindQueue.
 
 #include "api/actions.h"
+#include "api/group_fanout.h"
 #include "mq/limits.h"
 
 namespace cmq::api {
@@ -106,7 +107,8 @@ ApiResult<PageParams> PageParamsOf(const RequestParams& params) {
   if (const std::string* search = params.Find("searchWord")) page.search_word = *search;
   auto offset = params.IntOr("offset", 0, INT64_MAX, 0);
   if (!offset.ok()) return offset.error();
-  auto limit = params.IntOr("limit", 1, 50, 20);
+  // An internal request asks one group for the first offset + limit items of a page.
+  auto limit = params.IntOr("limit", 1, params.internal() ? INT64_MAX : 50, 20);
   if (!limit.ok()) return limit.error();
   page.offset = static_cast<uint64_t>(offset.value());
   page.limit = static_cast<uint64_t>(limit.value());
@@ -133,11 +135,14 @@ void ListQueue(const ActionContext& ctx, const RequestParams& params, Reply repl
   auto page = PageParamsOf(params);
   if (!page.ok()) return reply.Fail(page.error());
   PageParams& p = page.value();
-  ctx.service.ListQueues(std::move(p.search_word), p.offset, p.limit,
-                         [reply = std::move(reply)](mq::QueueListing listing) mutable {
-                           SendIdNameList(reply, listing.total_count, "queueList", "queueId",
-                                          "queueName", listing.queues);
-                         });
+  if (ctx.FansOut(params)) {
+    return FanOutList(ctx, "ListQueue", p, "queueList", "queueId", "queueName", std::move(reply));
+  }
+  ctx.ServiceFor(params).ListQueues(std::move(p.search_word), p.offset, p.limit,
+                                    [reply = std::move(reply)](mq::QueueListing listing) mutable {
+                                      SendIdNameList(reply, listing.total_count, "queueList",
+                                                     "queueId", "queueName", listing.queues);
+                                    });
 }
 
 void GetQueueAttributes(const ActionContext& ctx, const RequestParams& params, Reply reply) {

@@ -17,6 +17,13 @@ struct HttpRequest {
   // The server could not read the whole request because it exceeds a size limit (header or
   // body); body is empty. The handler answers CMQ error 10420 and the connection closes.
   bool too_large = false;
+  // Set only by cmqd itself, never from the wire: a request one node makes of another
+  // (api/group_fanout.h), trusted without a signature since it comes over the cluster's
+  // transport.
+  bool internal = false;
+  // A request pinned to one data group (1..): lists and cluster status ask each group's
+  // leader for its part this way. 0: the request's queue or topic picks the group.
+  uint32_t group = 0;
 };
 
 struct HttpResponse {

@@ -5,7 +5,9 @@
 #include <algorithm>
 
 #include "api/actions.h"
+#include "api/group_fanout.h"
 #include "mq/limits.h"
+#include "mq/placement.h"
 
 namespace cmq::api {
 namespace {
@@ -131,17 +133,30 @@ void Subscribe(const ActionContext& ctx, const RequestParams& params, Reply repl
   mq::SubscriptionUpdate& settings = cmd.value().subscription;
   if (auto error = ReadEndpoint(params, settings)) return reply.Fail(*error);
   if (auto error = ReadSettings(params, settings)) return reply.Fail(*error);
-  ctx.service.Submit(cmd.value(),
-                     [reply = std::move(reply)](cluster::CommandResult result) mutable {
-                       if (!result.apply.status.ok())
-                         return reply.Fail(ErrorFromStatus(result.apply.status));
-                       std::string body;
-                       body.reserve(128);
-                       JsonWriter w(body);
-                       reply.BeginEnvelope(w, 0, "");
-                       w.Field("subscriptionId", result.apply.subscription_id).EndObject();
-                       reply.Send(std::move(body));
-                     });
+  // A queue of another data group: the topic's group cannot see it, so it is looked up
+  // where it lives first (the subscription is refused as CMQ does if it does not exist).
+  std::optional<std::string> remote_queue;
+  if (ctx.groups != nullptr && ctx.groups->count > 1 && settings.protocol == "queue" &&
+      settings.endpoint &&
+      mq::GroupOfName(*settings.endpoint, ctx.groups->count) !=
+          mq::GroupOfName(cmd.value().topic_name, ctx.groups->count)) {
+    remote_queue = *settings.endpoint;
+  }
+  auto submit = [service = &ctx.service, cmd = std::move(cmd.value())](Reply reply) {
+    service->Submit(cmd, [reply = std::move(reply)](cluster::CommandResult result) mutable {
+      if (!result.apply.status.ok()) return reply.Fail(ErrorFromStatus(result.apply.status));
+      std::string body;
+      body.reserve(128);
+      JsonWriter w(body);
+      reply.BeginEnvelope(w, 0, "");
+      w.Field("subscriptionId", result.apply.subscription_id).EndObject();
+      reply.Send(std::move(body));
+    });
+  };
+  if (remote_queue) {
+    return CheckQueueElsewhere(ctx, std::move(*remote_queue), std::move(reply), std::move(submit));
+  }
+  submit(std::move(reply));
 }
 
 void ListSubscriptionByTopic(const ActionContext& ctx, const RequestParams& params, Reply reply) {

@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "api/actions.h"
+#include "api/group_fanout.h"
 #include "common/assert.h"
 #include "mq/limits.h"
 
@@ -152,11 +153,14 @@ void ListTopic(const ActionContext& ctx, const RequestParams& params, Reply repl
   auto page = PageParamsOf(params);
   if (!page.ok()) return reply.Fail(page.error());
   PageParams& p = page.value();
-  ctx.service.ListTopics(std::move(p.search_word), p.offset, p.limit,
-                         [reply = std::move(reply)](mq::TopicListing listing) mutable {
-                           SendIdNameList(reply, listing.total_count, "topicList", "topicId",
-                                          "topicName", listing.topics);
-                         });
+  if (ctx.FansOut(params)) {
+    return FanOutList(ctx, "ListTopic", p, "topicList", "topicId", "topicName", std::move(reply));
+  }
+  ctx.ServiceFor(params).ListTopics(std::move(p.search_word), p.offset, p.limit,
+                                    [reply = std::move(reply)](mq::TopicListing listing) mutable {
+                                      SendIdNameList(reply, listing.total_count, "topicList",
+                                                     "topicId", "topicName", listing.topics);
+                                    });
 }
 
 void GetTopicAttributes(const ActionContext& ctx, const RequestParams& params, Reply reply) {

@@ -57,7 +57,7 @@ CommandResult ShuttingDown() {
 // configuration of all its voters (the Raft core's bootstrap rule, docs/raft.md). Every
 // node of a new cluster writes the same one, so they agree from the first election on.
 Status Bootstrap(RaftStorage& storage, const NodeOptions& options) {
-  mq::StateMachine empty(options.group_id);
+  mq::StateMachine empty(options.group_id, options.group_count);
   raft::Snapshot snapshot;
   snapshot.meta.index = 1;
   snapshot.meta.term = 1;
@@ -115,8 +115,8 @@ Status Node::Recover() {
   // leader's snapshot once the leader has added it.
   auto group_snapshot =
       waiting_to_join
-          ? Result<GroupSnapshot>(
-                GroupSnapshot{1, {}, mq::StateMachine(options_.group_id).Snapshot(), {}})
+          ? Result<GroupSnapshot>(GroupSnapshot{
+                1, {}, mq::StateMachine(options_.group_id, options_.group_count).Snapshot(), {}})
           : DecodeGroupSnapshot(snapshot->data ? std::string_view(*snapshot->data) : "");
   if (!group_snapshot.ok()) return group_snapshot.status();
   if (waiting_to_join) {
@@ -132,7 +132,7 @@ Status Node::Recover() {
                  options_.group_id, group_snapshot->retained.size(), snapshot->meta.index);
     CMQ_RETURN_IF_ERROR(storage_->RestoreRetained(group_snapshot->retained));
   }
-  auto restored = mq::StateMachine::Restore(group_snapshot->mq_state);
+  auto restored = mq::StateMachine::Restore(group_snapshot->mq_state, options_.group_count);
   if (!restored.ok()) return restored.status();
   state_ = std::move(restored).value();
   applied_index_ = snapshot->meta.index;

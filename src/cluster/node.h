@@ -49,6 +49,9 @@ namespace cmq::cluster {
 struct NodeOptions {
   std::string data_dir = "./data";
   uint32_t group_id = 1;
+  // Data groups in the cluster (a cluster constant): a queue or topic lives in the group
+  // mq::GroupOfName picks, and only there.
+  uint32_t group_count = 1;
   uint64_t node_id = 1;                        // this node's Raft id in the group
   uint64_t max_entry_bytes = 8ull << 20;       // one log entry carries at most this much
   uint64_t payload_cache_bytes = 64ull << 20;  // recent entries kept in memory for reads
@@ -119,9 +122,19 @@ class Node final : public QueueService {
   // Removing the leader itself hands leadership to another voter first (answering kUnavailable:
   // retry against the new leader).
   void ChangeMembership(raft::ConfChange change, std::function<void(Status)> done) override;
+  // Delivers a topic message's copy to a queue that lives in another data group
+  // (docs/cluster.md "Data groups"): done(ok) once that group has it, done(error) otherwise;
+  // kUnavailable errors are retried, any other drops the copy. Set before Start when the
+  // cluster has more than one group; may call done on any thread.
+  using RemoteEnqueue = std::function<void(std::string queue_name, std::string body,
+                                           std::function<void(Status)> done)>;
+  void SetRemoteEnqueue(RemoteEnqueue fn) { remote_enqueue_ = std::move(fn); }
   // The group's leader as this node last heard (0: none known; node_id: this node).
   uint64_t leader_id() const { return leader_id_.load(std::memory_order_acquire); }
+  // The term in which leader_id() was learned (to weigh it against other nodes' hints).
+  uint64_t leader_term() const { return leader_term_.load(std::memory_order_acquire); }
   uint64_t node_id() const { return options_.node_id; }
+  uint32_t group_id() const { return options_.group_id; }
 
   void Submit(const mq::Command& cmd, CommandCallback done) override;
   void Receive(const mq::Command& cmd, std::optional<int64_t> wait_seconds,
@@ -182,6 +195,7 @@ class Node final : public QueueService {
   void OnPushTick();
   void PumpPushes();
   void StartPush(const mq::PendingPush& push);
+  void StartRemoteEnqueue(const mq::PendingPush& push, std::string body);
   void OnPushDone(const mq::PendingPush& push, Status status);
 
   storage::FileSystem* fs_;
@@ -241,6 +255,7 @@ class Node final : public QueueService {
   std::atomic<bool> stop_requested_{false};
   RaftSend raft_send_;
   std::atomic<uint64_t> leader_id_{0};
+  std::atomic<uint64_t> leader_term_{0};
   bool is_leader_ = false;         // strand-only
   uint64_t durable_term_ = 0;      // the term in the last hard state written (strand-only)
   bool snapshot_sending_ = false;  // one snapshot message is built at a time
@@ -251,6 +266,7 @@ class Node final : public QueueService {
   std::mutex storage_write_mu_;
   std::mutex snapshot_file_mu_;
   MembershipListener membership_;
+  RemoteEnqueue remote_enqueue_;
   std::map<uint64_t, std::string> addresses_;  // nodes added at run time (strand-only)
   bool conf_changed_ = false;  // a conf change was applied since the last notification
   struct ConfWaiter {

@@ -142,6 +142,7 @@ void Node::Drive() {
 void Node::OnSoftState(const raft::SoftState& ss) {
   const bool was_leader = is_leader_;
   is_leader_ = ss.role == raft::Role::kLeader;
+  leader_term_.store(raft_->hard_state().term, std::memory_order_release);
   leader_id_.store(ss.lead, std::memory_order_release);
   if (was_leader && !is_leader_) {
     // Requests that are not in the log yet, and parked receives, cannot be served here any

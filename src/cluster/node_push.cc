@@ -50,7 +50,10 @@ void Node::OnPushTick() {
 // are applied (a publish makes pushes due), and when a push's result has been applied (its
 // slot is free), so a subscription's rate is bounded by its endpoint, not by the tick.
 void Node::PumpPushes() {
-  if (stopped_ || !failed_.ok() || pushes_in_flight_.size() >= options_.max_pushes_in_flight) {
+  // The leader alone pushes: a follower's pushes would be duplicates, and their results
+  // could not be proposed anyway.
+  if (stopped_ || !is_leader_ || !failed_.ok() ||
+      pushes_in_flight_.size() >= options_.max_pushes_in_flight) {
     return;
   }
   int64_t now = clock_->NowMs();
@@ -74,6 +77,7 @@ void Node::StartPush(const mq::PendingPush& push) {
                   body.status().ToString());
     return;
   }
+  if (push.protocol == "queue") return StartRemoteEnqueue(push, std::move(body).value());
   PushRequest request;
   request.url = push.endpoint;
   request.timeout = std::chrono::milliseconds(options_.push_timeout_ms);
@@ -101,6 +105,23 @@ void Node::StartPush(const mq::PendingPush& push) {
   });
 }
 
+// A queue subscription whose queue lives in another data group: the copy is sent there as
+// a SendMessage (through whichever node leads that group). Retried while that group cannot
+// take it (no leader yet, a failover), dropped (and counted) when the queue refuses it, as
+// a copy into a queue of this group would be.
+void Node::StartRemoteEnqueue(const mq::PendingPush& push, std::string body) {
+  pushes_in_flight_.insert({SubscriptionKey(push), push.msg_id});
+  if (!remote_enqueue_) {
+    boost::asio::post(strand_ctx_, [this, push] {
+      OnPushDone(push, Status(ErrorCode::kInternal, "no route to other data groups"));
+    });
+    return;
+  }
+  remote_enqueue_(push.endpoint, std::move(body), [this, push](Status st) {
+    boost::asio::post(strand_ctx_, [this, push, st] { OnPushDone(push, st); });
+  });
+}
+
 void Node::OnPushDone(const mq::PendingPush& push, Status status) {
   if (stopped_) return;
   int64_t now = clock_->NowMs();
@@ -109,6 +130,19 @@ void Node::OnPushDone(const mq::PendingPush& push, Status status) {
   result.delivered = status.ok();
   if (status.ok()) {
     ++stats_.pushes_delivered;
+  } else if (push.protocol == "queue") {
+    ++stats_.pushes_failed;
+    // Retried every 1, 2, 4 ... 8 s while the other group is unavailable, within the
+    // topic's retention; any other answer (the queue is gone, full, or takes smaller
+    // messages) is final.
+    const uint32_t failures = push.attempts + 1;
+    const int64_t next = now + (int64_t{1000} << std::min<uint32_t>(failures - 1, 3));
+    const bool retry = status.code() == ErrorCode::kUnavailable &&
+                       next <= push.publish_time_ms + kTopicRetentionMs;
+    result.next_attempt_ms = retry ? next : 0;
+    spdlog::log(retry ? spdlog::level::debug : spdlog::level::warn,
+                "copy of message {} to queue {} ({}): {}", push.msg_id, push.endpoint,
+                retry ? "will retry" : "dropped", status.ToString());
   } else {
     ++stats_.pushes_failed;
     uint32_t failures = push.attempts + 1;

@@ -88,7 +88,7 @@ void Node::SendSnapshot(raft::Message m) {
     } else {
       uint64_t oldest = decoded->oldest_referenced;
       if (oldest == 0) {  // a snapshot from before the envelope: ask the state itself
-        auto state = mq::StateMachine::Restore(decoded->mq_state);
+        auto state = mq::StateMachine::Restore(decoded->mq_state, options_.group_count);
         oldest = state.ok() ? (*state)->OldestReferencedLogIndex() : 1;
       }
       const uint64_t s = snap.meta.index;
@@ -142,7 +142,7 @@ Status Node::InstallSnapshot(const raft::Snapshot& snapshot) {
 void Node::RestoreFromSnapshot(const raft::Snapshot& snapshot) {
   auto decoded = DecodeGroupSnapshot(snapshot.data ? std::string_view(*snapshot.data) : "");
   CMQ_ASSERT(decoded.ok(), "an installed snapshot does not decode");
-  auto restored = mq::StateMachine::Restore(decoded->mq_state);
+  auto restored = mq::StateMachine::Restore(decoded->mq_state, options_.group_count);
   CMQ_ASSERT(restored.ok(), "an installed snapshot does not restore");
   state_ = std::move(restored).value();
   const uint64_t index = snapshot.meta.index;

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "cluster/node.h"
+#include "common/assert.h"
 #include "common/encoding.h"
 #include "raft/types.h"
 
@@ -14,6 +15,7 @@ namespace cmq::cluster {
 namespace {
 
 constexpr int64_t kSweepMs = 100;
+constexpr int kHintEverySweeps = 5;  // leader hints every 500 ms
 
 // "host:port" or "[v6]:port".
 bool ParseAddress(const std::string& text, transport::PeerAddress& out) {
@@ -88,43 +90,60 @@ void PeerNetwork::Stop() {
 }
 
 void PeerNetwork::Attach(Node* node, uint32_t group) {
-  group_ = group;
+  CMQ_ASSERT(group >= 1 && group <= kMaxGroups, "group id out of range");
   node->SetRaftSend([this, group](uint64_t to, std::string message) {
     return SendRaft(to, group, std::move(message));
   });
-  node->SetMembershipListener(
-      [this](const raft::ConfState& members, const std::map<uint64_t, std::string>& addresses) {
-        std::set<uint64_t> ids = members.voters;
-        ids.insert(members.learners.begin(), members.learners.end());
-        for (uint64_t id : ids) {
-          if (id == options_.transport.node_id || options_.transport.peers.count(id) != 0) continue;
-          auto address = addresses.find(id);
-          if (address == addresses.end()) {
-            spdlog::warn("group member {} has no known address", id);
-            continue;
-          }
-          auto known = dynamic_peers_.find(id);
-          if (known != dynamic_peers_.end() && known->second == address->second) continue;
-          transport::PeerAddress parsed;
-          if (!ParseAddress(address->second, parsed)) {
-            spdlog::error("group member {} has a malformed address '{}'", id, address->second);
-            continue;
-          }
-          spdlog::info("node {} joins the peers at {}", id, address->second);
-          transport_->AddPeer(id, parsed);
-          dynamic_peers_[id] = address->second;
-        }
-        for (auto it = dynamic_peers_.begin(); it != dynamic_peers_.end();) {
-          if (ids.count(it->first) != 0) {
-            ++it;
-            continue;
-          }
-          spdlog::info("node {} leaves the peers", it->first);
-          transport_->RemovePeer(it->first);
-          it = dynamic_peers_.erase(it);
-        }
-      });
-  node_.store(node, std::memory_order_release);
+  node->SetMembershipListener([this, group](const raft::ConfState& members,
+                                            const std::map<uint64_t, std::string>& addresses) {
+    OnMembership(group, members, addresses);
+  });
+  nodes_[group].store(node, std::memory_order_release);
+}
+
+Node* PeerNetwork::NodeOf(uint32_t group) const {
+  if (group == 0 || group > kMaxGroups) return nullptr;
+  return nodes_[group].load(std::memory_order_acquire);
+}
+
+// A node added at run time is a transport peer while any group has it as a member.
+void PeerNetwork::OnMembership(uint32_t group, const raft::ConfState& members,
+                               const std::map<uint64_t, std::string>& addresses) {
+  std::lock_guard lock(membership_mu_);
+  std::set<uint64_t>& ids = group_members_[group];
+  ids = members.voters;
+  ids.insert(members.learners.begin(), members.learners.end());
+  for (const auto& [id, address] : addresses) member_addresses_[id] = address;
+  std::set<uint64_t> wanted;
+  for (const auto& [g, member_ids] : group_members_)
+    wanted.insert(member_ids.begin(), member_ids.end());
+  for (uint64_t id : wanted) {
+    if (id == options_.transport.node_id || options_.transport.peers.count(id) != 0) continue;
+    auto address = member_addresses_.find(id);
+    if (address == member_addresses_.end()) {
+      spdlog::warn("group member {} has no known address", id);
+      continue;
+    }
+    auto known = dynamic_peers_.find(id);
+    if (known != dynamic_peers_.end() && known->second == address->second) continue;
+    transport::PeerAddress parsed;
+    if (!ParseAddress(address->second, parsed)) {
+      spdlog::error("group member {} has a malformed address '{}'", id, address->second);
+      continue;
+    }
+    spdlog::info("node {} joins the peers at {}", id, address->second);
+    transport_->AddPeer(id, parsed);
+    dynamic_peers_[id] = address->second;
+  }
+  for (auto it = dynamic_peers_.begin(); it != dynamic_peers_.end();) {
+    if (wanted.count(it->first) != 0) {
+      ++it;
+      continue;
+    }
+    spdlog::info("node {} leaves the peers", it->first);
+    transport_->RemovePeer(it->first);
+    it = dynamic_peers_.erase(it);
+  }
 }
 
 bool PeerNetwork::SendRaft(uint64_t to, uint32_t group, std::string message) {
@@ -181,8 +200,54 @@ void PeerNetwork::PumpChunks(uint64_t transfer) {
 void PeerNetwork::OnChunk(const transport::Frame& frame) {
   std::optional<std::string> message = chunks_.Add(frame.from, frame.payload);
   if (!message) return;
-  Node* node = node_.load(std::memory_order_acquire);
-  if (node != nullptr && frame.group == group_) node->StepRaft(*message);
+  if (Node* node = NodeOf(frame.group)) node->StepRaft(*message);
+}
+
+uint64_t PeerNetwork::LeaderOf(uint32_t group) const {
+  const Node* node = NodeOf(group);
+  uint64_t leader = node != nullptr ? node->leader_id() : 0;
+  uint64_t term = node != nullptr ? node->leader_term() : 0;
+  std::lock_guard lock(hints_mu_);
+  auto hint = hints_.find(group);
+  if (hint != hints_.end() && (leader == 0 || hint->second.term > term)) {
+    leader = hint->second.leader;
+  }
+  return leader;
+}
+
+// payload = [varint n] n x [varint group][varint term][varint leader]
+void PeerNetwork::SendLeaderHints() {
+  std::string payload;
+  uint64_t n = 0;
+  std::string entries;
+  for (uint32_t g = 1; g <= kMaxGroups; ++g) {
+    const Node* node = NodeOf(g);
+    if (node == nullptr || node->leader_id() == 0) continue;
+    PutVarint64(entries, g);
+    PutVarint64(entries, node->leader_term());
+    PutVarint64(entries, node->leader_id());
+    ++n;
+  }
+  if (n == 0) return;
+  PutVarint64(payload, n);
+  payload += entries;
+  for (const auto& [peer, stats] : transport_->stats()) {
+    if (stats.connected) transport_->Send(peer, transport::FrameKind::kLeaderHint, 0, payload);
+  }
+}
+
+void PeerNetwork::OnLeaderHints(const transport::Frame& frame) {
+  Reader r(frame.payload);
+  uint64_t n = 0;
+  if (!r.Varint64(n) || n > kMaxGroups) return;
+  std::lock_guard lock(hints_mu_);
+  for (uint64_t i = 0; i < n; ++i) {
+    uint64_t group = 0, term = 0, leader = 0;
+    if (!r.Varint64(group) || !r.Varint64(term) || !r.Varint64(leader)) return;
+    if (group == 0 || group > kMaxGroups || leader == 0) continue;
+    Hint& h = hints_[static_cast<uint32_t>(group)];
+    if (term >= h.term) h = Hint{term, leader};
+  }
 }
 
 void PeerNetwork::SetForwardHandler(ForwardHandler handler) {
@@ -190,7 +255,7 @@ void PeerNetwork::SetForwardHandler(ForwardHandler handler) {
   handler_ = std::move(handler);
 }
 
-void PeerNetwork::Forward(uint64_t to, std::string request, ForwardDone done) {
+void PeerNetwork::Forward(uint64_t to, uint32_t group, std::string request, ForwardDone done) {
   if (stopped_)
     return done(Status(ErrorCode::kUnavailable, "server is shutting down; retry"), false);
   // A request queued for a peer that is not connected would wait for a reconnect that may
@@ -205,7 +270,7 @@ void PeerNetwork::Forward(uint64_t to, std::string request, ForwardDone done) {
     std::lock_guard lock(mu_);
     id = next_request_id_++;
     pending_[id] = Pending{
-        to,
+        to, group,
         std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.forward_timeout_ms),
         std::move(done)};
   }
@@ -236,12 +301,14 @@ void PeerNetwork::After(int64_t ms, std::function<void()> fn) {
 void PeerNetwork::OnFrame(transport::Frame frame) {
   switch (frame.kind) {
     case transport::FrameKind::kRaft: {
-      Node* node = node_.load(std::memory_order_acquire);
-      if (node != nullptr && frame.group == group_) node->StepRaft(frame.payload);
+      if (Node* node = NodeOf(frame.group)) node->StepRaft(frame.payload);
       return;
     }
     case transport::FrameKind::kRaftChunk:
       OnChunk(frame);
+      return;
+    case transport::FrameKind::kLeaderHint:
+      OnLeaderHints(frame);
       return;
     case transport::FrameKind::kForwardRequest: {
       if (frame.payload.size() < 8) return;
@@ -277,7 +344,9 @@ void PeerNetwork::OnFrame(transport::Frame frame) {
 }
 
 void PeerNetwork::OnPeerLost(uint64_t peer) {
-  if (Node* node = node_.load(std::memory_order_acquire)) node->ReportUnreachable(peer);
+  for (uint32_t g = 1; g <= kMaxGroups; ++g) {
+    if (Node* node = NodeOf(g)) node->ReportUnreachable(peer);
+  }
   chunks_.Forget(peer);  // io thread, like OnChunk
   std::vector<ForwardDone> failed;
   {
@@ -308,12 +377,11 @@ void PeerNetwork::OnPeerLost(uint64_t peer) {
 void PeerNetwork::OnSweep() {
   if (stopped_) return;
   const auto now = std::chrono::steady_clock::now();
-  Node* node = node_.load(std::memory_order_acquire);
-  const uint64_t leader = node != nullptr ? node->leader_id() : 0;
   std::vector<std::pair<uint64_t, ForwardDone>> expired;
   {
     std::lock_guard lock(mu_);
     for (auto it = pending_.begin(); it != pending_.end();) {
+      const uint64_t leader = it->second.group != 0 ? LeaderOf(it->second.group) : 0;
       if (it->second.deadline <= now || (leader != 0 && it->second.to != leader)) {
         expired.emplace_back(it->second.to, std::move(it->second.done));
         it = pending_.erase(it);
@@ -328,6 +396,10 @@ void PeerNetwork::OnSweep() {
                     " (the leader) did not answer in time or lost the leadership; the request "
                     "may or may not have been carried out; retry"),
          true);
+  }
+  if (++sweeps_since_hints_ >= kHintEverySweeps) {
+    sweeps_since_hints_ = 0;
+    SendLeaderHints();
   }
   sweep_timer_.expires_after(std::chrono::milliseconds(kSweepMs));
   sweep_timer_.async_wait([this](const boost::system::error_code& ec) {

@@ -23,6 +23,7 @@
 // Threads: the transport's io thread runs the frame handlers; a timer thread expires
 // forwarded requests, feeds chunks and runs After() callbacks. Callbacks must not block.
 
+#include <array>
 #include <atomic>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -32,12 +33,14 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <unordered_map>
 
 #include "cluster/chunk_assembler.h"
 #include "common/result.h"
+#include "raft/conf_change.h"
 #include "transport/transport.h"
 
 namespace cmq::cluster {
@@ -45,6 +48,7 @@ namespace cmq::cluster {
 class Node;
 
 inline constexpr uint64_t kRaftChunkBytes = 1ull << 20;
+inline constexpr uint32_t kMaxGroups = 64;  // group ids are 1..kMaxGroups
 
 struct PeerNetworkOptions {
   transport::TransportOptions transport;
@@ -68,17 +72,24 @@ class PeerNetwork {
   ~PeerNetwork();
 
   // Before node->Start(): the node's Raft messages go out through this network, and frames
-  // for its group reach it. Frames that arrive before a node is attached are dropped. The
-  // group's members that are not among options.transport.peers (nodes added at run time)
-  // become transport peers at the address their conf change carried, and stop being peers
-  // when they are removed.
+  // for its group (1..kMaxGroups) reach it; one node per group. Frames that arrive before a
+  // group's node is attached are dropped. The members of any group that are not among
+  // options.transport.peers (nodes added at run time) become transport peers at the
+  // address their conf change carried, and stop being peers when no group has them.
   void Attach(Node* node, uint32_t group);
   // Serves requests forwarded here by other nodes.
   void SetForwardHandler(ForwardHandler handler);
-  // Sends a request to node `to`; done runs exactly once (on an internal thread).
-  void Forward(uint64_t to, std::string request, ForwardDone done);
+  // Sends a request to node `to`, the leader of `group` (0: of no group); done runs exactly
+  // once (on an internal thread). It fails early if this node learns of another leader of
+  // that group while the request waits for its answer.
+  void Forward(uint64_t to, uint32_t group, std::string request, ForwardDone done);
   // Runs fn on the timer thread after ms milliseconds (unless stopped first).
   void After(int64_t ms, std::function<void()> fn);
+
+  // The leader of `group` as best known here: this node's replica's view, or a newer one
+  // other nodes reported (a node that is not a member of the group, or was removed from
+  // it, learns its leader only this way). 0: none known.
+  uint64_t LeaderOf(uint32_t group) const;
 
   std::map<uint64_t, transport::PeerStats> peer_stats() const { return transport_->stats(); }
   uint16_t listen_port() const { return transport_->listen_port(); }
@@ -90,6 +101,7 @@ class PeerNetwork {
  private:
   struct Pending {
     uint64_t to = 0;
+    uint32_t group = 0;
     std::chrono::steady_clock::time_point deadline;
     ForwardDone done;
   };
@@ -101,17 +113,26 @@ class PeerNetwork {
   void OnFrame(transport::Frame frame);
   void OnPeerLost(uint64_t peer);
   void OnSweep();
+  Node* NodeOf(uint32_t group) const;
+  void SendLeaderHints();
+  void OnLeaderHints(const transport::Frame& frame);
+  void OnMembership(uint32_t group, const raft::ConfState& members,
+                    const std::map<uint64_t, std::string>& addresses);
 
   PeerNetworkOptions options_;
   std::unique_ptr<transport::Transport> transport_;
-  std::atomic<Node*> node_{nullptr};
-  uint32_t group_ = 0;
+  std::array<std::atomic<Node*>, kMaxGroups + 1> nodes_{};  // by group id
 
   std::mutex mu_;
   ForwardHandler handler_;
   std::unordered_map<uint64_t, Pending> pending_;
   uint64_t next_request_id_ = 1;
-  std::map<uint64_t, std::string> dynamic_peers_;  // added at run time (node strand only)
+  // Members of each group, and the peers added at run time for them (every group's strand
+  // reports here: guarded by membership_mu_).
+  std::mutex membership_mu_;
+  std::map<uint32_t, std::set<uint64_t>> group_members_;
+  std::map<uint64_t, std::string> member_addresses_;
+  std::map<uint64_t, std::string> dynamic_peers_;
 
   struct Outgoing {  // a chunked message being fed to the transport
     uint64_t to = 0;
@@ -122,6 +143,16 @@ class PeerNetwork {
   std::map<uint64_t, Outgoing> outgoing_;  // by transfer id; guarded by mu_
   uint64_t next_transfer_id_ = 1;          // guarded by mu_
   ChunkAssembler chunks_;                  // transport io thread only
+
+  // Leader hints (kLeaderHint frames): every node tells the others, twice a second, the
+  // leader and term of each group it knows a leader of.
+  struct Hint {
+    uint64_t term = 0;
+    uint64_t leader = 0;
+  };
+  mutable std::mutex hints_mu_;
+  std::map<uint32_t, Hint> hints_;
+  int sweeps_since_hints_ = 0;  // timer thread only
 
   boost::asio::io_context timer_ctx_;
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> timer_work_;

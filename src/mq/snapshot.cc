@@ -242,7 +242,9 @@ std::string StateMachine::Snapshot() const {
   return out;
 }
 
-Result<std::unique_ptr<StateMachine>> StateMachine::Restore(std::string_view snapshot) {
+Result<std::unique_ptr<StateMachine>> StateMachine::Restore(std::string_view snapshot,
+                                                            uint32_t group_count) {
+  group_count = std::max(group_count, 1u);
   if (snapshot.size() < kHeaderBytes) return Corrupt("shorter than its header");
   if (snapshot.substr(0, kMagic.size()) != kMagic) return Corrupt("bad magic");
   auto version = static_cast<uint8_t>(snapshot[kVersionAt]);
@@ -271,7 +273,11 @@ Result<std::unique_ptr<StateMachine>> StateMachine::Restore(std::string_view sna
       last_now_ms > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
     return Corrupt("group header out of range");
   }
-  auto sm = std::make_unique<StateMachine>(static_cast<uint32_t>(group_id));
+  if (group_count > 1 && (group_id < 1 || group_id > group_count)) {
+    return Corrupt("group " + std::to_string(group_id) + " is not a data group of " +
+                   std::to_string(group_count));
+  }
+  auto sm = std::make_unique<StateMachine>(static_cast<uint32_t>(group_id), group_count);
   Impl& s = *sm->impl_;
   s.last_seq = last_seq;
   s.queues_created = queues_created;
@@ -281,6 +287,7 @@ Result<std::unique_ptr<StateMachine>> StateMachine::Restore(std::string_view sna
   for (uint64_t i = 0; i < queue_count; ++i) {
     Result<std::unique_ptr<Queue>> q = Queue::ReadSnapshot(in, bounds);
     if (!q.ok()) return q.status();
+    if (!s.Holds((*q)->name())) return Corrupt("queue " + (*q)->name() + " of another group");
     std::string key = NameKey((*q)->name());
     if (!s.queues.emplace(std::move(key), std::move(*q)).second) {
       return Corrupt("duplicate queue name");
@@ -288,6 +295,8 @@ Result<std::unique_ptr<StateMachine>> StateMachine::Restore(std::string_view sna
   }
   if (version >= kSnapshotVersion) {
     Status st = ReadTopicsSnapshot(in, bounds, s.topics, s.topics_created, s.subscriptions_created);
+    if (!st.ok()) return st;
+    st = CheckTopicPlacement(s.topics, s.group_id, s.group_count);
     if (!st.ok()) return st;
   }
   if (!in.empty()) return Corrupt("trailing bytes");
@@ -299,7 +308,8 @@ uint64_t StateMachine::OldestReferencedLogIndex() const {
   for (const auto& [key, q] : impl_->queues) {
     if (std::optional<uint64_t> index = q->OldestLogIndex()) oldest = std::min(oldest, *index);
   }
-  // Bodies of pending HTTP pushes (queue copies are queue records, counted above).
+  // Bodies of pending pushes (copies in this group's queues are queue records, counted
+  // above).
   for (const auto& [key, t] : impl_->topics) {
     if (std::optional<uint64_t> index = t->OldestLogIndex()) oldest = std::min(oldest, *index);
   }

@@ -67,9 +67,19 @@ Status ValidateSend(const Command& cmd, const QueueAttributes& attributes) {
 
 }  // namespace
 
+Status StateMachine::Impl::CheckPlacement(std::string_view kind, std::string_view name) const {
+  if (Holds(name)) return Status::Ok();
+  // Only a router bug gets here; refusing keeps a queue from living in two groups.
+  return Status(ErrorCode::kInternal,
+                std::string(kind) + " '" + std::string(name) + "' belongs to data group " +
+                    std::to_string(GroupOfName(name, group_count)) + ", not " +
+                    std::to_string(group_id) + " (misrouted request)");
+}
+
 ApplyResult StateMachine::Impl::CreateQueue(const Command& cmd, int64_t now_ms) {
   ApplyResult result;
   result.status = ValidateQueueName(cmd.queue_name);
+  if (result.status.ok()) result.status = CheckPlacement("queue", cmd.queue_name);
   if (!result.status.ok()) return result;
   Result<QueueAttributes> attributes =
       ApplyAttributeUpdate(DefaultQueueAttributes(), cmd.attributes);
@@ -168,9 +178,14 @@ ApplyResult StateMachine::Impl::ApplyQueueCommand(Queue& q, const Command& cmd,
   return {};
 }
 
-StateMachine::StateMachine(uint32_t group_id) : impl_(std::make_unique<Impl>()) {
+StateMachine::StateMachine(uint32_t group_id, uint32_t group_count)
+    : impl_(std::make_unique<Impl>()) {
   CMQ_ASSERT(group_id < (uint64_t{1} << (64 - kMessageSeqBits)), "group id over 16 bits");
   impl_->id_base = uint64_t{group_id} << kMessageSeqBits;
+  impl_->group_id = group_id;
+  impl_->group_count = std::max(group_count, 1u);
+  CMQ_ASSERT(impl_->group_count == 1 || (group_id >= 1 && group_id <= group_count),
+             "a data group id outside 1..group_count");
 }
 
 StateMachine::~StateMachine() = default;
@@ -249,6 +264,9 @@ std::optional<int64_t> StateMachine::NextDueMs(std::string_view queue_name) cons
   return q == nullptr ? std::nullopt : q->NextDueMs();
 }
 
+uint32_t StateMachine::group_count() const {
+  return impl_->group_count;
+}
 uint64_t StateMachine::last_applied_index() const {
   return impl_->last_index;
 }

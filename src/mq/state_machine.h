@@ -106,8 +106,9 @@ struct TopicInfo {
   int64_t filter_type = 1;            // 1 tags, 2 routing keys
   int64_t create_time_s = 0;
   int64_t last_modify_time_s = 0;
-  // Distinct published messages still pending for at least one HTTP subscription (copies
-  // for queue subscriptions are in their queues at once and never counted here).
+  // Distinct published messages still pending for at least one push: to an HTTP subscription,
+  // or a copy for a queue subscription whose queue is in another data group. (Copies for
+  // queues of this group are in their queues at once and never counted here.)
   uint64_t msg_count = 0;
 };
 
@@ -128,7 +129,9 @@ struct SubscriptionInfo {
   std::vector<std::string> binding_keys;
   int64_t create_time_s = 0;
   int64_t last_modify_time_s = 0;
-  uint64_t msg_count = 0;  // HTTP: messages waiting to be pushed; queue subscriptions: 0
+  // Messages waiting to be pushed: HTTP, or queue subscriptions whose queue is in another
+  // data group; 0 for queues of this group (their copies are enqueued at publish).
+  uint64_t msg_count = 0;
   // Copies this subscription lost: its endpoint queue was gone, full (maxMsgHeapNum) or had
   // a smaller maxMsgSize; or a push was given up (PushResult next_attempt_ms 0) or outlived
   // the topic's retention. Not a CMQ field; for operators.
@@ -140,8 +143,12 @@ struct SubscriptionListing {
   std::vector<SubscriptionInfo> subscriptions;  // the page
 };
 
-// One HTTP push that is due: what the leader's pusher needs to POST it.
+// One push that is due: what the leader's pusher needs to deliver it. protocol "http": POST
+// it to endpoint. protocol "queue": endpoint names a queue placed on another data group
+// (placement.h); send the body there as a SendMessage. Either way the outcome comes back as
+// a kPushResults command; the retry schedule (next_attempt_ms) is the pusher's choice.
 struct PendingPush {
+  std::string protocol;  // "http" | "queue"
   std::string topic_name;
   std::string subscription_name;
   std::string endpoint;
@@ -156,8 +163,12 @@ struct PendingPush {
 
 class StateMachine {
  public:
-  // group_id goes into the high bits of every message id this group mints.
-  explicit StateMachine(uint32_t group_id);
+  // group_id goes into the high bits of every message id this group mints. group_count is
+  // the number of data groups in the cluster (a cluster constant, not in snapshots): with
+  // more than one, this machine holds only the queues and topics placed on group_id
+  // (placement.h) and group_id must be in 1..group_count (asserted). With one (or 0, taken
+  // as 1) it holds everything, whatever group_id is.
+  explicit StateMachine(uint32_t group_id, uint32_t group_count = 1);
   ~StateMachine();
   StateMachine(const StateMachine&) = delete;
   StateMachine& operator=(const StateMachine&) = delete;
@@ -184,6 +195,7 @@ class StateMachine {
   // message that expires first (a spurious wake-up). O(1).
   std::optional<int64_t> NextDueMs(std::string_view queue_name) const;
 
+  uint32_t group_count() const;
   uint64_t last_applied_index() const;
   // The clamped time of the last applied command (0 before the first one). Reads at an
   // earlier now_ms are answered at this time instead.
@@ -201,13 +213,14 @@ class StateMachine {
   Result<SubscriptionListing> ListSubscriptions(std::string_view topic_name,
                                                 std::string_view search_word, uint64_t offset,
                                                 uint64_t limit) const;
-  // HTTP pushes due at now_ms (next attempt <= now_ms), at most max_per_subscription per
-  // subscription and max_total in all. Per subscription in order of next attempt time, then
-  // publish order (so never-tried messages come in publish order); subscriptions in order
-  // of lower-cased topic then subscription name. Pushes already handed out are not tracked
-  // here (the pusher remembers what it has in flight until its PushResults are applied).
-  // As of the last applied command: a push past retention that no Housekeeping has dropped
-  // yet is still returned. O(topics + subscriptions + returned pushes * log n).
+  // Pushes due at now_ms (next attempt <= now_ms): HTTP, and copies for queues of other
+  // data groups. At most max_per_subscription per subscription and max_total in all. Per
+  // subscription in order of next attempt time, then publish order (so never-tried
+  // messages come in publish order); subscriptions in order of lower-cased topic then
+  // subscription name. Pushes already handed out are not tracked here (the pusher remembers
+  // what it has in flight until its PushResults are applied). As of the last applied
+  // command: a push past retention that no Housekeeping has dropped yet is still returned.
+  // O(topics + subscriptions + returned pushes * log n).
   std::vector<PendingPush> DuePushes(int64_t now_ms, size_t max_per_subscription,
                                      size_t max_total) const;
   // The earliest next attempt time of any pending push (may be in the past: due now);
@@ -223,8 +236,13 @@ class StateMachine {
   // A machine in the state a Snapshot() recorded. kCorruption if the bytes are not a whole
   // snapshot of a supported version with a good checksum, or hold anything a state machine
   // could not have reached (out-of-range attributes, bad names, seqs or times out of order,
-  // unknown states...); then nothing is returned. Never asserts on any input.
-  static Result<std::unique_ptr<StateMachine>> Restore(std::string_view snapshot);
+  // unknown states...); then nothing is returned. Never asserts on any input. group_count is
+  // as for the constructor; with more than one, a snapshot is refused (kCorruption) whose
+  // group id is not in 1..group_count, that holds a queue or topic placed on another group,
+  // or a pending push to a queue placed on its own group: each means the snapshot was taken
+  // with another group count, or belongs to another group.
+  static Result<std::unique_ptr<StateMachine>> Restore(std::string_view snapshot,
+                                                       uint32_t group_count = 1);
   // The smallest log index whose payload holds the body of a message still in the state
   // (undeleted, or deleted but retained for rewind) of any queue; last_applied_index() + 1
   // if none. As of the last applied command: messages past retention or the rewind window

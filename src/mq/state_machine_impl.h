@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "mq/attributes.h"
+#include "mq/placement.h"
 #include "mq/queue.h"
 #include "mq/state_machine.h"
 #include "mq/topic.h"
@@ -17,6 +18,8 @@ namespace cmq::mq {
 
 struct StateMachine::Impl {
   uint64_t id_base = 0;         // group id << kMessageSeqBits
+  uint32_t group_id = 0;        // 1..group_count when group_count > 1
+  uint32_t group_count = 1;     // >= 1: the data groups of the cluster (placement.h)
   uint64_t last_seq = 0;        // the last message seq minted (per group, never reused)
   uint64_t queues_created = 0;  // queue ids are minted from this, never reused
   int64_t last_now_ms = 0;      // clamp: time never goes back
@@ -30,6 +33,12 @@ struct StateMachine::Impl {
     auto it = queues.find(NameKey(name));
     return it == queues.end() ? nullptr : it->second.get();
   }
+
+  // True if the queue or topic named name is placed on this group (always, with one group).
+  bool Holds(std::string_view name) const { return IsPlacedOn(name, group_id, group_count); }
+  // kInternal if a queue or topic named name is not placed on this group: the router sent a
+  // create to the wrong group. Ok otherwise.
+  Status CheckPlacement(std::string_view kind, std::string_view name) const;
 
   ApplyResult CreateQueue(const Command& cmd, int64_t now_ms);
   ApplyResult SendMessages(Queue& q, const Command& cmd, const ApplyContext& ctx, int64_t now_ms);

@@ -29,7 +29,6 @@ const Subscription* Topic::FindSubscription(std::string_view name) const {
 }
 
 void Topic::AddPush(Subscription& s, uint64_t seq, const TopicMessage& message) {
-  CMQ_ASSERT(s.protocol == Protocol::kHttp, "a push for a queue subscription");
   CMQ_ASSERT(s.pending.empty() || s.pending.rbegin()->first < seq, "pushes out of order");
   TopicMessage& held = messages.try_emplace(seq, message).first->second;
   ++held.waiting;

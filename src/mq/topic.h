@@ -1,8 +1,9 @@
 #pragma once
-// Internal to mq/: topics, their subscriptions and the pending HTTP pushes
-// (docs/topic-model.md). A topic holds no message for its queue subscriptions (a copy goes
-// straight into the endpoint queue); it holds a published message only while some HTTP
-// subscription still has to be pushed it, once, whatever the number of subscriptions.
+// Internal to mq/: topics, their subscriptions and the pending pushes (docs/topic-model.md).
+// A topic holds no message for a queue subscription whose queue is in this group (a copy
+// goes straight into the endpoint queue); it holds a published message only while some
+// subscription still has to be pushed it, once, whatever the number of subscriptions. A
+// push goes to an HTTP endpoint, or to a queue placed on another data group (placement.h).
 
 #include <cstdint>
 #include <map>
@@ -54,7 +55,8 @@ struct Subscription {
   // Copies not delivered: endpoint queue gone, full or with a smaller maxMsgSize; pushes
   // given up by the pusher or past retention.
   uint64_t dropped = 0;
-  std::map<uint64_t, PushState> pending;            // HTTP only: by seq (publish order)
+  // By seq (publish order). HTTP, or a queue of another data group; else always empty.
+  std::map<uint64_t, PushState> pending;
   std::set<std::pair<int64_t, uint64_t>> schedule;  // (next_attempt_ms, seq) of pending
 };
 

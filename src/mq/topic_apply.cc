@@ -59,6 +59,7 @@ ApplyResult StateMachine::Impl::ApplyTopicCommand(const Command& cmd, const Appl
 
 ApplyResult StateMachine::Impl::CreateTopic(const Command& cmd, int64_t now_ms) {
   Status st = ValidateName(cmd.topic_name, "topicName");
+  if (st.ok()) st = CheckPlacement("topic", cmd.topic_name);
   if (st.ok()) st = ValidateTopicMaxMsgSize(cmd.topic_max_msg_size);
   if (st.ok() && cmd.topic_filter_type && *cmd.topic_filter_type != 1 &&
       *cmd.topic_filter_type != 2) {
@@ -145,12 +146,16 @@ ApplyResult StateMachine::Impl::Publish(Topic& t, const Command& cmd, const Appl
                              "topic has no subscription, please create a subscription before "
                              "publishing message"));
   }
-  std::vector<Subscription*> matched;
+  // (subscription, copy goes into a queue of this group now) per matched subscription. A
+  // copy for a queue of another group cannot be enqueued in this apply: it waits as a push,
+  // like HTTP, until the leader has sent it there.
+  std::vector<std::pair<Subscription*, bool>> matched;
   uint64_t queue_copies = 0;
   for (auto& [key, s] : t.subscriptions) {
     if (!SubscriptionMatches(t.filter_type, s, cmd.msg_tags, cmd.routing_key)) continue;
-    matched.push_back(&s);
-    if (s.protocol == Protocol::kQueue) ++queue_copies;
+    bool local_queue = s.protocol == Protocol::kQueue && Holds(s.endpoint);
+    matched.emplace_back(&s, local_queue);
+    if (local_queue) ++queue_copies;
   }
   if (matched.empty()) {
     return WithStatus(Status(ErrorCode::kNoMatchingSubscription,
@@ -167,8 +172,8 @@ ApplyResult StateMachine::Impl::Publish(Topic& t, const Command& cmd, const Appl
     uint64_t seq = ++last_seq;
     result.msg_ids.push_back(id_base | seq);
     TopicMessage message{Locate(body, ctx), now_ms, tags, 0};
-    for (Subscription* s : matched) {
-      if (s->protocol == Protocol::kHttp) {
+    for (auto [s, local_queue] : matched) {
+      if (!local_queue) {
         t.AddPush(*s, seq, message);
       } else if (FeedQueue(*s, message.body, now_ms)) {
         result.queues_fed.push_back(NameKey(s->endpoint));
@@ -209,7 +214,8 @@ ApplyResult StateMachine::Impl::Subscribe(Topic& t, const Command& cmd, int64_t 
     return WithStatus(Status(ErrorCode::kSubscriptionLimitReached,
                              "number of subscription has reached the limit"));
   }
-  if (s->protocol == Protocol::kQueue && Find(s->endpoint) == nullptr) {
+  // A queue of another group is checked there by the API layer before this is proposed.
+  if (s->protocol == Protocol::kQueue && Holds(s->endpoint) && Find(s->endpoint) == nullptr) {
     return WithStatus(Status(ErrorCode::kQueueNotExist, "queue is not existed, or deleted"));
   }
   s->id = "subscription-" + Base36(id_base | ++subscriptions_created);

@@ -78,6 +78,7 @@ std::vector<PendingPush> StateMachine::DuePushes(int64_t now_ms, size_t max_per_
            ++it, ++taken) {
         const TopicMessage& m = t->messages.at(it->second);
         PendingPush& push = out.emplace_back();
+        push.protocol = ProtocolName(s.protocol);
         push.topic_name = t->name;
         push.subscription_name = s.name;
         push.endpoint = s.endpoint;

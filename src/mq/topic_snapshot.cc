@@ -6,6 +6,7 @@
 #include "mq/attributes.h"
 #include "mq/limits.h"
 #include "mq/message_record.h"
+#include "mq/placement.h"
 #include "mq/topic_match.h"
 
 namespace cmq::mq {
@@ -152,8 +153,7 @@ Status ReadMessages(Reader& in, const Queue::RestoreBounds& b, Topic& t) {
 
 Status ReadPending(Reader& in, Topic& t, Subscription& s) {
   uint64_t count;
-  if (!in.Varint64(count) || count > in.remaining() / kMinPushBytes ||
-      (count > 0 && s.protocol != Protocol::kHttp)) {
+  if (!in.Varint64(count) || count > in.remaining() / kMinPushBytes) {
     return Corrupt("bad pending count of subscription " + s.name);
   }
   uint64_t seq = 0;
@@ -269,6 +269,20 @@ Status ReadTopicsSnapshot(Reader& in, const Queue::RestoreBounds& bounds, TopicM
     }
   }
   if (subscriptions > subscriptions_created) return Corrupt("more subscriptions than created");
+  return Status::Ok();
+}
+
+Status CheckTopicPlacement(const TopicMap& topics, uint32_t group_id, uint32_t group_count) {
+  auto holds = [&](std::string_view name) { return IsPlacedOn(name, group_id, group_count); };
+  for (const auto& [key, t] : topics) {
+    if (!holds(t->name)) return Corrupt("topic " + t->name + " of another group");
+    for (const auto& [sub_key, s] : t->subscriptions) {
+      if (s.protocol == Protocol::kQueue && !s.pending.empty() && holds(s.endpoint)) {
+        return Corrupt("pending pushes to queue " + s.endpoint + " of this group in subscription " +
+                       s.name);
+      }
+    }
+  }
   return Status::Ok();
 }
 

@@ -18,8 +18,12 @@ void AppendTopicsSnapshot(const TopicMap& topics, uint64_t topics_created,
                           uint64_t subscriptions_created, std::string& out);
 // Reads the section into topics and the two counters; kCorruption if it is malformed or
 // breaks the bounds or an invariant (a pending push of no held message, a held message
-// nobody waits for, a queue subscription with pushes...).
+// nobody waits for...). Placement is checked apart, by CheckTopicPlacement.
 Status ReadTopicsSnapshot(Reader& in, const Queue::RestoreBounds& bounds, TopicMap& topics,
                           uint64_t& topics_created, uint64_t& subscriptions_created);
+// kCorruption if a topic is not placed on group group_id of group_count, or a queue
+// subscription has pending pushes although its queue is placed there (such copies are
+// enqueued at publish, never pushed).
+Status CheckTopicPlacement(const TopicMap& topics, uint32_t group_id, uint32_t group_count);
 
 }  // namespace cmq::mq

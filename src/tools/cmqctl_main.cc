@@ -190,14 +190,14 @@ int ClusterStatus(const Globals& g, Client& c) {
     return 0;
   }
   const nlohmann::json& j = *r;
-  std::cout << "answered by node " << j.value("nodeId", 0ull) << "\n";
   for (const auto& grp : j.value("groups", nlohmann::json::array())) {
     const uint64_t last = grp.value("lastIndex", 0ull);
     std::cout << "group " << grp.value("groupId", 0ull) << ": leader "
               << (grp.value("leaderId", 0ull) == 0 ? std::string("none")
                                                    : std::to_string(grp.value("leaderId", 0ull)))
               << ", term " << grp.value("term", 0ull) << ", commit index "
-              << grp.value("commitIndex", 0ull) << ", last index " << last << "\n";
+              << grp.value("commitIndex", 0ull) << ", last index " << last << " (as node "
+              << grp.value("reportedBy", j.value("nodeId", 0ull)) << " sees it)\n";
     for (const auto& rep : grp.value("replicas", nlohmann::json::array())) {
       std::cout << "  node " << rep.value("nodeId", 0ull);
       if (rep.value("learner", false)) std::cout << " (learner)";
@@ -214,12 +214,13 @@ int ClusterStatus(const Globals& g, Client& c) {
   return 0;
 }
 
-// The lag of replica `id` as the leader reports it; nullopt if unknown (no leader answered,
-// or the replica is not a member).
-std::optional<uint64_t> ReplicaLag(Client& c, uint64_t id) {
+// The lag of replica `id` in `group` as its leader reports it; nullopt if unknown (no
+// leader answered, or the replica is not a member).
+std::optional<uint64_t> ReplicaLag(Client& c, uint32_t group, uint64_t id) {
   auto r = c.Call("ClusterStatus", {});
   if (!r.ok()) return std::nullopt;
   for (const auto& grp : r->value("groups", nlohmann::json::array())) {
+    if (grp.value("groupId", 0u) != group) continue;
     for (const auto& rep : grp.value("replicas", nlohmann::json::array())) {
       if (rep.value("nodeId", 0ull) == id && rep.contains("lag")) return rep.value("lag", 0ull);
     }
@@ -237,15 +238,32 @@ cmq::client::Result<nlohmann::json> CallRetrying(Client& c, std::string_view act
   }
 }
 
-int AddNode(const Globals& g, Client& c, uint64_t id, const std::string& address,
+// The groups an action is for: `group` alone, or every group of the cluster (0).
+std::vector<uint32_t> GroupsOf(Client& c, uint32_t group) {
+  if (group != 0) return {group};
+  std::vector<uint32_t> all;
+  auto r = c.Call("ClusterStatus", {});
+  if (r.ok()) {
+    for (const auto& grp : r->value("groups", nlohmann::json::array())) {
+      all.push_back(grp.value("groupId", 0u));
+    }
+  }
+  if (all.empty()) all.push_back(1);
+  return all;
+}
+
+int AddNode(const Globals& g, Client& c, uint32_t group, uint64_t id, const std::string& address,
             int64_t timeout_s) {
   const std::string node = std::to_string(id);
-  auto added = CallRetrying(c, "AddNode", {{"nodeId", node}, {"address", address}});
+  const std::string gid = std::to_string(group);
+  auto added =
+      CallRetrying(c, "AddNode", {{"nodeId", node}, {"address", address}, {"groupId", gid}});
   if (!added.ok()) return Fail(added.error());
-  std::cout << "node " << id << " added as a learner; waiting for it to catch up\n";
+  std::cout << "group " << group << ": node " << id
+            << " added as a learner; waiting for it to catch up\n";
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
   while (true) {
-    auto lag = ReplicaLag(c, id);
+    auto lag = ReplicaLag(c, group, id);
     if (lag && *lag == 0) break;
     if (std::chrono::steady_clock::now() > deadline) {
       std::cerr << "node " << id << " did not catch up within " << timeout_s
@@ -255,17 +273,18 @@ int AddNode(const Globals& g, Client& c, uint64_t id, const std::string& address
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
-  auto promoted = CallRetrying(c, "PromoteNode", {{"nodeId", node}});
+  auto promoted = CallRetrying(c, "PromoteNode", {{"nodeId", node}, {"groupId", gid}});
   if (!promoted.ok()) return Fail(promoted.error());
   if (g.json) std::cout << c.last_response() << "\n";
-  std::cout << "node " << id << " is a voter\n";
+  std::cout << "group " << group << ": node " << id << " is a voter\n";
   return 0;
 }
 
-int RemoveNode(Client& c, uint64_t id) {
-  auto r = CallRetrying(c, "RemoveNode", {{"nodeId", std::to_string(id)}});
+int RemoveNode(Client& c, uint32_t group, uint64_t id) {
+  auto r = CallRetrying(c, "RemoveNode",
+                        {{"nodeId", std::to_string(id)}, {"groupId", std::to_string(group)}});
   if (!r.ok()) return Fail(r.error());
-  std::cout << "node " << id << " removed\n";
+  std::cout << "group " << group << ": node " << id << " removed\n";
   return 0;
 }
 
@@ -397,7 +416,7 @@ int main(int argc, char** argv) {
       "status", "each group's leader, term, commit index and lagging replicas");
   uint64_t transfer_to = 0;
   auto* cluster_transfer =
-      cluster_cmd->add_subcommand("transfer", "make node NODE_ID the leader of the group");
+      cluster_cmd->add_subcommand("transfer", "make node NODE_ID the leader of a group");
   cluster_transfer->add_option("NODE_ID", transfer_to)->required();
   uint64_t member = 0;
   std::string member_address;
@@ -412,6 +431,15 @@ int main(int argc, char** argv) {
   add_node->add_option("--timeout", catch_up_seconds, "seconds to wait for it to catch up");
   auto* remove_node = cluster_cmd->add_subcommand("remove-node", "remove node NODE_ID");
   remove_node->add_option("NODE_ID", member)->required();
+  // Membership and leadership are per data group; add-node and remove-node act on every
+  // group unless --group names one (to move one group's replica: add-node --group G on the
+  // new node, then remove-node --group G on the old one).
+  uint32_t member_group = 0;
+  for (CLI::App* sub : {add_node, remove_node}) {
+    sub->add_option("--group", member_group, "only this data group (default: every group)");
+  }
+  uint32_t transfer_group = 1;
+  cluster_transfer->add_option("--group", transfer_group, "the data group (default 1)");
 
   try {
     app.parse(argc, argv);
@@ -508,10 +536,23 @@ int main(int argc, char** argv) {
     return Report(g, c, c.GetSubscriptionAttributes(topic, subscription), PrintSubscriptionMeta);
   }
   if (*cluster_status) return ClusterStatus(g, c);
-  if (*add_node) return AddNode(g, c, member, member_address, catch_up_seconds);
-  if (*remove_node) return RemoveNode(c, member);
+  if (*add_node) {
+    for (uint32_t group : GroupsOf(c, member_group)) {
+      if (int rc = AddNode(g, c, group, member, member_address, catch_up_seconds); rc != 0) {
+        return rc;
+      }
+    }
+    return 0;
+  }
+  if (*remove_node) {
+    for (uint32_t group : GroupsOf(c, member_group)) {
+      if (int rc = RemoveNode(c, group, member); rc != 0) return rc;
+    }
+    return 0;
+  }
   if (*cluster_transfer) {
-    auto r = c.Call("TransferLeadership", {{"nodeId", std::to_string(transfer_to)}});
+    auto r = c.Call("TransferLeadership", {{"nodeId", std::to_string(transfer_to)},
+                                           {"groupId", std::to_string(transfer_group)}});
     if (!r.ok()) return Fail(r.error());
     if (g.json) std::cout << c.last_response() << "\n";
     return 0;

@@ -9,13 +9,18 @@
 #include <CLI/CLI.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <filesystem>
+#include <fstream>
 #include <thread>
 #include <vector>
 
 #include "api/config.h"
 #include "api/dispatcher.h"
 #include "api/forwarding.h"
+#include "api/group_fanout.h"
 #include "api/http_server.h"
+#include "cluster/group_router.h"
+#include "cluster/leader_balancer.h"
 #include "cluster/node.h"
 #include "cluster/peer_network.h"
 #include "common/clock.h"
@@ -25,6 +30,48 @@ namespace {
 
 bool IsLoopbackHost(const std::string& host) {
   return host == "127.0.0.1" || host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+}
+
+// The number of data groups is fixed when a node's data is created (a queue's group is a
+// function of its name and this number): it is kept in <data>/GROUPS and checked on every
+// start. Data written before groups existed holds one group.
+cmq::Result<uint32_t> ResolveGroupCount(const std::string& data_dir, uint32_t requested,
+                                        bool cluster) {
+  namespace fs = std::filesystem;
+  const fs::path file = fs::path(data_dir) / "GROUPS";
+  std::error_code ec;
+  uint32_t count = 0;
+  if (fs::exists(file, ec)) {
+    std::ifstream in(file);
+    long long n = 0;
+    if (!(in >> n) || n < 1 || n > 64) {
+      return cmq::Status(cmq::ErrorCode::kCorruption, file.string() + " is not a group count");
+    }
+    count = static_cast<uint32_t>(n);
+  } else if (fs::exists(fs::path(data_dir) / "group-1", ec)) {
+    count = 1;
+  }
+  if (count != 0) {
+    if (requested != 0 && requested != count) {
+      return cmq::Status(cmq::ErrorCode::kInvalidArgument,
+                         "the data in " + data_dir + " was created with " + std::to_string(count) +
+                             " data groups, not " + std::to_string(requested));
+    }
+  } else {
+    count = requested != 0 ? requested : (cluster ? 3 : 1);
+  }
+  if (!cluster && count != 1) {
+    return cmq::Status(cmq::ErrorCode::kInvalidArgument,
+                       "a standalone node has one data group (--groups is for clusters)");
+  }
+  fs::create_directories(data_dir, ec);
+  std::ofstream out(file, std::ios::trunc);
+  out << count << "\n";
+  out.flush();
+  if (!out) {
+    return cmq::Status(cmq::ErrorCode::kIoError, "cannot write " + file.string());
+  }
+  return count;
 }
 
 int Run(int argc, char** argv) {
@@ -44,6 +91,13 @@ int Run(int argc, char** argv) {
   app.add_flag("--join", join,
                "join a running cluster: with an empty --data, wait to be added (cmqctl cluster "
                "add-node) instead of starting a new group");
+  uint32_t groups = 0;
+  app.add_option("--groups", groups,
+                 "data groups of a new cluster (default 3; fixed once the cluster exists)")
+      ->check(CLI::Range(1, 64));
+  bool no_leader_balance = false;
+  app.add_flag("--no-leader-balance", no_leader_balance,
+               "do not hand group leadership to each group's preferred node");
   uint64_t snapshot_interval_bytes = 0, log_segment_bytes = 0;
   app.add_option("--snapshot-interval-bytes", snapshot_interval_bytes,
                  "take a snapshot after this many bytes applied (default 256 MiB)");
@@ -65,6 +119,8 @@ int Run(int argc, char** argv) {
   if (node_id != 0) config.node_id = node_id;
   if (!peers.empty()) config.peers = peers;
   if (!listen.empty()) config.listen = listen;
+  if (groups != 0) config.groups = groups;
+  if (no_leader_balance) config.balance_leaders = false;
 
   std::string host;
   uint16_t port = 0;
@@ -88,12 +144,19 @@ int Run(int argc, char** argv) {
 
   // Cluster mode: the transport is up before the node opens, so nothing it sends is lost
   // for want of a connection (the transport queues until peers connect).
+  const bool cluster_mode = config.node_id != 0 || !config.peers.empty();
+  auto group_count = ResolveGroupCount(config.data_dir, config.groups, cluster_mode);
+  if (!group_count.ok()) {
+    spdlog::critical("{}", group_count.status().message());
+    return 2;
+  }
   cmq::cluster::NodeOptions node_options;
   node_options.data_dir = config.data_dir;
+  node_options.group_count = *group_count;
   if (snapshot_interval_bytes != 0) node_options.snapshot_interval_bytes = snapshot_interval_bytes;
   if (log_segment_bytes != 0) node_options.log_segment_bytes = log_segment_bytes;
   std::unique_ptr<cmq::cluster::PeerNetwork> network;
-  if (config.node_id != 0 || !config.peers.empty()) {
+  if (cluster_mode) {
     auto peer_list = cmq::api::ParsePeerList(config.peers);
     if (!peer_list.ok()) {
       spdlog::critical("--peers: {}", peer_list.status().message());
@@ -105,7 +168,12 @@ int Run(int argc, char** argv) {
       return 2;
     }
     cmq::cluster::PeerNetworkOptions net_options;
-    net_options.transport.cluster_id = config.cluster_id;
+    // Nodes that disagree on the group count would place queues differently: the count is
+    // folded into the id the handshake compares, so they refuse each other.
+    net_options.transport.cluster_id =
+        node_options.group_count == 1
+            ? config.cluster_id
+            : config.cluster_id ^ (uint64_t{node_options.group_count} << 56);
     net_options.transport.node_id = config.node_id;
     net_options.transport.listen_host = self->second.first;
     net_options.transport.listen_port = self->second.second;
@@ -139,37 +207,72 @@ int Run(int argc, char** argv) {
 
   auto fs = cmq::storage::NewPosixFileSystem();
   cmq::SystemClock clock;
-  auto opened = cmq::cluster::Node::Open(fs.get(), &clock, node_options);
-  if (!opened.ok()) {
-    spdlog::critical("cannot open the data directory {}: {}", config.data_dir,
-                     opened.status().ToString());
-    return 1;
+  std::vector<std::unique_ptr<cmq::cluster::Node>> nodes;
+  for (uint32_t g = 1; g <= node_options.group_count; ++g) {
+    cmq::cluster::NodeOptions options = node_options;
+    options.group_id = g;
+    auto opened = cmq::cluster::Node::Open(fs.get(), &clock, options);
+    if (!opened.ok()) {
+      spdlog::critical("cannot open group {} in the data directory {}: {}", g, config.data_dir,
+                       opened.status().ToString());
+      if (network) network->Stop();
+      return 1;
+    }
+    nodes.push_back(std::move(opened).value());
+    spdlog::info("group {}: recovered {} log entries from {}", g, nodes.back()->recovered_entries(),
+                 config.data_dir);
   }
-  std::unique_ptr<cmq::cluster::Node> node = std::move(opened).value();
-  spdlog::info("recovered {} log entries from {}", node->recovered_entries(), config.data_dir);
-  if (network) network->Attach(node.get(), node_options.group_id);
-  node->Start();
+  std::vector<cmq::cluster::Node*> node_ptrs;
+  for (auto& n : nodes) node_ptrs.push_back(n.get());
+  cmq::cluster::GroupRouter router(node_ptrs);
 
   boost::asio::io_context ioc;
-  cmq::api::Dispatcher dispatcher(*node, config, clock);
+  cmq::api::Dispatcher dispatcher(
+      network ? static_cast<cmq::cluster::QueueService&>(router) : *nodes.front(), config, clock);
   std::unique_ptr<cmq::api::ForwardingHandler> forwarding;
+  std::unique_ptr<cmq::cluster::LeaderBalancer> balancer;
   if (network) {
-    forwarding = std::make_unique<cmq::api::ForwardingHandler>(dispatcher, *node, *network, clock);
+    forwarding = std::make_unique<cmq::api::ForwardingHandler>(dispatcher, router, *network, clock);
+    for (cmq::cluster::Node* n : node_ptrs) {
+      network->Attach(n, n->group_id());
+      n->SetRemoteEnqueue([&router, fwd = forwarding.get()](std::string queue, std::string body,
+                                                            std::function<void(cmq::Status)> done) {
+        cmq::api::GroupAccess access;
+        access.count = router.group_count();
+        access.run = [fwd](uint32_t g, cmq::api::HttpRequest r, cmq::api::ResponseCallback cb) {
+          fwd->RunInGroup(g, std::move(r), std::move(cb));
+        };
+        const uint32_t g = router.GroupOfName(queue);
+        cmq::api::EnqueueInGroup(access, g, std::move(queue), std::move(body), std::move(done));
+      });
+    }
+    if (config.balance_leaders && node_ptrs.size() > 1) {
+      balancer = std::make_unique<cmq::cluster::LeaderBalancer>(node_ptrs, *network);
+    }
   }
+  for (auto& n : nodes) n->Start();
+  if (balancer) balancer->Start();
+  auto stop_all = [&] {
+    if (balancer) balancer->Stop();
+    // The network first: no forwarded request or Raft message reaches a node any more.
+    if (network) network->Stop();
+    for (auto& n : nodes) n->Stop();
+  };
+
   cmq::api::HttpServer server(ioc, config.http,
                               forwarding ? forwarding->AsHandler() : dispatcher.AsHandler(),
                               cmq::api::HttpServerOptions::FromConfig(config));
   if (cmq::Status st = server.Start(); !st.ok()) {
     spdlog::critical("cannot serve HTTP on {}: {}", config.http, st.ToString());
-    if (network) network->Stop();
-    node->Stop();
+    stop_all();
     return 1;
   }
   std::string bound_host;
   uint16_t ignored = 0;
   cmq::api::SplitHostPort(config.http, bound_host, ignored);
-  spdlog::info("cmqd ready: serving the CMQ HTTP API on {}:{} (data in {})", bound_host,
-               server.port(), config.data_dir);
+  spdlog::info("cmqd ready: serving the CMQ HTTP API on {}:{} (data in {}, {} data group{})",
+               bound_host, server.port(), config.data_dir, nodes.size(),
+               nodes.size() == 1 ? "" : "s");
 
   boost::asio::signal_set signals(ioc, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code&, int sig) {
@@ -183,9 +286,7 @@ int Run(int argc, char** argv) {
   for (unsigned i = 1; i < threads; ++i) pool.emplace_back([&ioc] { ioc.run(); });
   ioc.run();
   for (auto& t : pool) t.join();
-  // The network first: no forwarded request or Raft message reaches the node any more.
-  if (network) network->Stop();
-  node->Stop();
+  stop_all();
   spdlog::info("cmqd stopped");
   return 0;
 }

@@ -55,6 +55,7 @@ enum class FrameKind : uint8_t {
   kForwardRequest = 2,  // a client request forwarded to the node that can serve it
   kForwardReply = 3,    // the answer to a forwarded request
   kRaftChunk = 4,       // a piece of a raft::Message too large for one frame (a snapshot)
+  kLeaderHint = 5,      // which node leads which group, as the sender knows (cluster/)
 };
 
 struct Frame {

@@ -473,9 +473,17 @@ def queue_attributes(ports, queue, timeout_s, attempts=20):
     return None
 
 
-def cluster_leader(ports, timeout_s=1.0):
-    """The leader's node id as some node reports it (ClusterStatus, OpenCMQ's own action),
-    or None if no node knows one right now."""
+def group_of_msg_id(msg_id):
+    """The data group that minted a message id (its top 16 bits), or None."""
+    try:
+        return int(msg_id) >> 48 or None
+    except (TypeError, ValueError):
+        return None
+
+
+def cluster_leader(ports, timeout_s=1.0, group=1):
+    """The node id of the leader of data group `group` as some node reports it
+    (ClusterStatus, OpenCMQ's own action), or None if no node knows one right now."""
     client = CmqHttp(ports, timeout_s)
     try:
         for node in random.sample(sorted(ports), len(ports)):
@@ -483,8 +491,9 @@ def cluster_leader(ports, timeout_s=1.0):
             if reply.outcome != OK:
                 continue
             try:
-                leader = int(reply.data["groups"][0]["leaderId"])
-            except (KeyError, IndexError, TypeError, ValueError):
+                leader = next(int(g["leaderId"]) for g in reply.data["groups"]
+                              if int(g.get("groupId", 1)) == group)
+            except (KeyError, IndexError, TypeError, ValueError, StopIteration):
                 continue
             if leader in ports:
                 return leader

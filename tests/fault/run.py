@@ -33,7 +33,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from checker import check, format_report  # noqa: E402
 from clients import (ClusterUnavailableError, Consumer, History, Producer,  # noqa: E402
-                     cluster_leader, create_queue, queue_attributes)
+                     cluster_leader, create_queue, group_of_msg_id,
+                     queue_attributes)
 from cluster import Cluster, NodeStartError  # noqa: E402
 from nemesis import ALL_KINDS, EventLog, Nemesis  # noqa: E402
 
@@ -145,7 +146,13 @@ class Run:
         for i in range(1, args.consumers + 1):
             self.clients.append(Consumer(i, ports, QUEUE, self.history, self.clients_stop,
                                          self.seed, args.http_timeout))
-        probe = (lambda: cluster_leader(ports)) if args.nodes > 1 else None
+        # The nemesis aims at the leader of the queue's data group, which the first
+        # acknowledged send tells (a message id carries its group).
+        def probe():
+            group = next((group_of_msg_id(s.msg_ids[0]) for s in list(self.history.sends)
+                          if s.msg_ids), None)
+            return cluster_leader(ports, group=group or 1)
+        probe = probe if args.nodes > 1 else None
         self.nemesis = Nemesis(self.cluster, random.Random(f"{self.seed}/nemesis"), self.log,
                                kinds=args.faults, interval_s=tuple(args.fault_interval),
                                hold_s=tuple(args.fault_hold), leader_probe=probe)

@@ -79,36 +79,48 @@ class ClusterProcesses {
     return c.Call("ClusterStatus", {});
   }
 
-  // Waits until a leader is known to the running node `ask`; returns its id (0: timeout).
-  int WaitForLeader(int ask, std::chrono::milliseconds timeout = std::chrono::seconds(15)) {
+  // The status of `group` in a ClusterStatus answer (null if absent).
+  static nlohmann::json GroupOf(const nlohmann::json& status, int group) {
+    for (const auto& g : status.value("groups", nlohmann::json::array())) {
+      if (g.value("groupId", 0) == group) return g;
+    }
+    return nullptr;
+  }
+
+  // Waits until the running node `ask` reports a leader of `group` that answered for it;
+  // returns its id (0: timeout).
+  int WaitForLeader(int ask, std::chrono::milliseconds timeout = std::chrono::seconds(15),
+                    int group = 1) {
     auto deadline = std::chrono::steady_clock::now() + timeout;
     while (std::chrono::steady_clock::now() < deadline) {
       try {
-        nlohmann::json s = Status(ask);
-        if (s["code"] == 0 && s["groups"][0]["role"] == "leader") {
-          return s["groups"][0]["leaderId"].get<int>();
-        }
+        nlohmann::json g = GroupOf(Status(ask), group);
+        if (!g.is_null() && g["role"] == "leader") return g["leaderId"].get<int>();
       } catch (const std::exception&) {
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
     return 0;
   }
+  int WaitForGroupLeader(int ask, int group) {
+    return WaitForLeader(ask, std::chrono::seconds(15), group);
+  }
 
-  // Waits until the leader reports every replica in the replicate state with nothing to
-  // catch up on.
-  bool WaitAllCaughtUp(int ask, std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
+  // Waits until the leader of every group (or of `group` alone) reports every replica in
+  // the replicate state with nothing to catch up on.
+  bool WaitAllCaughtUp(int ask, std::chrono::milliseconds timeout = std::chrono::seconds(30),
+                       int group = 0) {
     auto deadline = std::chrono::steady_clock::now() + timeout;
     while (std::chrono::steady_clock::now() < deadline) {
       try {
         nlohmann::json s = Status(ask);
-        if (s["code"] == 0 && s["groups"][0]["role"] == "leader") {
-          bool all = true;
-          for (const auto& r : s["groups"][0]["replicas"]) {
-            all = all && r.contains("lag") && r["lag"] == 0;
-          }
-          if (all) return true;
+        bool all = s["code"] == 0 && !s["groups"].empty();
+        for (const auto& g : s["groups"]) {
+          if (group != 0 && g["groupId"] != group) continue;
+          all = all && g["role"] == "leader";
+          for (const auto& r : g["replicas"]) all = all && r.contains("lag") && r["lag"] == 0;
         }
+        if (all) return true;
       } catch (const std::exception&) {
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(50));

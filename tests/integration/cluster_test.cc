@@ -11,6 +11,7 @@
 #include <string>
 
 #include "cluster_process.h"
+#include "mq/placement.h"
 
 namespace cmq::testing {
 namespace {
@@ -83,9 +84,12 @@ std::map<std::string, int> Drain(ClusterProcesses& c, int via, const std::string
 }
 
 TEST(ClusterTest, AnyNodeServesAndAcknowledgedMessagesSurviveTheLeadersKill) {
-  ClusterProcesses c;
+  // Three data groups (the default); the queue's group is the one whose leader dies. No
+  // leader balancing: the killed node's return must not move leadership mid-drain.
+  ClusterProcesses c(3, {"--no-leader-balance"});
   c.StartAll();
-  int leader = c.WaitForLeader(1);
+  const int g = static_cast<int>(mq::GroupOfName("replicated", 3));
+  int leader = c.WaitForLeader(1, 15s, g);
   ASSERT_NE(leader, 0) << "no leader elected";
 
   CreateQueue(c, 3, {{"queueName", "replicated"}});  // through a follower
@@ -111,7 +115,7 @@ TEST(ClusterTest, AnyNodeServesAndAcknowledgedMessagesSurviveTheLeadersKill) {
     ASSERT_EQ(attrs["code"], 0) << attrs.dump();
     EXPECT_EQ(attrs["activeMsgNum"], 60);
   }
-  const int leader_now = c.WaitForLeader(1);
+  const int leader_now = c.WaitForLeader(1, 15s, g);
   ASSERT_NE(leader_now, 0);
   leader = leader_now;
 
@@ -122,7 +126,7 @@ TEST(ClusterTest, AnyNodeServesAndAcknowledgedMessagesSurviveTheLeadersKill) {
   ASSERT_FALSE(id.empty()) << "no new leader served a send within 10 s";
   auto failover = std::chrono::steady_clock::now() - killed_at;
   acked.insert("after-kill-0");
-  const int new_leader = c.WaitForLeader(survivor);
+  const int new_leader = c.WaitForLeader(survivor, 15s, g);
   ASSERT_NE(new_leader, 0);
   EXPECT_NE(new_leader, leader);
   std::cout << "failover: a send succeeded "
@@ -147,9 +151,11 @@ TEST(ClusterTest, AnyNodeServesAndAcknowledgedMessagesSurviveTheLeadersKill) {
 TEST(ClusterTest, SnapshotBringsBackANodeWithTheBodiesItNeeds) {
   // Snapshots every 256 KiB applied and 128 KiB segments: the leaders compact the log
   // while node 3 is down, so it can only come back through a snapshot.
-  ClusterProcesses c(3, {"--snapshot-interval-bytes", "262144", "--log-segment-bytes", "131072"});
+  ClusterProcesses c(3, {"--snapshot-interval-bytes", "262144", "--log-segment-bytes", "131072",
+                         "--no-leader-balance"});
   c.StartAll();
-  ASSERT_NE(c.WaitForLeader(1), 0);
+  const int g = static_cast<int>(mq::GroupOfName("snap", 3));
+  ASSERT_NE(c.WaitForLeader(1, 15s, g), 0);
   CreateQueue(c, 1, {{"queueName", "snap"}, {"visibilityTimeout", "3"}});
   if (::testing::Test::HasFatalFailure()) return;
   ASSERT_TRUE(c.WaitAllCaughtUp(1));
@@ -203,13 +209,13 @@ TEST(ClusterTest, SnapshotBringsBackANodeWithTheBodiesItNeeds) {
 
   // Node 3 leads now and serves the bodies from its own log.
   HttpClient n3(c.port(3));
-  json t = n3.Call("TransferLeadership", {{"nodeId", "3"}});
+  json t = n3.Call("TransferLeadership", {{"nodeId", "3"}, {"groupId", std::to_string(g)}});
   ASSERT_EQ(t["code"], 0) << t.dump();
   auto deadline = std::chrono::steady_clock::now() + 10s;
-  while (c.WaitForLeader(3) != 3 && std::chrono::steady_clock::now() < deadline) {
+  while (c.WaitForLeader(3, 15s, g) != 3 && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(50ms);
   }
-  ASSERT_EQ(c.WaitForLeader(3), 3);
+  ASSERT_EQ(c.WaitForLeader(3, 15s, g), 3);
   // The kept ones become visible again within the 3 s visibility timeout.
   std::map<std::string, int> seen;
   HttpClient client(c.port(3));
@@ -242,10 +248,12 @@ json CallRetrying(ClusterProcesses& c, int via, const std::string& action, FormP
   return r;
 }
 
-TEST(ClusterTest, AFourthNodeJoinsAndAnotherLeavesWithoutDowntime) {
-  ClusterProcesses c(3, {}, /*spares=*/1);
+TEST(ClusterTest, AFourthNodeTakesOverAGroupsReplicaWithoutDowntime) {
+  ClusterProcesses c(3, {"--no-leader-balance"}, /*spares=*/1);
   c.StartAll();
-  ASSERT_NE(c.WaitForLeader(1), 0);
+  const int g = static_cast<int>(mq::GroupOfName("members", 3));
+  const std::string gid = std::to_string(g);
+  ASSERT_NE(c.WaitForLeader(1, 15s, g), 0);
   CreateQueue(c, 1, {{"queueName", "members"}});
   if (::testing::Test::HasFatalFailure()) return;
   std::set<std::string> acked;
@@ -255,27 +263,40 @@ TEST(ClusterTest, AFourthNodeJoinsAndAnotherLeavesWithoutDowntime) {
   };
   for (int i = 0; i < 20; ++i) send(1 + i % 3, "first-" + std::to_string(i));
 
-  // Node 4 starts with --join and an empty data directory, and is added as a learner.
+  // Node 4 starts with --join and an empty data directory, and is added to the queue's
+  // group as a learner, then promoted once it has caught up.
   c.node(4).Start();
-  json added = CallRetrying(c, 2, "AddNode", {{"nodeId", "4"}, {"address", c.peer_address(4)}});
+  json added = CallRetrying(c, 2, "AddNode",
+                            {{"nodeId", "4"}, {"address", c.peer_address(4)}, {"groupId", gid}});
   ASSERT_EQ(added["code"], 0) << added.dump();
-  ASSERT_TRUE(c.WaitAllCaughtUp(1)) << c.Status(1).dump();
-  json promoted = CallRetrying(c, 3, "PromoteNode", {{"nodeId", "4"}});
+  ASSERT_TRUE(c.WaitAllCaughtUp(1, 30s, g)) << c.Status(1).dump();
+  json promoted = CallRetrying(c, 3, "PromoteNode", {{"nodeId", "4"}, {"groupId", gid}});
   ASSERT_EQ(promoted["code"], 0) << promoted.dump();
-  json status = c.Status(4);
-  ASSERT_EQ(status["code"], 0);
+  json group = ClusterProcesses::GroupOf(c.Status(4), g);
+  ASSERT_FALSE(group.is_null());
   int voters = 0;
-  for (const auto& r : status["groups"][0]["replicas"]) voters += r["learner"] == false;
-  EXPECT_EQ(voters, 4) << status.dump();
+  for (const auto& r : group["replicas"]) voters += r["learner"] == false;
+  EXPECT_EQ(voters, 4) << group.dump();
   for (int i = 0; i < 10; ++i) send(4, "second-" + std::to_string(i));  // through the new node
 
-  // Node 3 leaves (if it leads, it hands over first and the call is retried), then dies:
-  // {1, 2, 4} go on, and still survive the loss of their leader.
-  json removed = CallRetrying(c, 4, "RemoveNode", {{"nodeId", "3"}});
+  // Node 3's replica of the group moves to node 4: node 3 leaves the group (if it leads,
+  // it hands over first and the call is retried). The other groups keep node 3.
+  json removed = CallRetrying(c, 4, "RemoveNode", {{"nodeId", "3"}, {"groupId", gid}});
   ASSERT_EQ(removed["code"], 0) << removed.dump();
+  group = ClusterProcesses::GroupOf(c.Status(1), g);
+  std::set<int> members;
+  for (const auto& r : group["replicas"]) members.insert(r["nodeId"].get<int>());
+  EXPECT_EQ(members, (std::set<int>{1, 2, 4})) << group.dump();
+  for (int other = 1; other <= 3; ++other) {
+    if (other == g) continue;
+    json og = ClusterProcesses::GroupOf(c.Status(1), other);
+    EXPECT_EQ(og["replicas"].size(), 3u) << og.dump();
+  }
+
+  // Node 3 dies: {1, 2, 4} go on, and still survive the loss of their leader.
   c.node(3).Kill(SIGKILL);
   for (int i = 0; i < 10; ++i) send(4, "third-" + std::to_string(i));
-  const int leader = c.WaitForLeader(4);
+  const int leader = c.WaitForLeader(4, 15s, g);
   ASSERT_NE(leader, 0);
   ASSERT_NE(leader, 3);
   c.node(leader).Kill(SIGKILL);

@@ -1,9 +1,13 @@
 // The wire form of forwarded requests and responses: round trips, and refusal of anything
-// damaged (a node must never run a request it did not receive whole).
+// damaged (a node must never run a request it did not receive whole). Version 2 requests
+// (several data groups) carry the internal flag and the pinned group; a plain request
+// keeps version 1, so that nodes of a single group read it as before.
 
 #include "api/forwarding.h"
 
 #include <gtest/gtest.h>
+
+#include "common/encoding.h"
 
 namespace cmq::api {
 namespace {
@@ -56,6 +60,100 @@ TEST(ForwardingTest, DamagedInputIsRefused) {
   HttpResponse odd;
   odd.status = 42;  // not an HTTP status
   EXPECT_FALSE(DecodeForwardedResponse(EncodeForwardedResponse(odd)).ok());
+}
+
+// An internal request pinned to group 2, as RunInGroup sends it.
+HttpRequest InternalPinned() {
+  HttpRequest r;
+  r.method = "POST";
+  r.target = "/v2/index.php";
+  r.body = "Action=ListQueue&offset=0&limit=70";
+  r.internal = true;
+  r.group = 2;
+  return r;
+}
+
+TEST(ForwardingTest, InternalFlagAndGroupRoundTrip) {
+  const HttpRequest r = InternalPinned();
+  const std::string wire = EncodeForwardedRequest(r);
+  EXPECT_EQ(static_cast<uint8_t>(wire[0]), 2);
+  auto back = DecodeForwardedRequest(wire);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_TRUE(back->internal);  // else the leader would check a signature it does not have
+  EXPECT_EQ(back->group, 2u);
+  EXPECT_EQ(back->method, r.method);
+  EXPECT_EQ(back->target, r.target);
+  EXPECT_EQ(back->host, r.host);
+  EXPECT_EQ(back->body, r.body);
+
+  // Each alone is kept too (a pinned request that is not internal, and the reverse).
+  HttpRequest pinned_only = r;
+  pinned_only.internal = false;
+  auto p = DecodeForwardedRequest(EncodeForwardedRequest(pinned_only));
+  ASSERT_TRUE(p.ok());
+  EXPECT_FALSE(p->internal);
+  EXPECT_EQ(p->group, 2u);
+  HttpRequest internal_only = r;
+  internal_only.group = 0;
+  auto i = DecodeForwardedRequest(EncodeForwardedRequest(internal_only));
+  ASSERT_TRUE(i.ok());
+  EXPECT_TRUE(i->internal);
+  EXPECT_EQ(i->group, 0u);
+
+  // The largest group id fits.
+  HttpRequest big = r;
+  big.group = UINT32_MAX;
+  auto b = DecodeForwardedRequest(EncodeForwardedRequest(big));
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(b->group, UINT32_MAX);
+}
+
+TEST(ForwardingTest, APlainRequestStaysVersion1) {
+  HttpRequest r;
+  r.method = "GET";
+  r.target = "/v2/index.php?Action=ListQueue";
+  r.host = "h:1";
+  const std::string wire = EncodeForwardedRequest(r);
+  ASSERT_FALSE(wire.empty());
+  EXPECT_EQ(static_cast<uint8_t>(wire[0]), 1);
+  auto back = DecodeForwardedRequest(wire);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_FALSE(back->internal);
+  EXPECT_EQ(back->group, 0u);
+  EXPECT_EQ(back->target, r.target);
+}
+
+TEST(ForwardingTest, Version2WithUnknownFlagsOrDamageIsRefused) {
+  const std::string good = EncodeForwardedRequest(InternalPinned());
+  ASSERT_TRUE(DecodeForwardedRequest(good).ok());
+  // [version][flags][group varint]...: a flag this node does not know may change the
+  // request's meaning, so it is not run.
+  for (int bit = 1; bit < 8; ++bit) {
+    std::string unknown = good;
+    unknown[1] = static_cast<char>(1 | (1 << bit));
+    EXPECT_FALSE(DecodeForwardedRequest(unknown).ok()) << bit;
+  }
+  // Every cut, including inside the v2 header (after the version, after the flags).
+  for (size_t cut = 0; cut < good.size(); ++cut) {
+    EXPECT_FALSE(DecodeForwardedRequest(good.substr(0, cut)).ok()) << cut;
+  }
+  EXPECT_FALSE(DecodeForwardedRequest(good + "x").ok());
+  // A group id past 32 bits.
+  std::string huge;
+  huge.push_back(2);
+  huge.push_back(1);
+  PutVarint64(huge, uint64_t{UINT32_MAX} + 1);
+  huge += good.substr(3);  // the same fields after the (one-byte) group 2
+  EXPECT_FALSE(DecodeForwardedRequest(huge).ok());
+  // The same framing with the largest 32-bit group is read (the refusal above is the range).
+  std::string widest;
+  widest.push_back(2);
+  widest.push_back(1);
+  PutVarint64(widest, UINT32_MAX);
+  widest += good.substr(3);
+  auto w = DecodeForwardedRequest(widest);
+  ASSERT_TRUE(w.ok()) << w.status().ToString();
+  EXPECT_EQ(w->group, UINT32_MAX);
 }
 
 }  // namespace

@@ -177,5 +177,30 @@ TEST(ParamsTest, EqualsIgnoreCase) {
   EXPECT_FALSE(EqualsIgnoreCase("SendMessage", "SendMessages"));
 }
 
+// FindParam routes a request by one parameter before the full parse: it must read the same
+// part of the request Parse reads, and decode what it returns.
+TEST(ParamsTest, FindParamReadsOneParameterLikeParse) {
+  HttpRequest post;
+  post.method = "POST";
+  post.target = "/v2/index.php?queueName=fromquery";
+  post.body = "Action=SendMessage&msgBody=a%26queueName%3Dx&queue%4Eame=q%2D1";
+  EXPECT_EQ(FindParam(post, "queueName"), "q-1");  // the escaped name, not the body's text
+  EXPECT_EQ(FindParam(post, "Action"), "SendMessage");
+  EXPECT_EQ(FindParam(post, "topicName"), std::nullopt);
+  post.body.clear();  // an empty POST body: the query, as Parse does
+  EXPECT_EQ(FindParam(post, "queueName"), "fromquery");
+  HttpRequest get = post;
+  get.method = "GET";
+  get.body = "queueName=ignored";
+  EXPECT_EQ(FindParam(get, "queueName"), "fromquery");
+  HttpRequest bad;
+  bad.method = "POST";
+  bad.body = "queueName=%zz";
+  EXPECT_EQ(FindParam(bad, "queueName"), std::nullopt);
+  bad.body = "flag&queueName=";  // a name without '=' and an empty value
+  EXPECT_EQ(FindParam(bad, "queueName"), "");
+  EXPECT_EQ(FindParam(bad, "flag"), "");
+}
+
 }  // namespace
 }  // namespace cmq::api

@@ -35,7 +35,7 @@ inline Command TopicCmd(CommandType type, const std::string& topic,
 
 class Harness {
  public:
-  explicit Harness(uint32_t group_id = 7) : sm(group_id) {}
+  explicit Harness(uint32_t group_id = 7, uint32_t group_count = 1) : sm(group_id, group_count) {}
 
   // Applies cmd in an entry of its own at now_ms.
   ApplyResult Apply(const Command& cmd) {

@@ -53,8 +53,8 @@ inline std::string ObserveSubscription(const SubscriptionInfo& s) {
 }
 
 inline std::string ObservePush(const PendingPush& p) {
-  std::string out = "\n  push " + p.topic_name + "|" + p.subscription_name + "|" + p.endpoint +
-                    "|" + p.notify_content_format + "|" + p.notify_strategy;
+  std::string out = "\n  push " + p.protocol + "|" + p.topic_name + "|" + p.subscription_name +
+                    "|" + p.endpoint + "|" + p.notify_content_format + "|" + p.notify_strategy;
   for (const std::string& t : p.msg_tags) out.append("|t" + t);
   for (uint64_t v : {p.msg_id, p.body.log_index, uint64_t{p.body.offset}, uint64_t{p.body.length},
                      static_cast<uint64_t>(p.publish_time_ms), uint64_t{p.attempts}}) {
