@@ -89,6 +89,7 @@ class Cluster:
         self.http_base, self.peer_base = http_base, peer_base
         self.dir = None
         self.started = False
+        self.per_queue_leader = False
 
     def env(self):
         return dict(os.environ, BUILD=self.build, DATA=self.dir, NODES=str(self.nodes),
@@ -110,14 +111,14 @@ class Cluster:
             with open(os.path.join(self.dir, f'n{n}', 'cmqd.pid')) as f:
                 pids.append(int(f.read().strip()))
         eps = [f'http://127.0.0.1:{p}' for p in ports]
-        leader = wait_for_leader(eps)
-        if leader is None:
-            sys.exit('compare: no leader elected within 30 s')
+        if not wait_for_leaders(eps):
+            sys.exit('compare: no leader of every data group within 30 s')
         desc = f'{self.nodes} nodes'
         if self.target == 'leader':
-            leader_ep = f'http://127.0.0.1:{self.http_base + leader}'
-            print(f'# clients go to the leader, node {leader} ({leader_ep})', file=sys.stderr)
-            return [leader_ep], pids, desc + ', clients on the leader'
+            # Each step's queue lives in one data group: its clients go to that group's
+            # leader (the caller asks leader_endpoint per queue).
+            self.per_queue_leader = True
+            return eps, pids, desc + ', clients on the leader of the queue\'s group'
         return eps, pids, desc + ', clients on every node'
 
     def __exit__(self, *exc):
@@ -127,19 +128,40 @@ class Cluster:
             shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def wait_for_leader(endpoints, seconds=30):
-    """The leader's node id from ClusterStatus (scripts/cluster: node N serves on
-    HTTP_BASE + N), once one is elected; None if none is within `seconds`."""
+def wait_for_leaders(endpoints, seconds=30):
+    """True once some node reports a leader for every data group (ClusterStatus), and the
+    leader balancing has had a few seconds to spread them; False after `seconds`."""
     deadline = time.time() + seconds
     while time.time() < deadline:
         for ep in endpoints:
             r = cmq_call(ep, 'ClusterStatus')
-            if r and r.get('code') == 0:
-                groups = r.get('groups') or []
-                if groups and groups[0].get('leaderId'):
-                    return int(groups[0]['leaderId'])
+            groups = (r or {}).get('groups') or []
+            if r and r.get('code') == 0 and groups and all(g.get('leaderId') for g in groups):
+                time.sleep(5)  # leadership balancing moves each group to its node
+                return True
         time.sleep(0.5)
-    return None
+    return False
+
+
+def leader_endpoint(endpoints, http_base, queue):
+    """The endpoint of the node that leads `queue`'s data group (scripts/cluster: node N
+    serves on HTTP_BASE + N). The queue is created for a probe message, whose id carries
+    its group in the top 16 bits, then deleted again."""
+    ep = endpoints[0]
+    cmq_call(ep, 'CreateQueue', {'queueName': queue})
+    r = cmq_call(ep, 'SendMessage', {'queueName': queue, 'msgBody': 'probe'})
+    cmq_call(ep, 'DeleteQueue', {'queueName': queue})
+    if not r or r.get('code') != 0:
+        return ep
+    group = int(r['msgId']) >> 48
+    status = cmq_call(ep, 'ClusterStatus') or {}
+    for g in status.get('groups') or []:
+        if g.get('groupId') == group and g.get('leaderId'):
+            leader = int(g['leaderId'])
+            print(f'# {queue}: data group {group}, clients on its leader, node {leader}',
+                  file=sys.stderr)
+            return f'http://127.0.0.1:{http_base + leader}'
+    return ep
 
 
 class Running:

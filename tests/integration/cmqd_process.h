@@ -44,6 +44,9 @@ class CmqdProcess {
   void Start(int port = 0) {
     std::filesystem::create_directories(data_dir_);
     log_path_ = data_dir_ + "/cmqd.log." + std::to_string(++starts_);
+    // Another CmqdProcess on the same data (a restart with other flags) reuses the names:
+    // an old log saying "ready" must not pass for this start's.
+    std::filesystem::remove(log_path_);
     std::string http = "127.0.0.1:" + std::to_string(port != 0 ? port : port_);
     pid_ = fork();
     if (pid_ < 0) throw std::runtime_error("fork failed");

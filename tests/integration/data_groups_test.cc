@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <functional>
 #include <map>
 #include <set>
@@ -177,6 +179,38 @@ TEST(DataGroupsTest, LeadershipSpreadsAndQueuesAndTopicsWorkAcrossGroups) {
   c.node(victim).Start(c.port(victim));
   ASSERT_TRUE(WaitBalanced(c, other, 45s)) << c.Status(other).dump();
   EXPECT_EQ(Leaders(c, other)[1], victim) << c.Status(other).dump();
+}
+
+// The group count is fixed with the data: a node restarted with another --groups refuses
+// to start (it would place queues elsewhere), and a standalone node has one group.
+TEST(DataGroupsTest, TheGroupCountIsFixedWithTheData) {
+  const std::string dir = MakeTempDir("cmq-groups");
+  const std::string peers = "1=127.0.0.1:" + std::to_string(FreeLoopbackPort());
+  {
+    CmqdProcess node(dir + "/n1", {"--node-id", "1", "--peers", peers, "--groups", "5"});
+    node.Start();
+  }
+  std::ifstream groups_file(dir + "/n1/node/GROUPS");  // CmqdProcess: --data <dir>/node
+  int recorded = 0;
+  groups_file >> recorded;
+  EXPECT_EQ(recorded, 5);
+  {
+    CmqdProcess node(dir + "/n1", {"--node-id", "1", "--peers", peers, "--groups", "3"});
+    try {
+      node.Start();
+      ADD_FAILURE() << "cmqd started with 3 groups on data created with 5";
+    } catch (const std::runtime_error& e) {
+      EXPECT_NE(std::string(e.what()).find("created with 5 data groups, not 3"), std::string::npos)
+          << e.what();
+    }
+  }
+  {
+    CmqdProcess node(dir + "/n1", {"--node-id", "1", "--peers", peers});  // default: as made
+    node.Start();
+  }
+  CmqdProcess alone(dir + "/alone", {"--groups", "2"});
+  EXPECT_THROW(alone.Start(), std::runtime_error);
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -64,6 +64,20 @@ TEST(ConfigTest, BadValuesAreRefused) {
   EXPECT_FALSE(ParseServerConfig("{").ok());
 }
 
+TEST(ConfigTest, DataGroupKeys) {
+  auto defaults = ParseServerConfig("{}");
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_EQ(defaults->groups, 0u);  // chosen at start: 1 alone, 3 in a cluster
+  EXPECT_TRUE(defaults->balance_leaders);
+  auto c = ParseServerConfig(R"({"groups": 5, "balance_leaders": false})");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->groups, 5u);
+  EXPECT_FALSE(c->balance_leaders);
+  EXPECT_FALSE(ParseServerConfig(R"({"groups": 0})").ok());
+  EXPECT_FALSE(ParseServerConfig(R"({"groups": 65})").ok());
+  EXPECT_FALSE(ParseServerConfig(R"({"balance_leaders": 1})").ok());
+}
+
 TEST(ConfigTest, LoadsAFile) {
   std::string path = ::testing::TempDir() + "/cmq_api_config_test.json";
   {
