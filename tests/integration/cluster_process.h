@@ -135,4 +135,21 @@ class ClusterProcesses {
   int group_size_ = 0;
 };
 
+// An action through node `via`, retried (for up to 10 s) on 6000 "... retry" and on lost
+// answers: what a client does during an election, a failover or a leadership transfer.
+inline nlohmann::json CallRetrying(ClusterProcesses& c, int via, const std::string& action,
+                                   FormParams params) {
+  nlohmann::json r;
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    try {
+      HttpClient client(c.port(via));
+      r = client.Call(action, params);
+      if (r["code"] != 6000) return r;
+    } catch (const std::exception&) {
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return r;
+}
+
 }  // namespace cmq::testing

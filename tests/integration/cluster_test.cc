@@ -231,23 +231,6 @@ TEST(ClusterTest, SnapshotBringsBackANodeWithTheBodiesItNeeds) {
   EXPECT_EQ(seen.size(), kept.size());
 }
 
-// A membership action through node `via`, retried while leadership moves.
-json CallRetrying(ClusterProcesses& c, int via, const std::string& action, FormParams params) {
-  json r;
-  for (int attempt = 0; attempt < 40; ++attempt) {
-    try {
-      HttpClient client(c.port(via));
-      r = client.Call(action, params);
-      if (r["code"] == 0 || r["message"].get<std::string>().find("retry") == std::string::npos) {
-        return r;
-      }
-    } catch (const std::exception&) {
-    }
-    std::this_thread::sleep_for(250ms);
-  }
-  return r;
-}
-
 TEST(ClusterTest, AFourthNodeTakesOverAGroupsReplicaWithoutDowntime) {
   ClusterProcesses c(3, {"--no-leader-balance"}, /*spares=*/1);
   c.StartAll();

@@ -23,22 +23,6 @@ namespace {
 using json = nlohmann::json;
 using namespace std::chrono_literals;
 
-// The action through node `via`, retried on 6000 "... retry" and lost answers (a client
-// during an election or a leadership transfer).
-json CallRetrying(ClusterProcesses& c, int via, const std::string& action, FormParams params) {
-  json r;
-  for (int attempt = 0; attempt < 100; ++attempt) {
-    try {
-      HttpClient client(c.port(via));
-      r = client.Call(action, params);
-      if (r["code"] != 6000) return r;
-    } catch (const std::exception&) {
-    }
-    std::this_thread::sleep_for(100ms);
-  }
-  return r;
-}
-
 // group -> leader, as node `ask` reports; empty on an error.
 std::map<int, int> Leaders(ClusterProcesses& c, int ask) {
   std::map<int, int> leaders;
