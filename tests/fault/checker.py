@@ -70,11 +70,14 @@ class _Sends:
     acked_by_msg_id: dict  # msgId -> (producer, seq, SendRecord)
     attempted: set         # every (producer, seq) sent at least once
     unknown_only: set      # ... never acknowledged
+    # Published to the topic and acknowledged: (producer, seq) -> SendRecord. The queue's
+    # copy has a msgId of its own (minted by the queue's group), so these are checked by body.
+    acked_via_topic: dict = None
 
 
 def _check_sends(history, report):
     """Indexes the acknowledged sends by msgId; flags a msgId acknowledged twice."""
-    acked_by_msg_id = {}
+    acked_by_msg_id, acked_via_topic = {}, {}
     acked_bodies, attempted = set(), set()
     for record in history.sends:
         report.send_calls += 1
@@ -86,13 +89,16 @@ def _check_sends(history, report):
         for key, msg_id in zip(keys, record.msg_ids):
             report.sends_acked += 1
             acked_bodies.add(key)
+            if record.via_topic:
+                acked_via_topic.setdefault(key, record)
+                continue
             previous = acked_by_msg_id.get(msg_id)
             if previous is not None and previous[:2] != key:
                 report.corrupted += 1
                 report.example("corrupted", f"msgId {msg_id} acknowledged for p{key[0]}-{key[1]} "
                                f"and for p{previous[0]}-{previous[1]}")
             acked_by_msg_id[msg_id] = (*key, record)
-    sends = _Sends(acked_by_msg_id, attempted, attempted - acked_bodies)
+    sends = _Sends(acked_by_msg_id, attempted, attempted - acked_bodies, acked_via_topic)
     report.sends_unknown_only = len(sends.unknown_only)
     return sends
 
@@ -145,6 +151,14 @@ def _check_lost(history, sends, received_ids, received_bodies, report):
                        f"{record.node} at +{record.t_end - history.t0:.3f} s, never received")
         if (producer, seq) not in received_bodies:
             lost_bodies.add((producer, seq))
+    for (producer, seq), record in (sends.acked_via_topic or {}).items():
+        if (producer, seq) in received_bodies:
+            continue
+        report.lost += 1
+        report.example("lost", f"p{producer}-{seq} published to the topic, acknowledged by node "
+                       f"{record.node} at +{record.t_end - history.t0:.3f} s, never received "
+                       "in the subscribed queue")
+        lost_bodies.add((producer, seq))
     report.lost_bodies = len(lost_bodies)
 
 

@@ -163,6 +163,7 @@ class SendRecord:
     t_end: float
     outcome: str
     msg_ids: tuple = ()  # in the order of seqs, when outcome is OK
+    via_topic: bool = False  # published to the topic: msg_ids are the topic's, not the queue's
 
 
 @dataclass(slots=True)
@@ -252,10 +253,11 @@ class Producer(threading.Thread):
     MAX_DEFINITE_ERRORS = 5  # then the bodies are given up (they were refused, not lost)
 
     def __init__(self, producer_id, ports, queue, history, stop_event, seed, timeout_s,
-                 rate=0.0):
+                 rate=0.0, topic=None):
         super().__init__(name=f"producer-{producer_id}", daemon=True)
         self.producer_id = producer_id
         self.queue = queue
+        self.topic = topic  # publish to this topic (subscribed by the queue) instead
         self.history = history
         self.stop_event = stop_event
         self.rng = random.Random(f"{seed}/producer/{producer_id}")
@@ -287,16 +289,16 @@ class Producer(threading.Thread):
         definite_errors = 0
         while True:
             node = self.rng.choice(self.nodes)
+            target = [("topicName", self.topic)] if self.topic else [("queueName", self.queue)]
             if use_batch:
-                params = [("queueName", self.queue)]
-                params += [(f"msgBody.{i + 1}", make_body(self.producer_id, s))
-                           for i, s in enumerate(seqs)]
-                action = "BatchSendMessage"
+                params = target + [(f"msgBody.{i + 1}", make_body(self.producer_id, s))
+                                   for i, s in enumerate(seqs)]
+                action = "BatchPublishMessage" if self.topic else "BatchSendMessage"
             else:
-                params = [("queueName", self.queue),
-                          ("msgBody", make_body(self.producer_id, seqs[0]))]
-                action = "SendMessage"
-            params.append(("delaySeconds", "0"))
+                params = target + [("msgBody", make_body(self.producer_id, seqs[0]))]
+                action = "PublishMessage" if self.topic else "SendMessage"
+            if not self.topic:
+                params.append(("delaySeconds", "0"))
             reply = self.client.call(node, action, params)
             msg_ids = ()
             if reply.outcome == OK:
@@ -305,7 +307,8 @@ class Producer(threading.Thread):
                     reply.outcome, reply.detail = ERROR, "code 0 without msgId(s)"
                     msg_ids = ()
             self.history.add_send(SendRecord(self.producer_id, seqs, node, reply.t_start,
-                                             reply.t_end, reply.outcome, msg_ids))
+                                             reply.t_end, reply.outcome, msg_ids,
+                                             via_topic=self.topic is not None))
             self.history.note(action, reply)
             if reply.outcome == OK:
                 return
@@ -320,7 +323,7 @@ class Producer(threading.Thread):
     @staticmethod
     def _msg_ids(reply, action, count):
         try:
-            if action == "SendMessage":
+            if action in ("SendMessage", "PublishMessage"):
                 return (msg_id_key(reply.data["msgId"]),)
             ids = tuple(msg_id_key(m["msgId"]) for m in reply.data["msgList"])
             return ids if len(ids) == count else None
@@ -456,6 +459,32 @@ def create_queue(ports, queue, visibility_timeout_s, timeout_s, deadline_s=60.0)
         client.close()
     raise ClusterUnavailableError(f"CreateQueue {queue} failed for {deadline_s:.0f} s: "
                        f"{last.outcome} {last.code} {last.detail}")
+
+
+def create_topic_feeding(ports, topic, queue, timeout_s, deadline_s=60.0):
+    """Creates the topic and a subscription that feeds the queue, retrying through
+    elections (4460 topic exists, 4490 subscription exists: an earlier attempt's lost
+    answer)."""
+    client = CmqHttp(ports, timeout_s)
+    stop = threading.Event()
+    backoff = Backoff(random.Random(0), max_s=0.5)
+    deadline = time.monotonic() + deadline_s
+    steps = [("CreateTopic", [("topicName", topic)], 4460),
+             ("Subscribe", [("topicName", topic), ("subscriptionName", "to-" + queue),
+                            ("protocol", "queue"), ("endpoint", queue)], 4490)]
+    last = None
+    try:
+        for action, params, exists in steps:
+            while True:
+                if time.monotonic() > deadline:
+                    raise ClusterUnavailableError(f"{action} {topic} failed for {deadline_s:.0f} s: "
+                                                  f"{last.outcome} {last.code} {last.detail}")
+                last = client.call(random.choice(sorted(ports)), action, params)
+                if last.outcome == OK or last.code == exists:
+                    break
+                backoff.wait(stop)
+    finally:
+        client.close()
 
 
 def queue_attributes(ports, queue, timeout_s, attempts=20):

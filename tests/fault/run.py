@@ -33,12 +33,16 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from checker import check, format_report  # noqa: E402
 from clients import (ClusterUnavailableError, Consumer, History, Producer,  # noqa: E402
-                     cluster_leader, create_queue, group_of_msg_id,
+                     cluster_leader, create_queue, create_topic_feeding,
+                     group_of_msg_id,
                      queue_attributes)
 from cluster import Cluster, NodeStartError  # noqa: E402
 from nemesis import ALL_KINDS, EventLog, Nemesis  # noqa: E402
 
 QUEUE = "fault"
+# Its copies cross data groups: with 3 groups, "fault-topic" lives in group 2 and "fault"
+# in group 3 (pinned by PlacementTest.TheFaultHarnessTopicAndQueueLiveInDifferentGroups).
+TOPIC = "fault-topic"
 EXIT_PASS, EXIT_FAIL, EXIT_HARNESS, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
@@ -53,6 +57,9 @@ def parse_args(argv):
                    "(only kill and pause faults)")
     p.add_argument("--producers", type=int, default=4)
     p.add_argument("--consumers", type=int, default=3)
+    p.add_argument("--topic-producers", type=int,
+                   help="of the producers, how many publish to topic fault-topic, which feeds "
+                   "the queue from another data group (default: half of them)")
     p.add_argument("--rate", type=float, default=500,
                    help="messages/s the producers start at most, in all (0: no limit); the "
                    "history costs ~1 KB of memory per message")
@@ -120,6 +127,9 @@ class Run:
         ports = self.cluster.http_ports()
         create_queue(ports, QUEUE, self.args.visibility_timeout, self.args.http_timeout)
         self.log(f"queue {QUEUE} created (visibilityTimeout {self.args.visibility_timeout} s)")
+        if self.topic_producers() > 0:
+            create_topic_feeding(ports, TOPIC, QUEUE, self.args.http_timeout)
+            self.log(f"topic {TOPIC} created, subscribed by queue {QUEUE}")
         load_window = self._load(ports)
         self._final(ports)
         report = check(self.history, min_acked=self.args.min_acked,
@@ -137,12 +147,18 @@ class Run:
             out.write(summary + "\n")
         return EXIT_FAIL if report.failures else EXIT_PASS
 
+    def topic_producers(self):
+        n = self.args.topic_producers
+        return self.args.producers // 2 if n is None else max(0, min(n, self.args.producers))
+
     def _load(self, ports):
         args = self.args
+        via_topic = self.topic_producers()
         for i in range(1, args.producers + 1):
+            topic = TOPIC if i > args.producers - via_topic else None
             self.clients.append(Producer(i, ports, QUEUE, self.history, self.clients_stop,
                                          self.seed, args.http_timeout,
-                                         rate=args.rate / args.producers))
+                                         rate=args.rate / args.producers, topic=topic))
         for i in range(1, args.consumers + 1):
             self.clients.append(Consumer(i, ports, QUEUE, self.history, self.clients_stop,
                                          self.seed, args.http_timeout))
@@ -150,14 +166,15 @@ class Run:
         # acknowledged send tells (a message id carries its group).
         def probe():
             group = next((group_of_msg_id(s.msg_ids[0]) for s in list(self.history.sends)
-                          if s.msg_ids), None)
+                          if s.msg_ids and not s.via_topic), None)
             return cluster_leader(ports, group=group or 1)
         probe = probe if args.nodes > 1 else None
         self.nemesis = Nemesis(self.cluster, random.Random(f"{self.seed}/nemesis"), self.log,
                                kinds=args.faults, interval_s=tuple(args.fault_interval),
                                hold_s=tuple(args.fault_hold), leader_probe=probe)
         start = time.monotonic()
-        self.log(f"load: {args.producers} producers, {args.consumers} consumers, faults: "
+        self.log(f"load: {args.producers} producers ({via_topic} of them through topic {TOPIC}), "
+                 f"{args.consumers} consumers, faults: "
                  f"{','.join(self.nemesis.kinds) or 'none'}, for {args.duration:.0f} s")
         for client in self.clients:
             client.start()

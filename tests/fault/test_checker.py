@@ -22,10 +22,10 @@ class _Builder:
         self.history = History()
         self.history.t0 = 0.0
 
-    def send(self, producer, seqs, msg_ids, t, outcome=OK):
+    def send(self, producer, seqs, msg_ids, t, outcome=OK, via_topic=False):
         self.history.add_send(SendRecord(producer, range(seqs[0], seqs[0] + len(seqs)), 1,
                                          t - 0.01, t, outcome, tuple(msg_ids) if outcome == OK
-                                         else ()))
+                                         else (), via_topic=via_topic))
 
     def receive(self, msg_id, body, t_start, t_end=None):
         reply = Reply(OK, node=2, t_start=t_start, t_end=t_end or t_start + 0.01)
@@ -71,6 +71,24 @@ class CheckerTest(unittest.TestCase):
         self.assertEqual(report.lost_bodies, 1)
         self.assertIn("102", report.examples["lost"][0])
         self.assertTrue(report.failures)
+
+    def test_a_topic_publish_is_matched_by_body_not_by_msg_id(self):
+        # A copy delivered into the queue has a msgId of the queue's group, not the one the
+        # publish was acknowledged with: found by its body, it is neither lost nor corrupted.
+        b = _Builder()
+        b.send(2, [1, 2], [9001, 9002], t=1.0, via_topic=True)
+        b.receive(501, make_body(2, 1), 2.0)
+        report = b.check()
+        self.assertEqual(report.corrupted, 0)
+        self.assertEqual(report.lost, 1)  # seq 2's copy never arrived
+        self.assertEqual(report.lost_bodies, 1)
+        self.assertIn("p2-2 published to the topic", report.examples["lost"][0])
+        b.receive(502, make_body(2, 2), 3.0)
+        b.receive(503, make_body(2, 2), 4.0)  # delivered twice: a duplicate, not a failure
+        report = b.check()
+        self.assertEqual(report.failures, [])
+        self.assertEqual(report.lost, 0)
+        self.assertEqual(report.duplicates_delivered, 1)
 
     def test_a_lost_msg_id_counts_even_if_a_retried_copy_arrived(self):
         # Attempt 1 timed out but was stored as 100; the retry was acknowledged as 101,

@@ -30,6 +30,13 @@ TEST(PlacementTest, PinnedValues) {
   }
 }
 
+// tests/fault/run.py publishes to topic "fault-topic" subscribed by queue "fault" so that
+// its copies cross data groups (3 groups, the default): they must stay apart.
+TEST(PlacementTest, TheFaultHarnessTopicAndQueueLiveInDifferentGroups) {
+  EXPECT_EQ(GroupOfName("fault", 3), 3u);
+  EXPECT_EQ(GroupOfName("fault-topic", 3), 2u);
+}
+
 TEST(PlacementTest, NamesFoldCaseLikeNameKey) {
   for (uint32_t n : {2u, 3u, 7u, 64u}) {
     EXPECT_EQ(GroupOfName("Orders", n), GroupOfName("orders", n));
