@@ -12,7 +12,8 @@
 namespace cmq::api {
 namespace {
 
-// GroupAccess::run marks it internal and pins it to its group.
+// An internal request (no signature: it travels between nodes only); GroupAccess::run pins
+// it to its group.
 HttpRequest InternalRequest(const FormParams& form) {
   HttpRequest r;
   r.internal = true;
