@@ -18,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "test_support/free_port.h"
 #include "transport/transport.h"
 
 namespace cmq::transport::testing {
@@ -102,16 +103,7 @@ class LostLog {
 
 // A port nobody listens on (bound once, then released).
 inline uint16_t UnusedPort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  socklen_t len = sizeof(addr);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
+  return cmq::testing::FreeLoopbackPort();
 }
 
 // A blocking TCP client on 127.0.0.1 with deadlines on every read.
