@@ -262,6 +262,21 @@ TEST(ClusterTest, AFourthNodeTakesOverAGroupsReplicaWithoutDowntime) {
   EXPECT_EQ(voters, 4) << group.dump();
   for (int i = 0; i < 10; ++i) send(4, "second-" + std::to_string(i));  // through the new node
 
+  // Node 4 is no member of the other groups, yet serves their queues too: it learns their
+  // leaders from the other nodes' leader hints and forwards there.
+  std::string other_queue;
+  for (int i = 0; other_queue.empty(); ++i) {
+    std::string name = "elsewhere" + std::to_string(i);
+    if (static_cast<int>(mq::GroupOfName(name, 3)) != g) other_queue = name;
+  }
+  json created = CallRetrying(c, 4, "CreateQueue", {{"queueName", other_queue}});
+  ASSERT_EQ(created["code"], 0) << created.dump();
+  json sent = CallRetrying(c, 4, "SendMessage", {{"queueName", other_queue}, {"msgBody", "via-4"}});
+  ASSERT_EQ(sent["code"], 0) << sent.dump();
+  json got = CallRetrying(c, 4, "ReceiveMessage", {{"queueName", other_queue}});
+  ASSERT_EQ(got["code"], 0) << got.dump();
+  EXPECT_EQ(got["msgBody"], "via-4");
+
   // Node 3's replica of the group moves to node 4: node 3 leaves the group (if it leads,
   // it hands over first and the call is retried). The other groups keep node 3.
   json removed = CallRetrying(c, 4, "RemoveNode", {{"nodeId", "3"}, {"groupId", gid}});
