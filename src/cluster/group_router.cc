@@ -112,36 +112,39 @@ void GroupRouter::ListSubscriptions(std::string topic_name, std::string search_w
                       std::move(done));
 }
 
-void GroupRouter::ListQueues(std::string search_word, uint64_t offset, uint64_t limit,
-                             std::function<void(mq::QueueListing)> done) {
-  if (nodes_.size() == 1)
-    return nodes_[0]->ListQueues(std::move(search_word), offset, limit, std::move(done));
-  auto merge = std::make_shared<ListMerge<mq::QueueListing>>();
-  merge->waiting = nodes_.size();
+// Asks each of this node's replicas for its first offset + limit items (list is Node's
+// ListQueues or ListTopics) and merges them into the page.
+template <typename Listing>
+void ListOverGroups(const std::vector<Node*>& nodes, std::string search_word, uint64_t offset,
+                    uint64_t limit, NamedItems Listing::*items,
+                    void (Node::*list)(std::string, uint64_t, uint64_t,
+                                       std::function<void(Listing)>),
+                    std::function<void(Listing)> done) {
+  if (nodes.size() == 1) {
+    return (nodes[0]->*list)(std::move(search_word), offset, limit, std::move(done));
+  }
+  auto merge = std::make_shared<ListMerge<Listing>>();
+  merge->waiting = nodes.size();
   merge->offset = offset;
   merge->limit = limit;
-  merge->items = &mq::QueueListing::queues;
+  merge->items = items;
   merge->done = std::move(done);
-  for (Node* n : nodes_) {
-    n->ListQueues(search_word, 0, PrefixFor(offset, limit),
-                  [merge](mq::QueueListing part) { merge->Add(std::move(part)); });
+  for (Node* n : nodes) {
+    (n->*list)(search_word, 0, PrefixFor(offset, limit),
+               [merge](Listing part) { merge->Add(std::move(part)); });
   }
+}
+
+void GroupRouter::ListQueues(std::string search_word, uint64_t offset, uint64_t limit,
+                             std::function<void(mq::QueueListing)> done) {
+  ListOverGroups<mq::QueueListing>(nodes_, std::move(search_word), offset, limit,
+                                   &mq::QueueListing::queues, &Node::ListQueues, std::move(done));
 }
 
 void GroupRouter::ListTopics(std::string search_word, uint64_t offset, uint64_t limit,
                              std::function<void(mq::TopicListing)> done) {
-  if (nodes_.size() == 1)
-    return nodes_[0]->ListTopics(std::move(search_word), offset, limit, std::move(done));
-  auto merge = std::make_shared<ListMerge<mq::TopicListing>>();
-  merge->waiting = nodes_.size();
-  merge->offset = offset;
-  merge->limit = limit;
-  merge->items = &mq::TopicListing::topics;
-  merge->done = std::move(done);
-  for (Node* n : nodes_) {
-    n->ListTopics(search_word, 0, PrefixFor(offset, limit),
-                  [merge](mq::TopicListing part) { merge->Add(std::move(part)); });
-  }
+  ListOverGroups<mq::TopicListing>(nodes_, std::move(search_word), offset, limit,
+                                   &mq::TopicListing::topics, &Node::ListTopics, std::move(done));
 }
 
 void GroupRouter::GetGroupStatus(std::function<void(Result<NodeStats>)> done) {

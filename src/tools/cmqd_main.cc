@@ -233,17 +233,20 @@ int Run(int argc, char** argv) {
   std::unique_ptr<cmq::cluster::LeaderBalancer> balancer;
   if (network) {
     forwarding = std::make_unique<cmq::api::ForwardingHandler>(dispatcher, router, *network, clock);
+    // A topic's copy for a queue of another group goes there as a SendMessage, through
+    // whichever node leads that group (built once: it runs for every such copy).
+    cmq::api::GroupAccess route;
+    route.count = router.group_count();
+    route.run = [fwd = forwarding.get()](uint32_t g, cmq::api::HttpRequest r,
+                                         cmq::api::ResponseCallback cb) {
+      fwd->RunInGroup(g, std::move(r), std::move(cb));
+    };
     for (cmq::cluster::Node* n : node_ptrs) {
       network->Attach(n, n->group_id());
-      n->SetRemoteEnqueue([&router, fwd = forwarding.get()](std::string queue, std::string body,
-                                                            std::function<void(cmq::Status)> done) {
-        cmq::api::GroupAccess access;
-        access.count = router.group_count();
-        access.run = [fwd](uint32_t g, cmq::api::HttpRequest r, cmq::api::ResponseCallback cb) {
-          fwd->RunInGroup(g, std::move(r), std::move(cb));
-        };
+      n->SetRemoteEnqueue([&router, route](std::string queue, std::string body,
+                                           std::function<void(cmq::Status)> done) {
         const uint32_t g = router.GroupOfName(queue);
-        cmq::api::EnqueueInGroup(access, g, std::move(queue), std::move(body), std::move(done));
+        cmq::api::EnqueueInGroup(route, g, std::move(queue), std::move(body), std::move(done));
       });
     }
     if (config.balance_leaders && node_ptrs.size() > 1) {
