@@ -27,6 +27,9 @@ struct ActionContext {
   cluster::QueueService& service;
   const Clock& clock;
   const GroupAccess* groups = nullptr;  // null: one group
+  // What QueryQueueRoute and QueryTopicRoute answer: the CMQ TCP protocol's addresses
+  // (ServerConfig::tcp_route, or this node's `tcp`); empty when TCP is off.
+  std::vector<std::string> tcp_route = {};
   // The service a request pinned to a group (params.pinned_group()) reads from.
   cluster::QueueService& ServiceFor(const RequestParams& params) const {
     return groups != nullptr && params.pinned_group() != 0 ? groups->replica(params.pinned_group())
@@ -92,6 +95,11 @@ void TransferLeadership(const ActionContext& ctx, const RequestParams& params, R
 void AddNode(const ActionContext& ctx, const RequestParams& params, Reply reply);
 void PromoteNode(const ActionContext& ctx, const RequestParams& params, Reply reply);
 void RemoveNode(const ActionContext& ctx, const RequestParams& params, Reply reply);
+
+// Where the CMQ TCP protocol serves a queue or topic (route_actions.cc): what the TCP SDK
+// asks over HTTP before it connects (spec/cmq-tcp-protocol.md §4.1).
+void QueryQueueRoute(const ActionContext& ctx, const RequestParams& params, Reply reply);
+void QueryTopicRoute(const ActionContext& ctx, const RequestParams& params, Reply reply);
 
 // Messages (message_actions.cc, receive_actions.cc).
 void SendMessage(const ActionContext& ctx, const RequestParams& params, Reply reply);

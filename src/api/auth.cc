@@ -73,6 +73,26 @@ std::optional<ApiError> Authenticator::Verify(const HttpRequest& request,
   return std::nullopt;
 }
 
+std::optional<ApiError> Authenticator::VerifyTcp(std::string_view secret_id,
+                                                 std::string_view signature,
+                                                 std::string_view client_id,
+                                                 std::string_view signature_method) const {
+  if (keys_.empty()) return std::nullopt;
+  auto key = keys_.find(std::string(secret_id));
+  if (key == keys_.end()) return UnknownSecretId();
+  if (signature_method != "HmacSHA1" && signature_method != "HmacSHA256") {
+    return AuthenticationFailed("signature_method must be HmacSHA1 or HmacSHA256");
+  }
+  std::string text;
+  text.reserve(client_id.size() + secret_id.size());
+  text.append(client_id).append(secret_id);
+  const std::string expected = Sign(text, key->second, SignatureAlgorithmFor(signature_method));
+  if (signature.empty() || !ConstantTimeEquals(expected, signature)) {
+    return AuthenticationFailed("");
+  }
+  return std::nullopt;
+}
+
 bool Authenticator::SignatureMatches(const HttpRequest& request, const RequestParams& params,
                                      std::string_view secret_key,
                                      std::string_view signature) const {

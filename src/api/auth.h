@@ -27,6 +27,12 @@ class Authenticator {
 
   // nullopt when the request may proceed, else the error to answer (4100).
   std::optional<ApiError> Verify(const HttpRequest& request, const RequestParams& params) const;
+  // The CMQ TCP protocol's proof, once per connection (spec/cmq-tcp-protocol.md §3):
+  // signature = base64(HMAC_method(secret key, client_id + secret_id)), method "HmacSHA1" or
+  // "HmacSHA256". It has no timestamp, so there is no window to check. nullopt: accepted.
+  std::optional<ApiError> VerifyTcp(std::string_view secret_id, std::string_view signature,
+                                    std::string_view client_id,
+                                    std::string_view signature_method) const;
 
  private:
   bool SignatureMatches(const HttpRequest& request, const RequestParams& params,

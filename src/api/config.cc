@@ -111,6 +111,20 @@ Status ReadMember(const std::string& key, const json& value, ServerConfig& c,
   } else if (key == "balance_leaders") {
     if (!value.is_boolean()) return Invalid(path, "balance_leaders: expected true or false");
     c.balance_leaders = value.get<bool>();
+  } else if (key == "tcp") {
+    return ReadString(value, key, c.tcp, path);
+  } else if (key == "tcp_route") {
+    if (!value.is_array()) return Invalid(path, "tcp_route: expected an array of \"host:port\"");
+    c.tcp_route.clear();
+    for (const json& item : value) {
+      if (!item.is_string()) return Invalid(path, "tcp_route: expected an array of \"host:port\"");
+      c.tcp_route.push_back(item.get<std::string>());
+    }
+  } else if (key == "tcp_idle_timeout_seconds") {
+    CMQ_RETURN_IF_ERROR(ReadInt(value, key, 1, 86400, c.tcp_idle_timeout_seconds, path));
+  } else if (key == "tcp_max_inflight") {
+    CMQ_RETURN_IF_ERROR(ReadInt(value, key, 1, 1 << 20, n, path));
+    c.tcp_max_inflight = static_cast<uint32_t>(n);
   } else if (key == "io_threads") {
     CMQ_RETURN_IF_ERROR(ReadInt(value, key, 0, 1024, n, path));
     c.io_threads = static_cast<uint32_t>(n);

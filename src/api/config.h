@@ -37,6 +37,17 @@ struct ServerConfig {
   int64_t write_timeout_seconds = 30;
   // Pipelined requests read ahead of their responses, per connection.
   uint32_t max_pipelined_requests = 16;
+  // The CMQ TCP protocol (docs/tcp-protocol.md): host:port to listen on; empty: off.
+  std::string tcp;
+  // What QueryQueueRoute and QueryTopicRoute answer (the TCP SDK connects there): a list
+  // of host:port. Empty: this node's own `tcp` address (a wildcard host replaced by the
+  // host the request was sent to). In a cluster, list every node's TCP address.
+  std::vector<std::string> tcp_route;
+  // The TCP listener closes a connection that has been silent this long (the SDK sends a
+  // heartbeat after 3 s of quiet).
+  int64_t tcp_idle_timeout_seconds = 60;
+  // Requests one TCP connection may have in flight before the server stops reading it.
+  uint32_t tcp_max_inflight = 4096;
   // Threads running the HTTP io_context; 0 = one per core.
   uint32_t io_threads = 0;
   // Cluster (docs/cluster.md). node_id 0: a standalone node (a group of one).

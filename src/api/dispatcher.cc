@@ -2,6 +2,8 @@
 
 #include <iterator>
 
+#include "api/tcp_actions.h"
+
 namespace cmq::api {
 namespace {
 
@@ -33,6 +35,9 @@ constexpr Dispatcher::Action kActions[] = {
     {"SetSubscriptionAttributes", &SetSubscriptionAttributes},
     {"Unsubscribe", &Unsubscribe},
     {"ClearSubscriptionFilterTags", &ClearSubscriptionFilterTags},
+    // The TCP SDK's route lookups (spec/cmq-tcp-protocol.md §4.1).
+    {"QueryQueueRoute", &QueryQueueRoute},
+    {"QueryTopicRoute", &QueryTopicRoute},
     // OpenCMQ's own (docs/http-api.md "Cluster status"): not a CMQ action.
     {"ClusterStatus", &ClusterStatus},
     {"TransferLeadership", &TransferLeadership},
@@ -41,11 +46,17 @@ constexpr Dispatcher::Action kActions[] = {
     {"RemoveNode", &RemoveNode},
 };
 
+std::vector<std::string> TcpRouteOf(const ServerConfig& config) {
+  if (!config.tcp_route.empty()) return config.tcp_route;
+  if (!config.tcp.empty()) return {config.tcp};
+  return {};
+}
+
 }  // namespace
 
 Dispatcher::Dispatcher(cluster::QueueService& service, const ServerConfig& config,
                        const Clock& clock)
-    : context_{service, clock},
+    : context_{service, clock, nullptr, TcpRouteOf(config)},
       authenticator_(config, clock),
       // Request ids: a counter started from the clock (ms × 1000), so ids stay unique across
       // restarts unless a process averaged over a million requests per second.
@@ -59,6 +70,8 @@ const Dispatcher::Action* Dispatcher::FindAction(std::string_view name) {
 }
 
 void Dispatcher::Handle(HttpRequest request, ResponseCallback done) {
+  // The TCP listener authenticated the connection; the command speaks CMQProto.
+  if (request.tcp) return HandleTcpRequest(context_, request, std::move(done));
   Reply reply(next_request_id_.fetch_add(1, std::memory_order_relaxed), request.keep_alive,
               std::move(done));
   if (request.too_large) {
@@ -95,6 +108,7 @@ void Dispatcher::SetGroups(GroupAccess groups) {
 }
 
 void Dispatcher::Reject(const HttpRequest& request, const Status& status, ResponseCallback done) {
+  if (request.tcp) return done(TcpErrorResponse(request.body, ErrorFromStatus(status)));
   Reply reply(next_request_id_.fetch_add(1, std::memory_order_relaxed), request.keep_alive,
               std::move(done));
   if (auto params = RequestParams::Parse(request); params.ok()) {

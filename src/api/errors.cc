@@ -157,6 +157,9 @@ ApiError ReceiptHandleMalformed() {
 ApiError DeletePartiallyFailed() {
   return Make(6010, 10150, "delete message partially failed");
 }
+ApiError TransactionNotSupported() {
+  return Make(4490, 10790, "transaction message not supported");
+}
 
 ApiError TopicNameFormat() {
   return Make(4000, 10590, "topic name format error");

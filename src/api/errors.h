@@ -45,6 +45,7 @@ ApiError MessageTooLarge();                              // 4400 (10230)
 ApiError BatchTooLarge();                                // 4470 (10300)
 ApiError ReceiptHandleMalformed();                       // 4000 (10470)
 ApiError DeletePartiallyFailed();                        // 6010 (10150)
+ApiError TransactionNotSupported();                      // 4490 (10790)
 
 // Topics and subscriptions (topic table of §6).
 ApiError TopicNameFormat();               // 4000 (10590) topic name format error

@@ -14,6 +14,7 @@ namespace {
 constexpr uint8_t kForwardVersion = 1;          // responses; requests of one group
 constexpr uint8_t kForwardRequestVersion2 = 2;  // requests: + flags, pinned group
 constexpr uint8_t kFlagInternal = 1;
+constexpr uint8_t kFlagTcp = 2;  // a CMQ TCP protocol request (HttpRequest::tcp)
 constexpr int64_t kLeaderPollMs = 20;
 
 Status Corrupt(const char* what) {
@@ -25,9 +26,9 @@ Status Corrupt(const char* what) {
 std::string EncodeForwardedRequest(const HttpRequest& r) {
   std::string out;
   out.reserve(r.body.size() + r.target.size() + r.host.size() + 32);
-  if (r.internal || r.group != 0) {
+  if (r.internal || r.group != 0 || r.tcp) {
     out.push_back(static_cast<char>(kForwardRequestVersion2));
-    out.push_back(static_cast<char>(r.internal ? kFlagInternal : 0));
+    out.push_back(static_cast<char>((r.internal ? kFlagInternal : 0) | (r.tcp ? kFlagTcp : 0)));
     PutVarint64(out, r.group);
   } else {
     out.push_back(static_cast<char>(kForwardVersion));
@@ -52,7 +53,7 @@ Result<HttpRequest> DecodeForwardedRequest(std::string_view in) {
       return Corrupt("truncated");
     }
     flags = static_cast<uint8_t>(flag_byte[0]);
-    if ((flags & ~kFlagInternal) != 0) return Corrupt("unknown flags");
+    if ((flags & ~(kFlagInternal | kFlagTcp)) != 0) return Corrupt("unknown flags");
   }
   std::string_view method, target, host, body;
   if (!r.LengthPrefixed(method) || !r.LengthPrefixed(target) || !r.LengthPrefixed(host) ||
@@ -65,6 +66,7 @@ Result<HttpRequest> DecodeForwardedRequest(std::string_view in) {
   req.host = host;
   req.body = body;
   req.internal = (flags & kFlagInternal) != 0;
+  req.tcp = (flags & kFlagTcp) != 0;
   req.group = static_cast<uint32_t>(group);
   return req;
 }
@@ -124,6 +126,7 @@ ForwardingHandler::ForwardingHandler(Dispatcher& dispatcher, cluster::GroupRoute
 uint32_t ForwardingHandler::GroupOf(const HttpRequest& request) const {
   if (request.group != 0) return request.group;
   if (groups_.group_count() == 1) return 1;
+  if (request.tcp) return request.route_name.empty() ? 0 : groups_.GroupOfName(request.route_name);
   if (request.too_large || (request.method != "POST" && request.method != "GET")) return 0;
   const auto action = FindParam(request, "Action");
   if (!action) return 0;  // answered here

@@ -1,12 +1,10 @@
 #include "api/http_server.h"
 
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 #include <charconv>
 
 #include "api/http_session.h"
+#include "api/listener.h"
 
 namespace cmq::api {
 
@@ -39,45 +37,19 @@ bool SplitHostPort(const std::string& host_port, std::string& host, uint16_t& po
   return true;
 }
 
-struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
-  Impl(net::io_context& io, std::string address, RequestHandler handler, HttpServerOptions o)
-      : ioc(io),
-        host_port(std::move(address)),
-        acceptor(net::make_strand(io)),
-        retry_timer(acceptor.get_executor()),
-        shared(std::make_shared<HttpSessionShared>()) {
+struct HttpServer::Impl {
+  Impl(net::io_context& ioc, const std::string& host_port, RequestHandler handler,
+       HttpServerOptions o)
+      : shared(std::make_shared<HttpSessionShared>()),
+        listener(ioc, host_port, [s = shared](tcp::socket socket) {
+          std::make_shared<HttpSession>(std::move(socket), s)->Start();
+        }) {
     shared->handler = std::move(handler);
     shared->options = o;
   }
 
-  void DoAccept() {
-    acceptor.async_accept(net::make_strand(ioc),
-                          [self = shared_from_this()](error_code ec, tcp::socket socket) {
-                            self->OnAccept(ec, std::move(socket));
-                          });
-  }
-
-  void OnAccept(error_code ec, tcp::socket socket) {
-    if (!acceptor.is_open() || ec == net::error::operation_aborted) return;
-    if (ec) {
-      // Out of descriptors or similar: back off briefly instead of spinning.
-      retry_timer.expires_after(std::chrono::milliseconds(100));
-      retry_timer.async_wait([self = shared_from_this()](error_code e) {
-        if (!e && self->acceptor.is_open()) self->DoAccept();
-      });
-      return;
-    }
-    std::make_shared<HttpSession>(std::move(socket), shared)->Start();
-    DoAccept();
-  }
-
-  net::io_context& ioc;
-  std::string host_port;
-  tcp::acceptor acceptor;  // used on its strand once accepting
-  net::steady_timer retry_timer;
   std::shared_ptr<HttpSessionShared> shared;
-  std::atomic<uint16_t> port{0};
-  std::atomic<bool> stopped{false};
+  Listener listener;
 };
 
 HttpServer::HttpServer(net::io_context& ioc, const std::string& host_port, RequestHandler handler,
@@ -89,48 +61,16 @@ HttpServer::~HttpServer() {
 }
 
 Status HttpServer::Start() {
-  std::string host;
-  uint16_t port = 0;
-  if (!SplitHostPort(impl_->host_port, host, port)) {
-    return Status(ErrorCode::kInvalidArgument, "bad listen address \"" + impl_->host_port + "\"");
-  }
-  error_code ec;
-  tcp::resolver resolver(impl_->ioc);
-  auto results = resolver.resolve(host, std::to_string(port),
-                                  tcp::resolver::passive | tcp::resolver::numeric_service, ec);
-  if (ec || results.empty()) {
-    return Status(ErrorCode::kInvalidArgument,
-                  "cannot resolve \"" + impl_->host_port + "\": " + ec.message());
-  }
-  tcp::endpoint endpoint = results.begin()->endpoint();
-  tcp::acceptor& a = impl_->acceptor;
-  a.open(endpoint.protocol(), ec);
-  if (!ec) a.set_option(net::socket_base::reuse_address(true), ec);
-  if (!ec) a.bind(endpoint, ec);
-  if (!ec) a.listen(net::socket_base::max_listen_connections, ec);
-  if (ec) {
-    error_code ignored;
-    a.close(ignored);
-    return Status(ErrorCode::kIoError,
-                  "cannot listen on " + impl_->host_port + ": " + ec.message());
-  }
-  impl_->port = a.local_endpoint(ec).port();
-  net::post(a.get_executor(), [impl = impl_] { impl->DoAccept(); });
-  return Status::Ok();
+  return impl_->listener.Start();
 }
 
 void HttpServer::Stop() {
-  if (impl_->stopped.exchange(true)) return;
-  net::post(impl_->acceptor.get_executor(), [impl = impl_] {
-    error_code ignored;
-    impl->retry_timer.cancel();
-    impl->acceptor.close(ignored);
-  });
-  impl_->shared->CloseAll();
+  impl_->listener.Stop();
+  impl_->shared->registry.CloseAll();
 }
 
 uint16_t HttpServer::port() const {
-  return impl_->port;
+  return impl_->listener.port();
 }
 
 }  // namespace cmq::api

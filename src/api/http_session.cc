@@ -12,40 +12,16 @@ namespace net = boost::asio;
 namespace http = boost::beast::http;
 using boost::beast::error_code;
 
-bool HttpSessionShared::Register(const std::shared_ptr<HttpSession>& session) {
-  std::lock_guard<std::mutex> lock(mutex);
-  if (stopped) return false;
-  sessions.emplace(session.get(), session);
-  return true;
-}
-
-void HttpSessionShared::Unregister(HttpSession* session) {
-  std::lock_guard<std::mutex> lock(mutex);
-  sessions.erase(session);
-}
-
-void HttpSessionShared::CloseAll() {
-  std::vector<std::shared_ptr<HttpSession>> live;
-  {
-    std::lock_guard<std::mutex> lock(mutex);
-    stopped = true;
-    for (auto& [ptr, weak] : sessions) {
-      if (auto session = weak.lock()) live.push_back(std::move(session));
-    }
-  }
-  for (auto& session : live) session->Close();
-}
-
 HttpSession::HttpSession(net::ip::tcp::socket socket, std::shared_ptr<HttpSessionShared> shared)
     : socket_(std::move(socket)), timer_(socket_.get_executor()), shared_(std::move(shared)) {}
 
 HttpSession::~HttpSession() {
-  shared_->Unregister(this);
+  shared_->registry.Unregister(this);
 }
 
 void HttpSession::Start() {
   net::dispatch(socket_.get_executor(), [self = shared_from_this()] {
-    if (!self->shared_->Register(self)) return self->HardClose();
+    if (!self->shared_->registry.Register(self)) return self->HardClose();
     error_code ignored;
     self->socket_.set_option(net::ip::tcp::no_delay(true), ignored);
     self->DoRead();

@@ -8,11 +8,10 @@
 #include <boost/beast/http.hpp>
 #include <deque>
 #include <memory>
-#include <mutex>
 #include <optional>
-#include <unordered_map>
 
 #include "api/http_server.h"
+#include "api/listener.h"
 
 namespace cmq::api {
 
@@ -23,16 +22,7 @@ struct HttpSessionShared {
   RequestHandler handler;
   HttpServerOptions options;
 
-  // Live sessions, so that Stop can close them. Sessions register on start and
-  // unregister in their destructor.
-  std::mutex mutex;
-  bool stopped = false;                                                   // guarded by mutex
-  std::unordered_map<HttpSession*, std::weak_ptr<HttpSession>> sessions;  // guarded by mutex
-
-  bool Register(const std::shared_ptr<HttpSession>& session);
-  void Unregister(HttpSession* session);
-  // Marks the server stopped and closes every live session.
-  void CloseAll();
+  SessionRegistry<HttpSession> registry;
 };
 
 class HttpSession : public std::enable_shared_from_this<HttpSession> {

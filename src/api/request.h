@@ -24,6 +24,13 @@ struct HttpRequest {
   // A request pinned to one data group (1..): lists and cluster status ask each group's
   // leader for its part this way. 0: the request's queue or topic picks the group.
   uint32_t group = 0;
+  // A request of the CMQ TCP protocol (api/tcp_server.h): body is one serialized CMQProto,
+  // and so is the answer's body. Its connection has authenticated (or no account is
+  // configured), so it carries no signature; like `internal`, it travels between nodes.
+  bool tcp = false;
+  // Of a TCP request: the queue or topic it names, for routing it to its group's leader.
+  // Not forwarded (the leader reads the body).
+  std::string route_name;
 };
 
 struct HttpResponse {

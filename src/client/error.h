@@ -14,6 +14,9 @@ namespace cmq::client {
 
 // Public CMQ codes the client library itself looks at (spec §6).
 inline constexpr int kCodeNoMessage = 7000;
+// The TCP protocol's "no message" (cmq-tcp-protocol.md §7): HTTP wraps the same module
+// code as 7000 "(10200)no message", TCP returns 10200 itself.
+inline constexpr int kCodeTcpNoMessage = 10200;
 inline constexpr int kCodeQueueExists = 4460;
 inline constexpr int kCodeQueueNotExist = 4440;
 inline constexpr int kCodeBatchDeletePartial = 6010;
@@ -42,7 +45,9 @@ struct Error {
   }
 
   bool is_server() const { return kind == Kind::kServer; }
-  bool is_no_message() const { return is_server() && code == kCodeNoMessage; }
+  bool is_no_message() const {
+    return is_server() && (code == kCodeNoMessage || code == kCodeTcpNoMessage);
+  }
   // "error 7000: (10200)no message (requestId 42)" or "transport error: ...".
   std::string ToString() const;
 };

@@ -19,6 +19,7 @@
 #include "api/forwarding.h"
 #include "api/group_fanout.h"
 #include "api/http_server.h"
+#include "api/tcp_server.h"
 #include "cluster/group_router.h"
 #include "cluster/leader_balancer.h"
 #include "cluster/node.h"
@@ -95,6 +96,15 @@ int Run(int argc, char** argv) {
   app.add_option("--groups", groups,
                  "data groups of a new cluster (default 3; fixed once the cluster exists)")
       ->check(CLI::Range(1, 64));
+  std::string tcp;
+  std::vector<std::string> tcp_route;
+  app.add_option("--tcp", tcp,
+                 "HOST:PORT to serve the CMQ TCP protocol on (the official TCP SDK; default: "
+                 "off)");
+  app.add_option("--tcp-route", tcp_route,
+                 "what QueryQueueRoute answers, HOST:PORT[,HOST:PORT...] (default: --tcp; in a "
+                 "cluster, every node's TCP address)")
+      ->delimiter(',');
   bool no_leader_balance = false;
   app.add_flag("--no-leader-balance", no_leader_balance,
                "do not hand group leadership to each group's preferred node");
@@ -121,6 +131,8 @@ int Run(int argc, char** argv) {
   if (!listen.empty()) config.listen = listen;
   if (groups != 0) config.groups = groups;
   if (no_leader_balance) config.balance_leaders = false;
+  if (!tcp.empty()) config.tcp = tcp;
+  if (!tcp_route.empty()) config.tcp_route = tcp_route;
 
   std::string host;
   uint16_t port = 0;
@@ -139,6 +151,27 @@ int Run(int argc, char** argv) {
       spdlog::warn(
           "no account configured: requests are not authenticated; serving loopback "
           "only");
+    }
+  }
+
+  if (!config.tcp.empty()) {
+    std::string tcp_host;
+    uint16_t tcp_port = 0;
+    if (!cmq::api::SplitHostPort(config.tcp, tcp_host, tcp_port)) {
+      spdlog::critical("--tcp: expected HOST:PORT, got '{}'", config.tcp);
+      return 2;
+    }
+    if (config.accounts.empty() && !IsLoopbackHost(tcp_host)) {
+      spdlog::warn("no account configured: the TCP protocol binds to 127.0.0.1 instead of {}",
+                   tcp_host);
+      config.tcp = "127.0.0.1:" + std::to_string(tcp_port);
+    }
+    if (config.tcp_route.empty() &&
+        (tcp_host == "0.0.0.0" || tcp_host == "::" || tcp_host == "[::]" || tcp_host.empty())) {
+      spdlog::warn(
+          "--tcp binds every address: set --tcp-route to the addresses TCP clients should "
+          "connect to (QueryQueueRoute answers {} until then)",
+          config.tcp);
     }
   }
 
@@ -270,17 +303,36 @@ int Run(int argc, char** argv) {
     stop_all();
     return 1;
   }
+  std::unique_ptr<cmq::api::TcpServer> tcp_server;
+  if (!config.tcp.empty()) {
+    tcp_server = std::make_unique<cmq::api::TcpServer>(
+        ioc, config.tcp, forwarding ? forwarding->AsHandler() : dispatcher.AsHandler(), config,
+        clock, cmq::api::TcpServerOptions::FromConfig(config));
+    if (cmq::Status st = tcp_server->Start(); !st.ok()) {
+      spdlog::critical("cannot serve the TCP protocol on {}: {}", config.tcp, st.ToString());
+      server.Stop();
+      stop_all();
+      return 1;
+    }
+  }
   std::string bound_host;
   uint16_t ignored = 0;
   cmq::api::SplitHostPort(config.http, bound_host, ignored);
-  spdlog::info("cmqd ready: serving the CMQ HTTP API on {}:{} (data in {}, {} data group{})",
-               bound_host, server.port(), config.data_dir, nodes.size(),
+  std::string tcp_note;
+  if (tcp_server) {
+    std::string tcp_host;
+    cmq::api::SplitHostPort(config.tcp, tcp_host, ignored);
+    tcp_note = fmt::format(" and the CMQ TCP protocol on {}:{}", tcp_host, tcp_server->port());
+  }
+  spdlog::info("cmqd ready: serving the CMQ HTTP API on {}:{}{} (data in {}, {} data group{})",
+               bound_host, server.port(), tcp_note, config.data_dir, nodes.size(),
                nodes.size() == 1 ? "" : "s");
 
   boost::asio::signal_set signals(ioc, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code&, int sig) {
     spdlog::info("signal {}: shutting down", sig);
     server.Stop();
+    if (tcp_server) tcp_server->Stop();
   });
 
   unsigned threads = config.io_threads != 0 ? config.io_threads

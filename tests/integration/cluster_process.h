@@ -24,12 +24,20 @@ class ClusterProcesses {
   // `nodes` form the group; `spares` more (ids nodes+1...) are started with --join, to be
   // added at run time (they know every node's address; the group learns theirs from
   // AddNode).
-  explicit ClusterProcesses(int nodes = 3, std::vector<std::string> extra_args = {}, int spares = 0)
+  // with_tcp: every node also serves the CMQ TCP protocol (tcp_port), and QueryQueueRoute
+  // answers all of their addresses.
+  explicit ClusterProcesses(int nodes = 3, std::vector<std::string> extra_args = {}, int spares = 0,
+                            bool with_tcp = false)
       : dir_(MakeTempDir("cmq-cluster")) {
-    std::string peers, all_peers;
+    std::string peers, all_peers, tcp_route;
     for (int i = 1; i <= nodes + spares; ++i) {
       std::string address = "127.0.0.1:" + std::to_string(FreeLoopbackPort());
       peer_addresses_.push_back(address);
+      if (with_tcp) {
+        tcp_ports_.push_back(FreeLoopbackPort());
+        tcp_route += std::string(tcp_route.empty() ? "" : ",") +
+                     "127.0.0.1:" + std::to_string(tcp_ports_.back());
+      }
       std::string entry = std::to_string(i) + "=" + address;
       if (i <= nodes) peers += (peers.empty() ? "" : ",") + entry;
       all_peers += (all_peers.empty() ? "" : ",") + entry;
@@ -38,6 +46,12 @@ class ClusterProcesses {
       std::vector<std::string> args = {"--node-id", std::to_string(i), "--peers",
                                        i <= nodes ? peers : all_peers};
       if (i > nodes) args.push_back("--join");
+      if (with_tcp) {
+        args.insert(
+            args.end(),
+            {"--tcp", "127.0.0.1:" + std::to_string(tcp_ports_.at(static_cast<size_t>(i - 1))),
+             "--tcp-route", tcp_route});
+      }
       args.insert(args.end(), extra_args.begin(), extra_args.end());
       nodes_.push_back(
           std::make_unique<CmqdProcess>(dir_ + "/n" + std::to_string(i), std::move(args)));
@@ -57,6 +71,8 @@ class ClusterProcesses {
   // Node ids are 1-based, as in --node-id.
   CmqdProcess& node(int id) { return *nodes_.at(static_cast<size_t>(id - 1)); }
   int port(int id) { return node(id).port(); }
+  // Node `id`'s CMQ TCP protocol port (with_tcp only).
+  int tcp_port(int id) const { return tcp_ports_.at(static_cast<size_t>(id - 1)); }
 
   // The group status as node `id` answers it (forwarded to the leader when there is one).
   nlohmann::json Status(int id) {
@@ -117,6 +133,7 @@ class ClusterProcesses {
   std::string dir_;
   std::vector<std::unique_ptr<CmqdProcess>> nodes_;
   std::vector<std::string> peer_addresses_;
+  std::vector<int> tcp_ports_;
   int group_size_ = 0;
 };
 

@@ -63,7 +63,7 @@ class CmqdProcess {
       _exit(127);
     }
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    std::regex ready_re("ready.*127\\.0\\.0\\.1:([0-9]+)");
+    std::regex ready_re("ready.*?127\\.0\\.0\\.1:([0-9]+)");
     while (std::chrono::steady_clock::now() < deadline) {
       std::ifstream in(log_path_);
       std::stringstream ss;

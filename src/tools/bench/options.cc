@@ -12,7 +12,40 @@ client::ClientOptions Config::OptionsFor(int slot) const {
   return o;
 }
 
+client::TcpOptions Config::TcpOptionsFor(int slot) const {
+  return client::TcpOptionsFrom(options,
+                                tcp_addresses[static_cast<size_t>(slot) % tcp_addresses.size()]);
+}
+
 namespace {
+
+// --protocol/--tcp; false (message printed) on a usage error.
+bool FinishTcp(Config* cfg, bool clients_given) {
+  if (!cfg->tcp()) {
+    if (!cfg->tcp_addresses.empty()) {
+      std::cerr << "--tcp: only with --protocol tcp\n";
+      return false;
+    }
+    return true;
+  }
+  if (!cfg->peer_workload()) {
+    std::cerr << "--protocol tcp: only for the peer workloads (pub, sync, cons, e2e, e2erate)\n";
+    return false;
+  }
+  if (cfg->tcp_addresses.empty()) {
+    std::cerr << "--protocol tcp: give the TCP listener(s) with --tcp HOST:PORT\n";
+    return false;
+  }
+  for (const auto& a : cfg->tcp_addresses) {
+    if (auto ep = client::ParseTcpAddress(a); !ep.ok()) {
+      std::cerr << "--tcp: " << ep.error().ToString() << "\n";
+      return false;
+    }
+  }
+  // Over TCP a window is not a number of connections: --clients says how many carry it.
+  if (clients_given) cfg->tcp_connections = cfg->clients;
+  return true;
+}
 
 // Fills in what depends on the workload; false (message printed) on a usage error.
 bool Finish(Config* cfg, bool clients_given, bool inflight_given) {
@@ -35,8 +68,9 @@ bool Finish(Config* cfg, bool clients_given, bool inflight_given) {
     }
   }
   const std::string& w = cfg->workload;
+  if (!FinishTcp(cfg, clients_given)) return false;
   if (cfg->peer_workload()) {
-    if (clients_given) {
+    if (clients_given && !cfg->tcp()) {
       std::cerr << "--clients: " << w
                 << " opens --inflight/--batch senders and --prefetch/--batch receivers\n";
       return false;
@@ -87,6 +121,15 @@ std::optional<int> ParseCommandLine(int argc, char** argv, Config* cfg) {
       ->delimiter(',')
       ->envname("CMQ_ENDPOINT")
       ->capture_default_str();
+  app.add_option("--protocol", cfg->protocol,
+                 "how the peer workloads move messages: http, or tcp (the CMQ TCP protocol, "
+                 "pipelined; set-up stays on HTTP)")
+      ->check(CLI::IsMember({"http", "tcp"}))
+      ->capture_default_str();
+  app.add_option("--tcp", cfg->tcp_addresses,
+                 "--protocol tcp: TCP listener HOST:PORT; several (repeated or comma-separated): "
+                 "connections are spread over them")
+      ->delimiter(',');
   app.add_option("--secret-id", cfg->options.secret_id)->envname("CMQ_SECRET_ID");
   app.add_option("--secret-key", cfg->options.secret_key)->envname("CMQ_SECRET_KEY");
   app.add_option("--queue", cfg->queue, "created if missing")->capture_default_str();
@@ -94,7 +137,8 @@ std::optional<int> ParseCommandLine(int argc, char** argv, Config* cfg) {
       ->check(CLI::IsMember({"send", "batch-send", "drain", "prefill", "produce-consume", "publish",
                              "push", "pub", "sync", "cons", "e2e", "e2erate"}))
       ->capture_default_str();
-  auto* clients = app.add_option("--clients", cfg->clients, "concurrent connections")
+  auto* clients = app.add_option("--clients", cfg->clients,
+                                 "concurrent connections (--protocol tcp: per role, default 4)")
                       ->check(CLI::Range(1, 10000))
                       ->capture_default_str();
   app.add_option("--size", cfg->size, "message body bytes")

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "client/options.h"
+#include "client/tcp_options.h"
 
 namespace cmq::bench {
 
@@ -43,6 +44,13 @@ struct Config {
   double rate = 0;           // messages/s over all senders; 0: as fast as possible
   bool fresh = false;        // delete and recreate the queue first (an empty queue)
 
+  // --protocol tcp: the peer workloads move their messages over the CMQ TCP protocol to
+  // these listeners (queue set-up stays on HTTP, at endpoints[0], as the Java SDK does),
+  // pipelined over tcp_connections connections per role.
+  std::string protocol = "http";
+  std::vector<std::string> tcp_addresses;
+  int tcp_connections = 4;
+
   bool topic_workload() const { return workload == "publish" || workload == "push"; }
   bool peer_workload() const {
     return workload == "pub" || workload == "sync" || workload == "cons" || workload == "e2e" ||
@@ -52,6 +60,9 @@ struct Config {
   bool timed() const { return workload != "prefill" && workload != "drain" && workload != "cons"; }
   // The options of a connection that should go to endpoint number `slot` (modulo).
   client::ClientOptions OptionsFor(int slot) const;
+  bool tcp() const { return protocol == "tcp"; }
+  // The options of a TCP connection to --tcp address number `slot` (modulo).
+  client::TcpOptions TcpOptionsFor(int slot) const;
 };
 
 // Fills *cfg from argv. Returns the exit status when the program should stop instead of

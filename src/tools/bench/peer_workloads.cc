@@ -10,6 +10,7 @@
 #include "tools/bench/runner.h"
 #include "tools/bench/server_cpu.h"
 #include "tools/bench/setup.h"
+#include "tools/bench/tcp_agents.h"
 
 namespace cmq::bench {
 
@@ -32,6 +33,39 @@ bool PrepareBacklog(const Config& cfg) {
     return false;
   }
   return true;
+}
+
+// The figures of the agents' run, whichever protocol carried it.
+struct PeerRun {
+  Stats total;
+  Clock::time_point start, finished;
+  int connections = 0;
+};
+
+// One keep-alive connection per window slot: `senders` + `receivers` connections.
+PeerRun RunHttp(const Config& cfg, int senders, int receivers, SendPlan& send,
+                ReceivePlan& receive) {
+  Runner runner(cfg, senders + receivers);
+  // Each role is spread over the endpoints on its own.
+  for (int i = 0; i < receivers; ++i) {
+    runner.Add(std::make_unique<Consumer>(runner.state(), runner.Connect(i), receive));
+  }
+  for (int i = 0; i < senders; ++i) {
+    runner.Add(std::make_unique<Producer>(runner.state(), runner.Connect(i), send));
+  }
+  PeerRun out;
+  out.total = runner.Run(cfg.duration);
+  out.start = runner.start();
+  out.finished = runner.finished();
+  out.connections = senders + receivers;
+  return out;
+}
+
+// The same windows pipelined over a few TCP connections.
+PeerRun RunTcp(const Config& cfg, int senders, int receivers, SendPlan& send,
+               ReceivePlan& receive) {
+  TcpRun t = RunTcpAgents(cfg, senders, receivers, send, receive);
+  return PeerRun{std::move(t.total), t.start, t.finished, t.connections};
 }
 
 }  // namespace
@@ -58,24 +92,19 @@ int RunPeerWorkload(const Config& cfg) {
   if (cons) receive.target = cfg.backlog;
 
   ServerCpu cpu(cfg.server_pids);
-  Runner runner(cfg, senders + receivers);
-  // Each role is spread over the endpoints on its own.
-  for (int i = 0; i < receivers; ++i) {
-    runner.Add(std::make_unique<Consumer>(runner.state(), runner.Connect(i), receive));
-  }
-  for (int i = 0; i < senders; ++i) {
-    runner.Add(std::make_unique<Producer>(runner.state(), runner.Connect(i), send));
-  }
-  Stats total = runner.Run(cfg.duration);
+  PeerRun run = cfg.tcp() ? RunTcp(cfg, senders, receivers, send, receive)
+                          : RunHttp(cfg, senders, receivers, send, receive);
+  const Stats& total = run.total;
   auto cpu_per_msg = cpu.UsPerMessage(total.produced + total.consumed);
 
   Report r;
   r.workload = w;
+  if (cfg.tcp()) r.protocol = "tcp";
   if (!cons) r.params.emplace_back("inflight", std::to_string(cfg.inflight));
   if (cons || e2e) r.params.emplace_back("prefetch", std::to_string(cfg.prefetch));
   if (cons) r.params.emplace_back("backlog", std::to_string(cfg.backlog));
   if (cfg.rate > 0) r.params.emplace_back("rate", Fixed(cfg.rate, 0));
-  r.clients = senders + receivers;
+  r.clients = run.connections;
   r.size = cfg.size;
   r.batch = cfg.batch;
   r.produced = total.produced;
@@ -86,7 +115,7 @@ int RunPeerWorkload(const Config& cfg) {
   if (cons) {
     // From the start to the last delete, as the peers' consumers measure.
     r.messages = total.consumed;
-    r.seconds = Between(runner.start(), total.last_consume);
+    r.seconds = Between(run.start, total.last_consume);
   } else if (e2e) {
     // Consumed over the receiving period (first to last delete), as the peers measure;
     // published over the sending period.
@@ -95,11 +124,11 @@ int RunPeerWorkload(const Config& cfg) {
     r.e2e = &total.e2e_us;
     r.extra.emplace_back("published", std::to_string(total.produced));
     r.extra.emplace_back("publish_msgs_per_s",
-                         Fixed(total.produced / Between(runner.start(), total.last_produce), 1));
+                         Fixed(total.produced / Between(run.start, total.last_produce), 1));
   } else {
     // Until the last acknowledgement, as the peers' publishers measure.
     r.messages = total.produced;
-    r.seconds = Between(runner.start(), runner.finished());
+    r.seconds = Between(run.start, run.finished);
   }
   bool written = Emit(cfg, r);
   bool incomplete = cons && receive.consumed < receive.target;

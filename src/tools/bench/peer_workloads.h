@@ -9,6 +9,8 @@
 //   e2e     senders (pub) and receivers (cons) together at full speed: consume and publish
 //           rates, and the latency from the send time written in each body to its receipt;
 //   e2erate the same with the senders paced at --rate (default 2,000 msgs/s).
+// With --protocol tcp the same windows are pipelined over a few CMQ TCP connections
+// (tcp_agents.h); queue set-up stays on HTTP.
 
 #include "tools/bench/options.h"
 

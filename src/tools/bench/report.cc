@@ -43,6 +43,7 @@ std::string Text(const Report& r) {
   double rate = r.messages / r.seconds;
   std::ostringstream o;
   o << "workload=" << r.workload;
+  if (!r.protocol.empty()) o << " protocol=" << r.protocol;
   for (const auto& [k, v] : r.params) o << " " << k << "=" << v;
   o << " clients=" << r.clients << " size=" << r.size << " batch=" << r.batch
     << " messages=" << r.messages << " seconds=" << Fixed(r.seconds, 2)
@@ -64,12 +65,14 @@ std::string Json(const Config& cfg, const Report& r) {
   // The headline latency: send to receipt where measured, else one request.
   const client::Histogram* head = r.e2e ? r.e2e : r.latency;
   std::ostringstream o;
-  o << R"({"workload":")" << r.workload << R"(","clients":)" << r.clients << R"(,"size":)" << r.size
-    << R"(,"batch":)" << r.batch << R"(,"messages":)" << r.messages << R"(,"produced":)"
-    << r.produced << R"(,"requests":)" << r.requests << R"(,"seconds":)" << Fixed(r.seconds, 3)
-    << R"(,"msgs_per_s":)" << Fixed(rate, 1) << R"(,"mb_per_s":)" << Fixed(rate * r.size / 1e6, 2)
-    << R"(,"p50_ms":)" << Fixed(Ms(head, 50), 3) << R"(,"p99_ms":)" << Fixed(Ms(head, 99), 3)
-    << R"(,"p999_ms":)" << Fixed(Ms(head, 99.9), 3) << R"(,"errors":)" << r.errors;
+  o << R"({"workload":")" << r.workload << '"';
+  if (!r.protocol.empty()) o << R"(,"protocol":")" << r.protocol << '"';
+  o << R"(,"clients":)" << r.clients << R"(,"size":)" << r.size << R"(,"batch":)" << r.batch
+    << R"(,"messages":)" << r.messages << R"(,"produced":)" << r.produced << R"(,"requests":)"
+    << r.requests << R"(,"seconds":)" << Fixed(r.seconds, 3) << R"(,"msgs_per_s":)"
+    << Fixed(rate, 1) << R"(,"mb_per_s":)" << Fixed(rate * r.size / 1e6, 2) << R"(,"p50_ms":)"
+    << Fixed(Ms(head, 50), 3) << R"(,"p99_ms":)" << Fixed(Ms(head, 99), 3) << R"(,"p999_ms":)"
+    << Fixed(Ms(head, 99.9), 3) << R"(,"errors":)" << r.errors;
   for (const auto& [k, v] : r.extra) o << R"(,")" << k << R"(":)" << v;
   o << R"(,"latency":")" << (r.e2e ? "e2e" : "request") << '"';
   if (r.e2e) {

@@ -18,7 +18,8 @@ using Fields = std::vector<std::pair<std::string, std::string>>;  // name, numbe
 
 struct Report {
   std::string workload;
-  Fields params;  // workload parameters (inflight, prefetch, ...): after workload= in text
+  std::string protocol;  // empty: HTTP (not printed); "tcp": printed after the workload
+  Fields params;         // workload parameters (inflight, prefetch, ...): after workload= in text
   int clients = 0, size = 0, batch = 0;
   uint64_t messages = 0;  // acknowledged (producing workloads) or deleted (consuming ones)
   uint64_t produced = 0;

@@ -1,0 +1,323 @@
+#include "api/tcp_actions.h"
+
+#include <nlohmann/json.hpp>
+
+#include "api/params.h"
+#include "mq/limits.h"
+
+namespace cmq::api {
+namespace {
+
+using nlohmann::json;
+
+HttpResponse Serialized(const tcp::CMQProto& answer) {
+  HttpResponse r;
+  answer.SerializeToString(&r.body);
+  return r;
+}
+
+void AddIndexed(FormParams& form, std::string_view name, size_t index, std::string value) {
+  std::string key(name);
+  key.push_back('.');
+  key.append(std::to_string(index + 1));
+  form.emplace_back(std::move(key), std::move(value));
+}
+
+// The decimal string of an id in a JSON answer (ids are strings there), or 0.
+uint64_t IdOf(const json& j, const char* key) {
+  auto it = j.find(key);
+  if (it == j.end() || !it->is_string()) return 0;
+  return ParseUint64(it->get_ref<const std::string&>()).value_or(0);
+}
+
+// Turns the JSON answer of an HTTP action into the CMQProto answer: the envelope's code and
+// message, the minted ids (msgId, msgList) and the failed handles (errorList).
+ResponseCallback JsonToTcp(int64_t seqno, int32_t cmd, ResponseCallback done) {
+  return [seqno, cmd, done = std::move(done)](HttpResponse http) {
+    tcp::CMQProto answer;
+    answer.set_seqno(seqno);
+    answer.set_cmd(cmd);
+    json j = json::parse(http.body, nullptr, false);
+    auto code = j.is_object() ? j.find("code") : j.end();
+    if (!j.is_object() || code == j.end() || !code->is_number_integer()) {
+      // Our own actions always answer an envelope; anything else is a bug to report.
+      SetTcpError(answer, ErrorFromStatus(Status(ErrorCode::kInternal, "unreadable answer")));
+      return done(Serialized(answer));
+    }
+    answer.set_result(code->get<int>());
+    if (answer.result() != 0) {
+      auto message = j.find("message");
+      if (message != j.end() && message->is_string()) answer.set_error(message->get<std::string>());
+    }
+    if (j.contains("msgId")) answer.add_msgids(IdOf(j, "msgId"));
+    if (auto list = j.find("msgList"); list != j.end() && list->is_array()) {
+      for (const json& item : *list) answer.add_msgids(IdOf(item, "msgId"));
+    }
+    if (auto list = j.find("errorList"); list != j.end() && list->is_array()) {
+      for (const json& item : *list) {
+        tcp::cmq_msg_delete_result* failure = answer.add_del_result();
+        failure->set_receipt_handle(IdOf(item, "receiptHandle"));
+        auto item_code = item.find("code");
+        failure->set_err_code(item_code != item.end() && item_code->is_number_integer()
+                                  ? item_code->get<int>()
+                                  : 6000);
+        auto item_message = item.find("message");
+        failure->set_err_msg(item_message != item.end() && item_message->is_string()
+                                 ? item_message->get<std::string>()
+                                 : std::string());
+      }
+    }
+    done(Serialized(answer));
+  };
+}
+
+void RunAction(const ActionContext& ctx, ActionFn fn, FormParams form, const tcp::CMQProto& request,
+               ResponseCallback done) {
+  RequestParams params(std::move(form));
+  // Reply ids are the HTTP envelope's requestId, dropped with the JSON.
+  fn(ctx, params, Reply(0, true, JsonToTcp(request.seqno(), request.cmd(), std::move(done))));
+}
+
+void FillMessage(tcp::cmq_pull_msg_rsp& out, const mq::ReceivedMessage& m, std::string body) {
+  out.set_msg_id(m.msg_id);
+  out.set_receipt_handle(m.receipt_handle);
+  out.set_msg_body(std::move(body));
+  // Seconds, as HTTP 2.0 answers them (spec §5.3: the unit is not stated).
+  out.set_enqueue_time(ToSeconds(m.enqueue_time_ms));
+  out.set_next_visible_time(ToSeconds(m.next_visible_time_ms));
+  out.set_first_dequeue_time(ToSeconds(m.first_dequeue_time_ms));
+  out.set_dequeue_count(m.dequeue_count);
+}
+
+struct PullRequest {
+  std::string_view queue_name;
+  uint32_t count = 1;
+  bool has_wait = false;
+  int32_t wait = 0;
+  uint32_t visible_timeout = 0;  // 0: the queue's
+  bool batch = false;
+};
+
+void Pull(const ActionContext& ctx, const PullRequest& pull, const tcp::CMQProto& request,
+          ResponseCallback done) {
+  tcp::CMQProto answer = TcpAnswerTo(request);
+  auto fail = [&](const ApiError& error) {
+    SetTcpError(answer, error);
+    done(Serialized(answer));
+  };
+  if (pull.queue_name.empty()) return fail(MissingParameter("queue_name"));
+  if (!IsValidQueueName(pull.queue_name)) return fail(QueueNameFormat());
+  std::optional<int64_t> wait;  // absent: the queue's pollingWaitSeconds
+  if (pull.has_wait) {
+    if (pull.wait < mq::kPollingWaitSecondsMin || pull.wait > mq::kPollingWaitSecondsMax) {
+      return fail(OutOfRange("poll_wait_seconds"));
+    }
+    wait = pull.wait;
+  }
+  mq::Command cmd;
+  cmd.type = mq::CommandType::kReceiveMessages;
+  cmd.queue_name = pull.queue_name;
+  cmd.num_messages = pull.count;
+  if (pull.visible_timeout != 0) {
+    if (pull.visible_timeout > mq::kVisibilityTimeoutMax)
+      return fail(OutOfRange("visible_timeout"));
+    cmd.visibility_timeout_s = pull.visible_timeout;
+  }
+  const bool batch = pull.batch;
+  ctx.service.Receive(
+      cmd, wait,
+      [answer = std::move(answer), batch,
+       done = std::move(done)](cluster::CommandResult r) mutable {
+        const auto& messages = r.apply.messages;
+        if (!r.apply.status.ok() || messages.empty()) {
+          Status status = r.apply.status.ok() ? Status(ErrorCode::kNoMessage, "") : r.apply.status;
+          SetTcpError(answer, ErrorFromStatus(status));
+          // HTTP says 7000 "(10200)no message"; the TCP SDK looks for 10200.
+          if (status.code() == ErrorCode::kNoMessage) {
+            answer.set_result(kTcpResultNoMessage);
+          }
+        } else {
+          CMQ_ASSERT(r.bodies.size() == messages.size(), "one body per received message");
+          for (size_t i = 0; i < messages.size(); ++i) {
+            tcp::cmq_pull_msg_rsp* out =
+                batch ? answer.mutable_batch_pull_rsp()->add_msg_list() : answer.mutable_pull_rsp();
+            FillMessage(*out, messages[i], std::move(r.bodies[i]));
+            if (!batch) break;
+          }
+        }
+        done(Serialized(answer));
+      });
+}
+
+// Each data command as its HTTP action. A command whose body is missing answers 10390.
+void Serve(const ActionContext& ctx, const tcp::CMQProto& m, ResponseCallback done) {
+  auto missing = [&](const char* body) {
+    tcp::CMQProto answer = TcpAnswerTo(m);
+    SetTcpError(answer, MissingParameter(body));
+    done(Serialized(answer));
+  };
+  auto refuse = [&](const ApiError& error) {
+    tcp::CMQProto answer = TcpAnswerTo(m);
+    SetTcpError(answer, error);
+    done(Serialized(answer));
+  };
+  FormParams form;
+  switch (m.cmd()) {
+    case kTcpSend: {
+      if (!m.has_tcp_send_msg()) return missing("tcp_send_msg");
+      const auto& b = m.tcp_send_msg();
+      if (b.is_transaction() == 1) return refuse(TransactionNotSupported());
+      form.emplace_back("queueName", b.queue_name());
+      if (b.has_msgbody()) form.emplace_back("msgBody", b.msgbody());
+      if (b.has_delay_seconds())
+        form.emplace_back("delaySeconds", std::to_string(b.delay_seconds()));
+      return RunAction(ctx, &SendMessage, std::move(form), m, std::move(done));
+    }
+    case kTcpBatchSend: {
+      if (!m.has_tcp_batch_send_msg()) return missing("tcp_batch_send_msg");
+      const auto& b = m.tcp_batch_send_msg();
+      if (b.is_transaction() == 1) return refuse(TransactionNotSupported());
+      form.emplace_back("queueName", b.queue_name());
+      for (int i = 0; i < b.msgbody_size(); ++i) AddIndexed(form, "msgBody", i, b.msgbody(i));
+      if (b.has_delay_seconds())
+        form.emplace_back("delaySeconds", std::to_string(b.delay_seconds()));
+      return RunAction(ctx, &BatchSendMessage, std::move(form), m, std::move(done));
+    }
+    case kTcpPull: {
+      if (!m.has_tcp_pull_msg()) return missing("tcp_pull_msg");
+      const auto& b = m.tcp_pull_msg();
+      PullRequest pull{b.queue_name(),      1,    b.has_poll_wait_seconds(), b.poll_wait_seconds(),
+                       b.visible_timeout(), false};
+      return Pull(ctx, pull, m, std::move(done));
+    }
+    case kTcpBatchPull: {
+      if (!m.has_tcp_batch_pull_msg()) return missing("tcp_batch_pull_msg");
+      const auto& b = m.tcp_batch_pull_msg();
+      if (b.num_msg() < 1 || b.num_msg() > static_cast<int32_t>(mq::kMaxBatch)) {
+        return refuse(BatchSizeOutOfRange("num_msg"));
+      }
+      PullRequest pull{b.queue_name(),
+                       static_cast<uint32_t>(b.num_msg()),
+                       b.has_poll_wait_seconds(),
+                       b.poll_wait_seconds(),
+                       b.visible_timeout(),
+                       true};
+      return Pull(ctx, pull, m, std::move(done));
+    }
+    case kTcpDelete: {
+      if (!m.has_tcp_delete_msg()) return missing("tcp_delete_msg");
+      const auto& b = m.tcp_delete_msg();
+      form.emplace_back("queueName", b.queue_name());
+      form.emplace_back("receiptHandle", std::to_string(b.receipt_handle()));
+      return RunAction(ctx, &DeleteMessage, std::move(form), m, std::move(done));
+    }
+    case kTcpBatchDelete: {
+      if (!m.has_tcp_batch_delete_msg()) return missing("tcp_batch_delete_msg");
+      const auto& b = m.tcp_batch_delete_msg();
+      form.emplace_back("queueName", b.queue_name());
+      for (int i = 0; i < b.receipt_handle_list_size(); ++i) {
+        AddIndexed(form, "receiptHandle", i, std::to_string(b.receipt_handle_list(i)));
+      }
+      return RunAction(ctx, &BatchDeleteMessage, std::move(form), m, std::move(done));
+    }
+    case kTcpPublish:
+    case kTcpBatchPublish: {
+      const bool batch = m.cmd() == kTcpBatchPublish;
+      if (!batch && !m.has_tcp_publish_msg()) return missing("tcp_publish_msg");
+      if (batch && !m.has_tcp_batch_publish_msg()) return missing("tcp_batch_publish_msg");
+      // The two bodies differ only in msgBody's label (required / repeated).
+      const auto& one = m.tcp_publish_msg();
+      const auto& many = m.tcp_batch_publish_msg();
+      form.emplace_back("topicName", batch ? many.topic_name() : one.topic_name());
+      if (batch) {
+        for (int i = 0; i < many.msgbody_size(); ++i)
+          AddIndexed(form, "msgBody", i, many.msgbody(i));
+      } else {
+        form.emplace_back("msgBody", one.msgbody());
+      }
+      const auto& tags = batch ? many.msgtags() : one.msgtags();
+      for (int i = 0; i < tags.size(); ++i) AddIndexed(form, "msgTag", i, tags[i]);
+      if (batch ? many.has_routing_key() : one.has_routing_key()) {
+        form.emplace_back("routingKey", batch ? many.routing_key() : one.routing_key());
+      }
+      return RunAction(ctx, batch ? &BatchPublishMessage : &PublishMessage, std::move(form), m,
+                       std::move(done));
+    }
+    default:
+      return refuse(UnknownAction("cmd " + std::to_string(m.cmd())));
+  }
+}
+
+}  // namespace
+
+bool IsTcpDataCommand(int cmd) {
+  return cmd >= kTcpSend && cmd <= kTcpBatchPublish;
+}
+
+std::string_view TcpRouteName(const tcp::CMQProto& m) {
+  switch (m.cmd()) {
+    case kTcpSend:
+      return m.tcp_send_msg().queue_name();
+    case kTcpBatchSend:
+      return m.tcp_batch_send_msg().queue_name();
+    case kTcpPull:
+      return m.tcp_pull_msg().queue_name();
+    case kTcpBatchPull:
+      return m.tcp_batch_pull_msg().queue_name();
+    case kTcpDelete:
+      return m.tcp_delete_msg().queue_name();
+    case kTcpBatchDelete:
+      return m.tcp_batch_delete_msg().queue_name();
+    case kTcpPublish:
+      return m.tcp_publish_msg().topic_name();
+    case kTcpBatchPublish:
+      return m.tcp_batch_publish_msg().topic_name();
+    default:
+      return {};
+  }
+}
+
+tcp::CMQProto TcpAnswerTo(const tcp::CMQProto& request) {
+  tcp::CMQProto answer;
+  answer.set_seqno(request.seqno());
+  answer.set_cmd(request.cmd());
+  answer.set_result(0);
+  return answer;
+}
+
+void SetTcpError(tcp::CMQProto& answer, const ApiError& error) {
+  answer.set_result(error.code);
+  answer.set_error(error.Message());
+}
+
+void HandleTcpRequest(const ActionContext& ctx, const HttpRequest& request, ResponseCallback done) {
+  tcp::CMQProto m;
+  // The listener checked the frame before it came here (or a peer forwarded what its
+  // listener checked); still, never trust bytes.
+  if (!m.ParsePartialFromString(request.body) || !m.has_seqno() || !m.has_cmd()) {
+    return done(TcpErrorResponse(request.body, InvalidParameters("unreadable CMQProto")));
+  }
+  if (!m.IsInitialized()) {
+    tcp::CMQProto answer = TcpAnswerTo(m);
+    SetTcpError(answer,
+                InvalidParameters("missing required fields: " + m.InitializationErrorString()));
+    return done(Serialized(answer));
+  }
+  if (!IsTcpDataCommand(m.cmd())) {
+    tcp::CMQProto answer = TcpAnswerTo(m);
+    SetTcpError(answer, UnknownAction("cmd " + std::to_string(m.cmd())));
+    return done(Serialized(answer));
+  }
+  Serve(ctx, m, std::move(done));
+}
+
+HttpResponse TcpErrorResponse(std::string_view request_body, const ApiError& error) {
+  tcp::CMQProto request;
+  // Partial: seqno and cmd are what matter, even of a frame that lacks other fields.
+  (void)request.ParsePartialFromArray(request_body.data(), static_cast<int>(request_body.size()));
+  tcp::CMQProto answer = TcpAnswerTo(request);
+  SetTcpError(answer, error);
+  return Serialized(answer);
+}
+
+}  // namespace cmq::api

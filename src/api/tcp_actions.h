@@ -1,0 +1,58 @@
+#pragma once
+// The data commands of the CMQ TCP protocol (spec/cmq-tcp-protocol.md §6), served where
+// the request's group is led (the TCP listener hands them on like HTTP requests, through
+// forwarding when another node leads). Each command runs as the HTTP action of the same
+// meaning (SendMessage for 1021, BatchDeleteMessage for 1026, ...), so that validation,
+// limits and error codes are the same on both protocols; its JSON answer is turned into
+// the CMQProto answer. Pulls are the exception: they answer message bodies, which must
+// travel byte for byte (JSON would replace invalid UTF-8), and they take the TCP-only
+// per-pull visibility timeout.
+//
+// A failure answers `result` = the HTTP code (4440 no such queue, ...) and `error` = the
+// HTTP message "(module)text"; an empty pull answers 10200, which the SDK's subscribe loop
+// looks for (§7).
+
+#include <string>
+#include <string_view>
+
+#include "api/actions.h"
+#include "api/errors.h"
+#include "api/request.h"
+#include "proto/cmq.pb.h"
+
+namespace cmq::api {
+
+// Command numbers (CMQ_CMD in src/proto/cmq.proto).
+inline constexpr int kTcpAuth = 1020;
+inline constexpr int kTcpSend = 1021;
+inline constexpr int kTcpBatchSend = 1022;
+inline constexpr int kTcpPull = 1023;
+inline constexpr int kTcpBatchPull = 1024;
+inline constexpr int kTcpDelete = 1025;
+inline constexpr int kTcpBatchDelete = 1026;
+inline constexpr int kTcpPublish = 1027;
+inline constexpr int kTcpBatchPublish = 1028;
+inline constexpr int kTcpHeartbeat = 1040;
+inline constexpr int kTcpTransactionConfirm = 1041;
+// Result codes of the TCP protocol that are not HTTP codes (§7).
+inline constexpr int kTcpResultNotAuthed = 306;
+inline constexpr int kTcpResultNoMessage = 10200;
+
+// 1021..1028: the commands that run at the group's leader.
+bool IsTcpDataCommand(int cmd);
+// The queue or topic a data command names ("" if its body is missing).
+std::string_view TcpRouteName(const tcp::CMQProto& request);
+
+// Serves request (request.tcp; body: a serialized CMQProto holding a data command) and
+// answers with a serialized CMQProto that echoes its seqno and cmd.
+void HandleTcpRequest(const ActionContext& ctx, const HttpRequest& request, ResponseCallback done);
+
+// The answer for a request that did not run (a failed forward): error, with the seqno and
+// cmd of request_body (0 when it cannot be read).
+HttpResponse TcpErrorResponse(std::string_view request_body, const ApiError& error);
+
+// An answer with seqno and cmd set and result 0, for the caller to fill.
+tcp::CMQProto TcpAnswerTo(const tcp::CMQProto& request);
+void SetTcpError(tcp::CMQProto& answer, const ApiError& error);
+
+}  // namespace cmq::api

@@ -1,0 +1,65 @@
+#pragma once
+// The CMQ TCP protocol listener (spec/cmq-tcp-protocol.md; docs/tcp-protocol.md), so that
+// applications on the official CMQ TCP SDK work unchanged. One session per connection, on
+// its own strand:
+// - frames of a 6-byte header and one CMQProto (proto/tcp_frame.h); a frame that cannot be
+//   read (bad header, too large, not a CMQProto, no seqno or cmd) closes the connection, as
+//   the SDK itself does;
+// - authentication once per connection (1020); data commands before it answer 306, which
+//   makes the SDK reconnect and authenticate;
+// - heartbeats (1040) answered, also before authentication; transaction confirms (1041)
+//   never answered (the SDK sends them one-way; transactions are refused at send);
+// - data commands (1021..1028) are handed to the RequestHandler as HttpRequests with
+//   `tcp` set, and may be answered in any order: pulls wait while later requests run;
+// - at most max_inflight requests per connection: beyond that the session stops reading
+//   until answers go out (a client cannot make the server buffer without bound);
+// - a connection silent for idle_timeout with nothing in flight is closed, and so is one
+//   whose answers take longer than write_timeout to write.
+//
+// Threads: the io_context may be run from any number of threads. Start, Stop and port may
+// be called from any thread.
+
+#include <boost/asio/io_context.hpp>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "api/auth.h"
+#include "api/config.h"
+#include "api/request.h"
+#include "common/clock.h"
+#include "common/status.h"
+
+namespace cmq::api {
+
+struct TcpServerOptions {
+  std::chrono::milliseconds idle_timeout{60'000};
+  std::chrono::milliseconds write_timeout{30'000};
+  uint32_t max_inflight = 4096;
+
+  static TcpServerOptions FromConfig(const ServerConfig& config);
+};
+
+class TcpServer {
+ public:
+  // host_port: "host:port"; port 0 picks a free port (see port()). Accounts for the
+  // connection proof come from config (none: every proof is accepted). handler and clock
+  // must stay valid until every connection has closed.
+  TcpServer(boost::asio::io_context& ioc, const std::string& host_port, RequestHandler handler,
+            const ServerConfig& config, const Clock& clock, TcpServerOptions options = {});
+  ~TcpServer();  // Stop()
+  TcpServer(const TcpServer&) = delete;
+  TcpServer& operator=(const TcpServer&) = delete;
+
+  Status Start();
+  // Stops accepting and closes every connection (pending answers are dropped). Idempotent.
+  void Stop();
+  uint16_t port() const;
+
+ private:
+  struct Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace cmq::api

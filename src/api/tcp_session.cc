@@ -1,0 +1,240 @@
+#include "api/tcp_session.h"
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+#include <cstring>
+
+#include "api/tcp_actions.h"
+#include "proto/tcp_frame.h"
+
+namespace cmq::api {
+
+namespace net = boost::asio;
+using boost::system::error_code;
+
+namespace {
+
+constexpr size_t kInitialBuffer = 64 * 1024;
+
+}  // namespace
+
+TcpSession::TcpSession(net::ip::tcp::socket socket, std::shared_ptr<TcpSessionShared> shared)
+    : socket_(std::move(socket)),
+      timer_(socket_.get_executor()),
+      shared_(std::move(shared)),
+      in_(kInitialBuffer) {}
+
+TcpSession::~TcpSession() {
+  shared_->registry.Unregister(this);
+}
+
+void TcpSession::Start() {
+  net::dispatch(socket_.get_executor(), [self = shared_from_this()] {
+    if (!self->shared_->registry.Register(self)) return self->HardClose();
+    error_code ignored;
+    self->socket_.set_option(net::ip::tcp::no_delay(true), ignored);
+    self->last_read_ = Clock::now();
+    const auto& o = self->shared_->options;
+    // Checked twice per the shorter limit: a deadline is noticed at most half late.
+    self->ArmTimer(std::min<Clock::duration>(o.idle_timeout, o.write_timeout) / 2);
+    self->DoRead();
+  });
+}
+
+void TcpSession::Close() {
+  net::post(socket_.get_executor(), [self = shared_from_this()] { self->HardClose(); });
+}
+
+void TcpSession::DoRead() {
+  if (closed_ || reading_ || inflight_ >= shared_->options.max_inflight) return;
+  if (in_end_ == in_.size()) {
+    // Make room: keep the unconsumed bytes at the front (ConsumeFrames grew the buffer if
+    // one frame needs more than it holds).
+    std::memmove(in_.data(), in_.data() + in_begin_, in_end_ - in_begin_);
+    in_end_ -= in_begin_;
+    in_begin_ = 0;
+  }
+  reading_ = true;
+  socket_.async_read_some(
+      net::buffer(in_.data() + in_end_, in_.size() - in_end_),
+      [self = shared_from_this()](error_code ec, size_t n) { self->OnRead(ec, n); });
+}
+
+void TcpSession::OnRead(error_code ec, size_t n) {
+  reading_ = false;
+  if (closed_) return;
+  if (ec) return HardClose();  // EOF or a broken connection: nothing to answer
+  in_end_ += n;
+  last_read_ = Clock::now();
+  if (!ConsumeFrames()) return;
+  DoRead();
+}
+
+bool TcpSession::ConsumeFrames() {
+  // At max_inflight, frames already read wait in the buffer (OnAnswer resumes them): one
+  // read may hold hundreds of small frames.
+  while (inflight_ < shared_->options.max_inflight &&
+         in_end_ - in_begin_ >= tcp::kFrameHeaderSize) {
+    std::string_view pending(in_.data() + in_begin_, in_end_ - in_begin_);
+    std::optional<uint32_t> body_size = tcp::BodySizeOf(pending);
+    if (!body_size) {
+      HardClose();  // not this protocol, or a length we will not buffer
+      return false;
+    }
+    const size_t frame_size = tcp::kFrameHeaderSize + *body_size;
+    if (pending.size() < frame_size) {
+      if (frame_size > in_.size() - in_begin_) {
+        // The frame does not fit where it starts: move it to the front, grow if needed.
+        std::memmove(in_.data(), in_.data() + in_begin_, pending.size());
+        in_begin_ = 0;
+        in_end_ = pending.size();
+        if (frame_size > in_.size()) in_.resize(frame_size);
+      }
+      break;
+    }
+    if (!OnFrame(pending.substr(tcp::kFrameHeaderSize, *body_size))) return false;
+    in_begin_ += frame_size;
+  }
+  if (in_begin_ == in_end_) {
+    in_begin_ = in_end_ = 0;
+    // A large frame grew the buffer: give the memory back once it is consumed.
+    if (in_.size() > kInitialBuffer) std::vector<char>(kInitialBuffer).swap(in_);
+  }
+  return true;
+}
+
+bool TcpSession::OnFrame(std::string_view body) {
+  tcp::CMQProto m;
+  if (!m.ParsePartialFromArray(body.data(), static_cast<int>(body.size())) || !m.has_seqno() ||
+      !m.has_cmd()) {
+    // What the SDK does with a frame it cannot read (spec §2.2): drop the connection.
+    HardClose();
+    return false;
+  }
+  switch (m.cmd()) {
+    case kTcpHeartbeat:
+      Answer(TcpAnswerTo(m));  // the SDK drops it; harmless, and tells a probe we live
+      return true;
+    case kTcpAuth:
+      Authenticate(m);
+      return true;
+    case kTcpTransactionConfirm:
+      return true;  // one-way (spec §6.9); transaction sends are refused, so nothing to do
+    default:
+      break;
+  }
+  if (!IsTcpDataCommand(m.cmd())) {
+    tcp::CMQProto answer = TcpAnswerTo(m);
+    SetTcpError(answer, UnknownAction("cmd " + std::to_string(m.cmd())));
+    Answer(answer);
+    return true;
+  }
+  if (!authed_) {
+    // The SDK closes the connection on 306, reconnects and authenticates (spec §3).
+    tcp::CMQProto answer = TcpAnswerTo(m);
+    answer.set_result(kTcpResultNotAuthed);
+    answer.set_error("connection not authed");
+    Answer(answer);
+    return true;
+  }
+  HttpRequest request;
+  request.method = "POST";
+  request.target = "/";
+  request.tcp = true;
+  request.body.assign(body);
+  request.route_name = TcpRouteName(m);
+  ++inflight_;
+  shared_->handler(std::move(request), [self = shared_from_this()](HttpResponse response) {
+    net::post(self->socket_.get_executor(), [self, body = std::move(response.body)]() mutable {
+      self->OnAnswer(std::move(body));
+    });
+  });
+  return true;
+}
+
+void TcpSession::Authenticate(const tcp::CMQProto& request) {
+  tcp::CMQProto answer = TcpAnswerTo(request);
+  if (!request.has_tcp_auth() || !request.tcp_auth().IsInitialized()) {
+    SetTcpError(answer, MissingParameter("tcp_auth"));
+    authed_ = false;
+  } else {
+    const tcp::cmq_tcp_auth& auth = request.tcp_auth();
+    auto error = shared_->authenticator.VerifyTcp(auth.secret_id(), auth.signature(),
+                                                  auth.client_id(), auth.signature_method());
+    if (error) SetTcpError(answer, *error);
+    authed_ = !error.has_value();
+  }
+  Answer(answer);
+}
+
+void TcpSession::Answer(const tcp::CMQProto& answer) {
+  if (closed_) return;
+  tcp::AppendFrameHeader(out_, answer.ByteSizeLong());
+  answer.AppendToString(&out_);
+  MaybeWrite();
+}
+
+void TcpSession::QueueFrame(std::string_view body) {
+  tcp::AppendFrameHeader(out_, body.size());
+  out_.append(body);
+  MaybeWrite();
+}
+
+void TcpSession::OnAnswer(std::string body) {
+  --inflight_;
+  if (closed_) return;
+  QueueFrame(body);
+  // Resumes what max_inflight paused: first the frames already read (no read is pending
+  // then, so the buffer may move), then reading.
+  if (!reading_ && !ConsumeFrames()) return;
+  DoRead();
+}
+
+void TcpSession::MaybeWrite() {
+  if (closed_ || write_in_progress_ || out_.empty()) return;
+  // Every answer that came in since the last write goes out in this one.
+  writing_.clear();
+  writing_.swap(out_);
+  write_in_progress_ = true;
+  write_started_ = Clock::now();
+  net::async_write(socket_, net::buffer(writing_),
+                   [self = shared_from_this()](error_code ec, size_t) { self->OnWrite(ec); });
+}
+
+void TcpSession::OnWrite(error_code ec) {
+  write_in_progress_ = false;
+  if (closed_) return;
+  if (ec) return HardClose();
+  MaybeWrite();
+}
+
+void TcpSession::ArmTimer(Clock::duration after) {
+  timer_.expires_after(after);
+  timer_.async_wait([self = shared_from_this(), after](error_code ec) {
+    if (ec || self->closed_) return;
+    self->OnTimer(ec);
+    if (!self->closed_) self->ArmTimer(after);
+  });
+}
+
+void TcpSession::OnTimer(error_code) {
+  const auto now = Clock::now();
+  const auto& o = shared_->options;
+  if (write_in_progress_ && now - write_started_ >= o.write_timeout) return HardClose();
+  // A connection with a long poll in flight is not idle (and the SDK sends heartbeats).
+  if (inflight_ == 0 && !write_in_progress_ && now - last_read_ >= o.idle_timeout) {
+    return HardClose();
+  }
+}
+
+void TcpSession::HardClose() {
+  if (closed_) return;
+  closed_ = true;
+  error_code ignored;
+  timer_.cancel();
+  socket_.shutdown(net::ip::tcp::socket::shutdown_both, ignored);
+  socket_.close(ignored);
+}
+
+}  // namespace cmq::api

@@ -1,0 +1,89 @@
+// The CMQ TCP protocol on a 3-node cluster with three data groups: every node's TCP
+// listener serves every queue (the official SDK has no redirect, spec §4.2), forwarding a
+// command to its group's leader; QueryQueueRoute lists every node; after the leader of a
+// queue's group is killed, the same connection to a surviving node serves that queue again.
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "cluster_process.h"
+#include "mq/placement.h"
+#include "tcp_wire.h"
+
+namespace cmq::testing {
+namespace {
+
+using json = nlohmann::json;
+using namespace std::chrono_literals;
+
+TEST(TcpClusterTest, EveryNodeServesEveryQueueAndSurvivesALeadersDeath) {
+  ClusterProcesses c(3, {}, 0, /*with_tcp=*/true);
+  c.StartAll();
+  for (int g = 1; g <= 3; ++g) ASSERT_NE(c.WaitForGroupLeader(1, g), 0) << "group " << g;
+  // Queues until every group has one.
+  std::map<uint32_t, std::string> queue_of_group;
+  for (int i = 0; queue_of_group.size() < 3 && i < 100; ++i) {
+    std::string name = "tcpq-" + std::to_string(i);
+    queue_of_group.emplace(mq::GroupOfName(name, 3), name);
+  }
+  ASSERT_EQ(queue_of_group.size(), 3u);
+  for (const auto& [group, name] : queue_of_group) {
+    json r = CallRetrying(c, 1, "CreateQueue", {{"queueName", name}});
+    ASSERT_EQ(r["code"], 0) << r.dump();
+  }
+  json route = CallRetrying(c, 2, "QueryQueueRoute", {{"queueName", queue_of_group[1]}});
+  ASSERT_EQ(route["code"], 0) << route.dump();
+  EXPECT_EQ(route["addr"].size(), 3u);
+
+  // Through each node, to a queue of each group: two of three go through forwarding.
+  for (int via = 1; via <= 3; ++via) {
+    TcpWire wire(c.tcp_port(via));
+    ASSERT_EQ(wire.Auth("any", "any").result(), 0);  // no account configured: any proof
+    for (const auto& [group, queue] : queue_of_group) {
+      std::string body = "via " + std::to_string(via) + " to group " + std::to_string(group);
+      auto sent = wire.Call(SendRequest(queue, body));
+      ASSERT_EQ(sent.result(), 0) << sent.error();
+      auto pulled = wire.Call(PullRequest(queue, 2));
+      ASSERT_EQ(pulled.result(), 0) << pulled.error();
+      EXPECT_EQ(pulled.pull_rsp().msg_body(), body);
+      EXPECT_EQ(pulled.pull_rsp().msg_id(), sent.msgids(0));
+      EXPECT_EQ(wire.Call(DeleteRequest(queue, pulled.pull_rsp().receipt_handle())).result(), 0);
+    }
+  }
+
+  // Kill the leader of group 1's queue's group; a node that survives keeps serving it over
+  // the connection it already has, once a new leader is elected (a send may answer a
+  // retryable error meanwhile, never silence).
+  const std::string& queue = queue_of_group[1];
+  const int leader = c.WaitForGroupLeader(1, 1);
+  ASSERT_NE(leader, 0);
+  const int survivor = leader == 1 ? 2 : 1;
+  TcpWire wire(c.tcp_port(survivor));
+  ASSERT_EQ(wire.Auth("any", "any").result(), 0);
+  ASSERT_EQ(wire.Call(SendRequest(queue, "before")).result(), 0);
+  c.node(leader).Kill(SIGKILL);
+  std::vector<std::string> acked = {"before"};
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (acked.size() < 4 && std::chrono::steady_clock::now() < deadline) {
+    std::string body = "after " + std::to_string(acked.size());
+    auto sent = wire.Call(SendRequest(queue, body));
+    if (sent.result() == 0) {
+      acked.push_back(body);
+    } else {
+      EXPECT_EQ(sent.result(), 6000) << sent.error();  // "... retry"
+      std::this_thread::sleep_for(100ms);
+    }
+  }
+  ASSERT_EQ(acked.size(), 4u);
+  std::multiset<std::string> got;
+  for (size_t i = 0; i < acked.size(); ++i) {
+    auto pulled = wire.Call(PullRequest(queue, 3));
+    ASSERT_EQ(pulled.result(), 0) << pulled.error();
+    got.insert(pulled.pull_rsp().msg_body());
+  }
+  EXPECT_EQ(got, std::multiset<std::string>(acked.begin(), acked.end()));
+}
+
+}  // namespace
+}  // namespace cmq::testing
