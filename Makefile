@@ -4,6 +4,7 @@ JOBS ?= $(shell nproc)
 BUILD ?= build
 ASAN_BUILD ?= build-asan
 HTTP ?= 127.0.0.1:8080
+TCP ?= 127.0.0.1:8090
 DATA ?= ./data
 
 .PHONY: deps build build-asan run test unit-test asan-test integration-test bench sim clean format cluster cluster-stop cluster-status fault
@@ -25,7 +26,7 @@ build-asan: deps $(ASAN_BUILD)/build.ninja
 
 run: build
 	mkdir -p $(DATA)
-	exec $(BUILD)/cmqd --http $(HTTP) --data $(DATA)
+	exec $(BUILD)/cmqd --http $(HTTP) --tcp $(TCP) --data $(DATA)
 
 # Unit and integration tests on the optimised build, then the unit tests again under
 # AddressSanitizer + UndefinedBehaviorSanitizer.

@@ -44,16 +44,23 @@ class SingleNode:
         self.cmqd = os.path.join(build, 'cmqd')
         self.proc = None
         self.dir = None
+        self.tcp = {}
+
+    def tcp_address(self, endpoint):
+        """The CMQ TCP protocol address of the node serving HTTP at endpoint."""
+        return self.tcp[endpoint]
 
     def __enter__(self):
         if not os.access(self.cmqd, os.X_OK):
             sys.exit(f'compare: missing {self.cmqd} (build it first)')
         self.dir = tempfile.mkdtemp(prefix='cmq-compare.')
-        port = free_port()
+        port, tcp_port = free_port(), free_port()
+        self.tcp = {f'http://127.0.0.1:{port}': f'127.0.0.1:{tcp_port}'}
         log = os.path.join(self.dir, 'cmqd.log')
         with open(log, 'w') as out:
             self.proc = subprocess.Popen(
-                [self.cmqd, '--http', f'127.0.0.1:{port}', '--data', os.path.join(self.dir, 'db')],
+                [self.cmqd, '--http', f'127.0.0.1:{port}', '--tcp', f'127.0.0.1:{tcp_port}',
+                 '--data', os.path.join(self.dir, 'db')],
                 stdout=out, stderr=subprocess.STDOUT)
         for _ in range(100):
             if 'ready' in open(log).read():
@@ -83,22 +90,29 @@ class Cluster:
     starts from empty logs; clients go to the leader (target 'leader', as the peer benchmark
     points its clients at the queue's leader) or to every node (target 'all')."""
 
-    def __init__(self, root, build, nodes, http_base, peer_base, target):
+    def __init__(self, root, build, nodes, http_base, peer_base, target, tcp_base=8090):
         self.script = os.path.join(root, 'scripts', 'cluster')
         self.build, self.nodes, self.target = build, nodes, target
-        self.http_base, self.peer_base = http_base, peer_base
+        self.http_base, self.peer_base, self.tcp_base = http_base, peer_base, tcp_base
         self.dir = None
         self.started = False
         self.per_queue_leader = False
 
     def env(self):
         return dict(os.environ, BUILD=self.build, DATA=self.dir, NODES=str(self.nodes),
-                    HTTP_BASE=str(self.http_base), PEER_BASE=str(self.peer_base))
+                    HTTP_BASE=str(self.http_base), PEER_BASE=str(self.peer_base),
+                    TCP_BASE=str(self.tcp_base))
+
+    def tcp_address(self, endpoint):
+        """Node N serves HTTP on HTTP_BASE+N and the TCP protocol on TCP_BASE+N."""
+        port = int(endpoint.rsplit(':', 1)[1])
+        return f'127.0.0.1:{port - self.http_base + self.tcp_base}'
 
     def __enter__(self):
         ports = [self.http_base + n for n in range(1, self.nodes + 1)]
-        busy = [p for p in ports + [self.peer_base + n for n in range(1, self.nodes + 1)]
-                if port_in_use(p)]
+        others = [base + n for base in (self.peer_base, self.tcp_base)
+                  for n in range(1, self.nodes + 1)]
+        busy = [p for p in ports + others if port_in_use(p)]
         if busy:
             sys.exit(f'compare: ports {busy} are in use (a cluster already runs?): pass '
                      '--endpoints URL,... --server-pids PID,... to use it, or --http-base/'
