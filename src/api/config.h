@@ -40,8 +40,8 @@ struct ServerConfig {
   // The CMQ TCP protocol (docs/tcp-protocol.md): host:port to listen on; empty: off.
   std::string tcp;
   // What QueryQueueRoute and QueryTopicRoute answer (the TCP SDK connects there): a list
-  // of host:port. Empty: this node's own `tcp` address (a wildcard host replaced by the
-  // host the request was sent to). In a cluster, list every node's TCP address.
+  // of host:port. Empty: this node's own `tcp` address as given (cmqd warns when that is a
+  // wildcard such as 0.0.0.0). In a cluster, list every node's TCP address.
   std::vector<std::string> tcp_route;
   // The TCP listener closes a connection that has been silent this long (the SDK sends a
   // heartbeat after 3 s of quiet).

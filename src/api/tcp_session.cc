@@ -16,6 +16,9 @@ using boost::system::error_code;
 namespace {
 
 constexpr size_t kInitialBuffer = 64 * 1024;
+// Answers waiting to be written beyond which the session stops reading: a client that
+// sends but never reads (heartbeats, refused commands) cannot grow them without bound.
+constexpr size_t kMaxPendingOutput = 4 * 1024 * 1024;
 
 }  // namespace
 
@@ -46,8 +49,13 @@ void TcpSession::Close() {
   net::post(socket_.get_executor(), [self = shared_from_this()] { self->HardClose(); });
 }
 
+bool TcpSession::Paused() const {
+  return inflight_ >= shared_->options.max_inflight ||
+         out_.size() + writing_.size() > kMaxPendingOutput;
+}
+
 void TcpSession::DoRead() {
-  if (closed_ || reading_ || inflight_ >= shared_->options.max_inflight) return;
+  if (closed_ || reading_ || Paused()) return;
   if (in_end_ == in_.size()) {
     // Make room: keep the unconsumed bytes at the front (ConsumeFrames grew the buffer if
     // one frame needs more than it holds).
@@ -72,10 +80,9 @@ void TcpSession::OnRead(error_code ec, size_t n) {
 }
 
 bool TcpSession::ConsumeFrames() {
-  // At max_inflight, frames already read wait in the buffer (OnAnswer resumes them): one
-  // read may hold hundreds of small frames.
-  while (inflight_ < shared_->options.max_inflight &&
-         in_end_ - in_begin_ >= tcp::kFrameHeaderSize) {
+  // Paused (max_inflight, or answers piling up), frames already read wait in the buffer
+  // (Resume continues them): one read may hold hundreds of small frames.
+  while (!Paused() && in_end_ - in_begin_ >= tcp::kFrameHeaderSize) {
     std::string_view pending(in_.data() + in_begin_, in_end_ - in_begin_);
     std::optional<uint32_t> body_size = tcp::BodySizeOf(pending);
     if (!body_size) {
@@ -185,9 +192,14 @@ void TcpSession::OnAnswer(std::string body) {
   --inflight_;
   if (closed_) return;
   QueueFrame(body);
-  // Resumes what max_inflight paused: first the frames already read (no read is pending
-  // then, so the buffer may move), then reading.
-  if (!reading_ && !ConsumeFrames()) return;
+  Resume();
+}
+
+void TcpSession::Resume() {
+  // What Paused stopped: first the frames already read (no read is pending then, so the
+  // buffer may move), then reading.
+  if (closed_ || reading_ || Paused()) return;
+  if (!ConsumeFrames()) return;
   DoRead();
 }
 
@@ -207,6 +219,7 @@ void TcpSession::OnWrite(error_code ec) {
   if (closed_) return;
   if (ec) return HardClose();
   MaybeWrite();
+  Resume();
 }
 
 void TcpSession::ArmTimer(Clock::duration after) {

@@ -43,6 +43,10 @@ class TcpSession : public std::enable_shared_from_this<TcpSession> {
  private:
   using Clock = std::chrono::steady_clock;
 
+  // Reading stops at max_inflight requests in flight or too many answers not yet
+  // written; Resume continues once an answer or a write completes.
+  bool Paused() const;
+  void Resume();
   void DoRead();
   void OnRead(boost::system::error_code ec, size_t n);
   // Handles every whole frame in the buffer; false if the connection was closed.

@@ -144,5 +144,76 @@ TEST_F(AuthTest, SecondAccountWorks) {
   EXPECT_TRUE(Verify(Signed(form, "secretkey", "POST", "127.0.0.1:18080")).has_value());
 }
 
+// The CMQ TCP protocol's connection proof (spec/cmq-tcp-protocol.md §3):
+// base64(HMAC_method(secret key, client_id + secret_id)), no timestamp. The vectors were
+// computed with Python's hmac module.
+class AuthTcpTest : public AuthTest {
+ protected:
+  std::optional<ApiError> VerifyTcp(std::string_view secret_id, std::string_view signature,
+                                    std::string_view method,
+                                    std::string_view client_id = "192.0.2.2@DEFAULT") {
+    Authenticator auth(config_, clock_);
+    return auth.VerifyTcp(secret_id, signature, client_id, method);
+  }
+  static constexpr const char* kSha1 = "5vnAylwSzsoEWL2ztTlBkjvikoo=";
+  static constexpr const char* kSha256 = "RvlD/NKQvNXDTZWCnMPOCXIRmvE+kAMtp73+0mn8a2c=";
+};
+
+TEST_F(AuthTcpTest, AcceptsSha1AndSha256Proofs) {
+  EXPECT_FALSE(VerifyTcp("AKIDexample", kSha1, "HmacSHA1").has_value());
+  EXPECT_FALSE(VerifyTcp("AKIDexample", kSha256, "HmacSHA256").has_value());
+  // The same as the library signs it.
+  std::string other =
+      Sign("10.1.2.3@appAKIDother", "otherkey", SignatureAlgorithmFor("HmacSHA256"));
+  EXPECT_FALSE(VerifyTcp("AKIDother", other, "HmacSHA256", "10.1.2.3@app").has_value());
+  // No timestamp: the proof does not expire.
+  clock_.Advance(int64_t{365} * 24 * 3600 * 1000);
+  EXPECT_FALSE(VerifyTcp("AKIDexample", kSha1, "HmacSHA1").has_value());
+}
+
+TEST_F(AuthTcpTest, RejectsWrongProofs) {
+  auto expect_failed = [](const std::optional<ApiError>& e, const char* what) {
+    ASSERT_TRUE(e.has_value()) << what;
+    EXPECT_EQ(e->code, 4100) << what;
+    EXPECT_EQ(e->module_code, 10030) << what;
+  };
+  // The other method's proof, or the right one under the other method's name.
+  expect_failed(VerifyTcp("AKIDexample", kSha1, "HmacSHA256"), "sha1 as sha256");
+  expect_failed(VerifyTcp("AKIDexample", kSha256, "HmacSHA1"), "sha256 as sha1");
+  // Another client id, another account's key, a tampered or empty signature.
+  expect_failed(VerifyTcp("AKIDexample", kSha1, "HmacSHA1", "192.0.2.3@DEFAULT"), "client id");
+  expect_failed(VerifyTcp("AKIDother", kSha1, "HmacSHA1"), "account");
+  std::string tampered = kSha1;
+  tampered[0] = 'X';
+  expect_failed(VerifyTcp("AKIDexample", tampered, "HmacSHA1"), "tampered");
+  expect_failed(VerifyTcp("AKIDexample", "", "HmacSHA1"), "empty");
+  auto e = VerifyTcp("AKIDexample", "bogus", "HmacSHA1");
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->Message(), "(10030)authentication failed");
+}
+
+TEST_F(AuthTcpTest, BadMethodIsRefused) {
+  for (const char* method : {"", "HmacMD5", "hmacsha1", "HmacSHA512"}) {
+    auto e = VerifyTcp("AKIDexample", kSha1, method);
+    ASSERT_TRUE(e.has_value()) << method;
+    EXPECT_EQ(e->code, 4100) << method;
+    EXPECT_NE(e->Message().find("signature_method"), std::string::npos) << e->Message();
+  }
+}
+
+TEST_F(AuthTcpTest, UnknownSecretIdIs10270) {
+  auto e = VerifyTcp("AKIDnobody", kSha1, "HmacSHA1");
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->code, 4100);
+  EXPECT_EQ(e->module_code, 10270);
+  EXPECT_TRUE(VerifyTcp("", kSha1, "HmacSHA1").has_value());
+}
+
+TEST_F(AuthTcpTest, NoAccountsAcceptsAnything) {
+  config_.accounts.clear();
+  EXPECT_FALSE(VerifyTcp("", "", "").has_value());
+  EXPECT_FALSE(VerifyTcp("AKIDnobody", "bogus", "HmacMD5").has_value());
+}
+
 }  // namespace
 }  // namespace cmq::api

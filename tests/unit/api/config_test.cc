@@ -78,6 +78,56 @@ TEST(ConfigTest, DataGroupKeys) {
   EXPECT_FALSE(ParseServerConfig(R"({"balance_leaders": 1})").ok());
 }
 
+TEST(ConfigTest, TcpKeys) {
+  auto defaults = ParseServerConfig("{}");
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_EQ(defaults->tcp, "");  // off
+  EXPECT_TRUE(defaults->tcp_route.empty());
+  EXPECT_EQ(defaults->tcp_idle_timeout_seconds, 60);
+  EXPECT_EQ(defaults->tcp_max_inflight, 4096u);
+  auto c = ParseServerConfig(R"({
+    "tcp": "0.0.0.0:9100", "tcp_route": ["10.0.0.1:9100", "10.0.0.2:9100"],
+    "tcp_idle_timeout_seconds": 120, "tcp_max_inflight": 64 })");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->tcp, "0.0.0.0:9100");
+  EXPECT_EQ(c->tcp_route, (std::vector<std::string>{"10.0.0.1:9100", "10.0.0.2:9100"}));
+  EXPECT_EQ(c->tcp_idle_timeout_seconds, 120);
+  EXPECT_EQ(c->tcp_max_inflight, 64u);
+  EXPECT_NE(c.value(), ServerConfig{});
+  // The bounds are accepted.
+  auto edges = ParseServerConfig(
+      R"({"tcp_route": [], "tcp_idle_timeout_seconds": 1, "tcp_max_inflight": 1048576})");
+  ASSERT_TRUE(edges.ok()) << edges.status().ToString();
+  EXPECT_TRUE(edges->tcp_route.empty());
+  EXPECT_EQ(edges->tcp_idle_timeout_seconds, 1);
+  EXPECT_EQ(edges->tcp_max_inflight, 1048576u);
+  EXPECT_TRUE(ParseServerConfig(R"({"tcp_idle_timeout_seconds": 86400})").ok());
+}
+
+TEST(ConfigTest, BadTcpValuesAreRefused) {
+  for (const char* bad : {
+           R"({"tcp": 9100})",
+           R"({"tcp": ""})",
+           R"({"tcp": ["127.0.0.1:9100"]})",
+           R"({"tcp_route": "10.0.0.1:9100"})",
+           R"({"tcp_route": [9100]})",
+           R"({"tcp_route": ["10.0.0.1:9100", null]})",
+           R"({"tcp_idle_timeout_seconds": 0})",
+           R"({"tcp_idle_timeout_seconds": -5})",
+           R"({"tcp_idle_timeout_seconds": 86401})",
+           R"({"tcp_idle_timeout_seconds": "60"})",
+           R"({"tcp_idle_timeout_seconds": 1.5})",
+           R"({"tcp_max_inflight": 0})",
+           R"({"tcp_max_inflight": 1048577})",
+           R"({"tcp_max_inflight": true})",
+       }) {
+    auto c = ParseServerConfig(bad, "cmqd.json");
+    ASSERT_FALSE(c.ok()) << bad;
+    EXPECT_EQ(c.status().code(), ErrorCode::kInvalidArgument) << bad;
+    EXPECT_NE(c.status().message().find("tcp"), std::string::npos) << c.status().ToString();
+  }
+}
+
 TEST(ConfigTest, LoadsAFile) {
   std::string path = ::testing::TempDir() + "/cmq_api_config_test.json";
   {

@@ -28,6 +28,7 @@ class FakeQueueService : public cluster::QueueService {
   void Receive(const mq::Command& cmd, std::optional<int64_t> wait_seconds,
                cluster::CommandCallback done) override {
     last_wait_seconds = wait_seconds;
+    last_receive = cmd;
     done(Apply(cmd));
   }
 
@@ -68,7 +69,8 @@ class FakeQueueService : public cluster::QueueService {
   const mq::Command& last_command() const { return last_command_; }
 
   std::optional<int64_t> last_wait_seconds;
-  int reads = 0;  // topic and subscription reads
+  std::optional<mq::Command> last_receive;  // the last Receive's command
+  int reads = 0;                            // topic and subscription reads
   int submitted = 0;
 
   // Cluster actions: what was asked, and what the service answers.

@@ -7,7 +7,11 @@
 
 #include <gtest/gtest.h>
 
+#include "api_test_util.h"
+#include "cluster/group_router.h"
+#include "cluster/peer_network.h"
 #include "common/encoding.h"
+#include "mq/placement.h"
 
 namespace cmq::api {
 namespace {
@@ -127,8 +131,8 @@ TEST(ForwardingTest, Version2WithUnknownFlagsOrDamageIsRefused) {
   const std::string good = EncodeForwardedRequest(InternalPinned());
   ASSERT_TRUE(DecodeForwardedRequest(good).ok());
   // [version][flags][group varint]...: a flag this node does not know may change the
-  // request's meaning, so it is not run.
-  for (int bit = 1; bit < 8; ++bit) {
+  // request's meaning, so it is not run. Bit 0 is `internal`, bit 1 `tcp`.
+  for (int bit = 2; bit < 8; ++bit) {
     std::string unknown = good;
     unknown[1] = static_cast<char>(1 | (1 << bit));
     EXPECT_FALSE(DecodeForwardedRequest(unknown).ok()) << bit;
@@ -154,6 +158,99 @@ TEST(ForwardingTest, Version2WithUnknownFlagsOrDamageIsRefused) {
   auto w = DecodeForwardedRequest(widest);
   ASSERT_TRUE(w.ok()) << w.status().ToString();
   EXPECT_EQ(w->group, UINT32_MAX);
+}
+
+// A CMQ TCP protocol request (HttpRequest::tcp): its body is a binary CMQProto, and the
+// flag must survive the trip or the leader would read the body as a form.
+TEST(ForwardingTest, TcpFlagRoundTrips) {
+  HttpRequest r;
+  r.method = "POST";
+  r.target = "/";
+  r.tcp = true;
+  r.route_name = "orders";
+  r.body = std::string("\x08\x01\x10\xfd\x07\x00\xff", 7);
+  const std::string wire = EncodeForwardedRequest(r);
+  EXPECT_EQ(static_cast<uint8_t>(wire[0]), 2);  // flags need version 2
+  auto back = DecodeForwardedRequest(wire);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_TRUE(back->tcp);
+  EXPECT_FALSE(back->internal);
+  EXPECT_EQ(back->group, 0u);
+  EXPECT_EQ(back->body, r.body);
+  EXPECT_EQ(back->route_name, "");  // not forwarded: the leader reads the body
+
+  // With internal and a pinned group as well, each flag is kept.
+  r.internal = true;
+  r.group = 3;
+  auto both = DecodeForwardedRequest(EncodeForwardedRequest(r));
+  ASSERT_TRUE(both.ok());
+  EXPECT_TRUE(both->tcp);
+  EXPECT_TRUE(both->internal);
+  EXPECT_EQ(both->group, 3u);
+  // And a non-TCP request does not become one.
+  HttpRequest internal_only = InternalPinned();
+  auto i = DecodeForwardedRequest(EncodeForwardedRequest(internal_only));
+  ASSERT_TRUE(i.ok());
+  EXPECT_FALSE(i->tcp);
+}
+
+// GroupOf with a real (idle) PeerNetwork and a router of three groups whose replicas are
+// never touched.
+class ForwardingGroupOfTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    cluster::PeerNetworkOptions options;
+    options.transport.node_id = 1;
+    options.transport.listen_host = "127.0.0.1";
+    auto started = cluster::PeerNetwork::Start(options);
+    ASSERT_TRUE(started.ok()) << started.status().ToString();
+    network_ = std::move(started).value();
+    forwarding_ = std::make_unique<ForwardingHandler>(h_.dispatcher, router_, *network_, h_.clock);
+  }
+  void TearDown() override {
+    if (network_) network_->Stop();
+  }
+  // Two names in different groups.
+  static std::pair<std::string, std::string> NamesInTwoGroups() {
+    const std::string first = "q0";
+    for (int i = 1; i < 100; ++i) {
+      std::string name = "q" + std::to_string(i);
+      if (mq::GroupOfName(name, 3) != mq::GroupOfName(first, 3)) return {first, name};
+    }
+    ADD_FAILURE() << "no two names in different groups";
+    return {first, first};
+  }
+
+  testing::DispatcherHarness h_;
+  cluster::GroupRouter router_{std::vector<cluster::Node*>(3, nullptr)};
+  std::unique_ptr<cluster::PeerNetwork> network_;
+  std::unique_ptr<ForwardingHandler> forwarding_;
+};
+
+TEST_F(ForwardingGroupOfTest, TcpRequestsGoToTheGroupOfTheirRouteName) {
+  const auto [a, b] = NamesInTwoGroups();
+  HttpRequest r;
+  r.method = "POST";
+  r.target = "/";
+  r.tcp = true;
+  r.body = "Action=SendMessage&queueName=" + b;  // never read as a form
+  r.route_name = a;
+  EXPECT_EQ(forwarding_->GroupOf(r), mq::GroupOfName(a, 3));
+  r.route_name = b;
+  EXPECT_EQ(forwarding_->GroupOf(r), mq::GroupOfName(b, 3));
+  // No name (a command without its body): answered where it arrives.
+  r.route_name.clear();
+  EXPECT_EQ(forwarding_->GroupOf(r), 0u);
+  // A pinned group still wins.
+  r.route_name = a;
+  r.group = 2;
+  EXPECT_EQ(forwarding_->GroupOf(r), 2u);
+  // The same name over HTTP lands in the same group.
+  HttpRequest http;
+  http.method = "POST";
+  http.target = "/";
+  http.body = "Action=SendMessage&queueName=" + a;
+  EXPECT_EQ(forwarding_->GroupOf(http), mq::GroupOfName(a, 3));
 }
 
 }  // namespace
