@@ -1,5 +1,6 @@
 #include "tools/bench/agents.h"
 
+#include <algorithm>
 #include <charconv>
 
 #include "client/error.h"
@@ -34,6 +35,13 @@ std::optional<Clock::time_point> ReadStamp(std::string_view body) {
       std::chrono::duration_cast<Clock::duration>(std::chrono::nanoseconds(ns)));
 }
 
+void RecordE2e(Stats& st, std::string_view body, Clock::time_point now) {
+  if (auto sent = ReadStamp(body)) {
+    auto us = std::chrono::duration_cast<std::chrono::microseconds>(now - *sent).count();
+    st.e2e_us.Record(static_cast<uint64_t>(std::max<int64_t>(us, 0)));
+  }
+}
+
 SendPlan::SendPlan(std::string target_, bool topic_, int batch_, std::string body_)
     : target(std::move(target_)), topic(topic_), batch(batch_), body(std::move(body_)) {
   if (topic) {
@@ -62,31 +70,38 @@ FormParams SendPlan::Params(int n) const {
   return p;
 }
 
+std::optional<SendPlan::Turn> SendPlan::Claim(const RunState& run) {
+  Turn turn;
+  turn.n = batch;
+  if (limited) {
+    int64_t left = quota.fetch_sub(turn.n);
+    if (left <= 0) return std::nullopt;
+    if (left < turn.n) turn.n = static_cast<int>(left);
+  }
+  if (rate > 0) {
+    int64_t slot = next_slot.fetch_add(turn.n);
+    turn.due = run.start + std::chrono::duration_cast<Clock::duration>(
+                               std::chrono::duration<double>(slot / rate));
+    if (turn.due >= run.deadline) return std::nullopt;
+  }
+  return turn;
+}
+
 Producer::Producer(RunState& run, Link link, SendPlan& plan)
     : Agent(run, std::move(link)), plan_(plan), timer_(ioc_) {}
 
 void Producer::Next() {
   if (run_.Over()) return;
-  int n = plan_.batch;
-  if (plan_.limited) {
-    int64_t left = plan_.quota.fetch_sub(n);
-    if (left <= 0) return;
-    if (left < n) n = static_cast<int>(left);
+  auto turn = plan_.Claim(run_);
+  if (!turn) return;
+  if (turn->due > Clock::now()) {
+    timer_.expires_at(turn->due);
+    timer_.async_wait([this, n = turn->n](boost::system::error_code ec) {
+      if (!ec) Send(n);
+    });
+    return;
   }
-  if (plan_.rate > 0) {
-    int64_t slot = plan_.next_slot.fetch_add(n);
-    auto due = run_.start + std::chrono::duration_cast<Clock::duration>(
-                                std::chrono::duration<double>(slot / plan_.rate));
-    if (due >= run_.deadline) return;
-    if (due > Clock::now()) {
-      timer_.expires_at(due);
-      timer_.async_wait([this, n](boost::system::error_code ec) {
-        if (!ec) Send(n);
-      });
-      return;
-    }
-  }
-  Send(n);
+  Send(turn->n);
 }
 
 void Producer::Send(int n) {
@@ -121,6 +136,16 @@ ReceivePlan::ReceivePlan(std::string queue_, int batch, int wait)
               {"pollingWaitSeconds", std::to_string(wait)}},
       encoded(EncodeForm(receive)) {}
 
+void ReceivePlan::CountDeleted(int n, Stats& st, RunState& run) {
+  if (n <= 0) return;
+  auto now = Clock::now();
+  st.consumed += static_cast<uint64_t>(n);
+  st.first_consume = std::min(st.first_consume, now);
+  st.last_consume = now;
+  int64_t total = consumed += n;
+  if (target > 0 && total >= target) run.stop = true;
+}
+
 Consumer::Consumer(RunState& run, Link link, ReceivePlan& plan)
     : Agent(run, std::move(link)), plan_(plan) {}
 
@@ -136,12 +161,7 @@ void Consumer::Next() {
     }
     if (plan_.e2e) {
       auto now = Clock::now();
-      scan::ForEachValue(*r, "msgBody", [&](std::string_view body) {
-        if (auto sent = ReadStamp(body)) {
-          auto us = std::chrono::duration_cast<std::chrono::microseconds>(now - *sent).count();
-          st_.e2e_us.Record(static_cast<uint64_t>(std::max<int64_t>(us, 0)));
-        }
-      });
+      scan::ForEachValue(*r, "msgBody", [&](std::string_view body) { RecordE2e(st_, body, now); });
     }
     delete_.assign(1, {"queueName", plan_.queue});
     scan::ForEachValue(*r, "receiptHandle", [&](std::string_view h) {
@@ -166,14 +186,7 @@ void Consumer::Delete(int n) {
     } else {
       Error(r);
     }
-    if (deleted > 0) {
-      auto now = Clock::now();
-      st_.consumed += static_cast<uint64_t>(deleted);
-      st_.first_consume = std::min(st_.first_consume, now);
-      st_.last_consume = now;
-      int64_t total = plan_.consumed += deleted;
-      if (plan_.target > 0 && total >= plan_.target) run_.stop = true;
-    }
+    plan_.CountDeleted(deleted, st_, run_);
     Next();
   });
 }

@@ -24,6 +24,8 @@ std::string MakeBody(int size);
 inline constexpr size_t kStampDigits = 19;
 void WriteStamp(std::string* body, Clock::time_point t);
 std::optional<Clock::time_point> ReadStamp(std::string_view body);
+// Records in st.e2e_us the time from the stamp in `body` (if it has one) to `now`.
+void RecordE2e(Stats& st, std::string_view body, Clock::time_point now);
 
 // What the producers of one run send, and how many and how fast.
 struct SendPlan {
@@ -34,6 +36,15 @@ struct SendPlan {
 
   // The parameters of a request carrying n bodies.
   FormParams Params(int n) const;
+
+  // A producer's next request: n messages, sent no sooner than `due`.
+  struct Turn {
+    int n = 0;
+    Clock::time_point due = Clock::time_point::min();  // min: at once (no rate)
+  };
+  // Claims the next turn from the quota and the rate (shared by all producers of the run);
+  // none once the quota is spent or the next rate slot falls at or past the deadline.
+  std::optional<Turn> Claim(const RunState& run);
 
   std::string target;
   bool topic;
@@ -79,6 +90,10 @@ struct ReceivePlan {
   int64_t target = 0;
   std::atomic<int64_t> consumed{0};
   bool e2e = false;  // read the send time from every body received
+
+  // Counts `n` messages a consumer deleted (none if n <= 0) in `st`; stops the run once
+  // the target is reached.
+  void CountDeleted(int n, Stats& st, RunState& run);
 };
 
 class Consumer : public Agent {

@@ -35,16 +35,9 @@ bool PrepareBacklog(const Config& cfg) {
   return true;
 }
 
-// The figures of the agents' run, whichever protocol carried it.
-struct PeerRun {
-  Stats total;
-  Clock::time_point start, finished;
-  int connections = 0;
-};
-
 // One keep-alive connection per window slot: `senders` + `receivers` connections.
-PeerRun RunHttp(const Config& cfg, int senders, int receivers, SendPlan& send,
-                ReceivePlan& receive) {
+RunFigures RunHttp(const Config& cfg, int senders, int receivers, SendPlan& send,
+                   ReceivePlan& receive) {
   Runner runner(cfg, senders + receivers);
   // Each role is spread over the endpoints on its own.
   for (int i = 0; i < receivers; ++i) {
@@ -53,19 +46,7 @@ PeerRun RunHttp(const Config& cfg, int senders, int receivers, SendPlan& send,
   for (int i = 0; i < senders; ++i) {
     runner.Add(std::make_unique<Producer>(runner.state(), runner.Connect(i), send));
   }
-  PeerRun out;
-  out.total = runner.Run(cfg.duration);
-  out.start = runner.start();
-  out.finished = runner.finished();
-  out.connections = senders + receivers;
-  return out;
-}
-
-// The same windows pipelined over a few TCP connections.
-PeerRun RunTcp(const Config& cfg, int senders, int receivers, SendPlan& send,
-               ReceivePlan& receive) {
-  TcpRun t = RunTcpAgents(cfg, senders, receivers, send, receive);
-  return PeerRun{std::move(t.total), t.start, t.finished, t.connections};
+  return runner.Measure(cfg.duration);
 }
 
 }  // namespace
@@ -92,8 +73,9 @@ int RunPeerWorkload(const Config& cfg) {
   if (cons) receive.target = cfg.backlog;
 
   ServerCpu cpu(cfg.server_pids);
-  PeerRun run = cfg.tcp() ? RunTcp(cfg, senders, receivers, send, receive)
-                          : RunHttp(cfg, senders, receivers, send, receive);
+  // Over TCP the same windows are pipelined over a few connections.
+  RunFigures run = cfg.tcp() ? RunTcpAgents(cfg, senders, receivers, send, receive)
+                             : RunHttp(cfg, senders, receivers, send, receive);
   const Stats& total = run.total;
   auto cpu_per_msg = cpu.UsPerMessage(total.produced + total.consumed);
 

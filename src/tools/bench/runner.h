@@ -3,43 +3,18 @@
 // --threads io_context threads until every agent has stopped, then merges their figures.
 // Connections are spread over the endpoints (any node of a cluster takes any request).
 
-#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <memory>
 #include <string>
 #include <string_view>
-#include <vector>
 
 #include "client/async_connection.h"
-#include "client/histogram.h"
 #include "tools/bench/options.h"
+#include "tools/bench/run_state.h"
+#include "tools/bench/runner_core.h"
 
 namespace cmq::bench {
-
-using Clock = std::chrono::steady_clock;
-
-// The figures of the agents of one thread, merged after the run (so no atomics).
-struct Stats {
-  client::Histogram latency_us;  // one HTTP request, from sending to its answer
-  client::Histogram e2e_us;      // one message, from the send time in its body to its receipt
-  uint64_t produced = 0;         // messages acknowledged by a send or publish
-  uint64_t consumed = 0;         // messages deleted after a receive
-  uint64_t requests = 0, errors = 0;
-  Clock::time_point last_produce{}, first_consume = Clock::time_point::max(), last_consume{};
-
-  void Merge(const Stats& other);
-};
-
-// What every agent of a run shares.
-struct RunState {
-  explicit RunState(const Config& c) : cfg(c) {}
-  const Config& cfg;
-  Clock::time_point start, deadline;
-  std::atomic<bool> stop{false};
-
-  bool Over() const { return stop.load(std::memory_order_relaxed) || Clock::now() >= deadline; }
-};
 
 // What one agent runs on.
 struct Link {
@@ -79,29 +54,14 @@ class Agent {
   int transport_errors_ = 0;
 };
 
-class Runner {
+class Runner : public RunnerCore<Agent> {
  public:
   // `agents`: how many will be added (the threads are min(--threads, agents)).
   Runner(const Config& cfg, int agents);
-  ~Runner();
 
-  RunState& state() { return state_; }
   // A connection to endpoint number `endpoint_slot` (modulo the endpoints), on the thread
   // whose turn it is.
   Link Connect(int endpoint_slot);
-  void Add(std::unique_ptr<Agent> agent) { agents_.push_back(std::move(agent)); }
-  // Starts every agent, with a deadline `seconds` from now; returns once all have stopped.
-  Stats Run(double seconds);
-  Clock::time_point start() const { return state_.start; }
-  Clock::time_point finished() const { return finished_; }
-
- private:
-  RunState state_;
-  std::vector<std::unique_ptr<boost::asio::io_context>> iocs_;
-  std::vector<Stats> stats_;  // one per thread
-  std::vector<std::unique_ptr<Agent>> agents_;
-  size_t connected_ = 0;
-  Clock::time_point finished_;
 };
 
 template <typename F>

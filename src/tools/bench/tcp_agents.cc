@@ -8,30 +8,19 @@ namespace cmq::bench {
 TcpProducer::TcpProducer(RunState& run, TcpLane& lane, SendPlan& plan)
     : TcpAgent(run, lane), plan_(plan), timer_(*lane.ioc) {}
 
-// As Producer::Next: claim from the quota, wait for the rate's slot.
 void TcpProducer::Next() {
   if (run_.Over()) return Stop();
-  int n = plan_.batch;
-  if (plan_.limited) {
-    int64_t left = plan_.quota.fetch_sub(n);
-    if (left <= 0) return Stop();
-    if (left < n) n = static_cast<int>(left);
+  auto turn = plan_.Claim(run_);
+  if (!turn) return Stop();
+  if (turn->due > Clock::now()) {
+    timer_.expires_at(turn->due);
+    timer_.async_wait([this, n = turn->n](boost::system::error_code ec) {
+      if (ec) return Stop();
+      Send(n);
+    });
+    return;
   }
-  if (plan_.rate > 0) {
-    int64_t slot = plan_.next_slot.fetch_add(n);
-    auto due = run_.start + std::chrono::duration_cast<Clock::duration>(
-                                std::chrono::duration<double>(slot / plan_.rate));
-    if (due >= run_.deadline) return Stop();
-    if (due > Clock::now()) {
-      timer_.expires_at(due);
-      timer_.async_wait([this, n](boost::system::error_code ec) {
-        if (ec) return Stop();
-        Send(n);
-      });
-      return;
-    }
-  }
-  Send(n);
+  Send(turn->n);
 }
 
 void TcpProducer::Send(int n) {
@@ -70,28 +59,23 @@ TcpConsumer::TcpConsumer(RunState& run, TcpLane& lane, ReceivePlan& plan, int ba
 void TcpConsumer::Next() {
   if (run_.Over()) return Stop();
   auto t0 = Clock::now();
-  conn_.BatchPull(
-      plan_.queue, batch_, wait_, std::nullopt,
-      [this, t0](client::Result<std::vector<client::Message>> r) {
-        Done(t0);
-        if (!r.ok()) {
-          if (!r.error().is_no_message()) Error(r.error());
-          return Next();
-        }
-        if (plan_.e2e) {
-          auto now = Clock::now();
-          for (const auto& m : *r) {
-            if (auto sent = ReadStamp(m.body)) {
-              auto us = std::chrono::duration_cast<std::chrono::microseconds>(now - *sent).count();
-              st_.e2e_us.Record(static_cast<uint64_t>(std::max<int64_t>(us, 0)));
-            }
-          }
-        }
-        handles_.clear();
-        for (const auto& m : *r) handles_.push_back(m.receipt_handle);
-        if (handles_.empty()) return Next();  // result 0 without messages: nothing to delete
-        Delete(static_cast<int>(handles_.size()));
-      });
+  conn_.BatchPull(plan_.queue, batch_, wait_, std::nullopt,
+                  [this, t0](client::Result<std::vector<client::Message>> r) {
+                    Done(t0);
+                    if (!r.ok()) {
+                      if (!r.error().is_no_message()) Error(r.error());
+                      return Next();
+                    }
+                    if (plan_.e2e) {
+                      auto now = Clock::now();
+                      for (const auto& m : *r) RecordE2e(st_, m.body, now);
+                    }
+                    handles_.clear();
+                    for (const auto& m : *r) handles_.push_back(m.receipt_handle);
+                    if (handles_.empty())
+                      return Next();  // result 0 without messages: nothing to delete
+                    Delete(static_cast<int>(handles_.size()));
+                  });
 }
 
 void TcpConsumer::Delete(int n) {
@@ -106,20 +90,13 @@ void TcpConsumer::Delete(int n) {
                       } else {
                         Error(r.error());
                       }
-                      if (deleted > 0) {
-                        auto now = Clock::now();
-                        st_.consumed += static_cast<uint64_t>(deleted);
-                        st_.first_consume = std::min(st_.first_consume, now);
-                        st_.last_consume = now;
-                        int64_t total = plan_.consumed += deleted;
-                        if (plan_.target > 0 && total >= plan_.target) run_.stop = true;
-                      }
+                      plan_.CountDeleted(deleted, st_, run_);
                       Next();
                     });
 }
 
-TcpRun RunTcpAgents(const Config& cfg, int senders, int receivers, SendPlan& send,
-                    ReceivePlan& receive) {
+RunFigures RunTcpAgents(const Config& cfg, int senders, int receivers, SendPlan& send,
+                        ReceivePlan& receive) {
   int send_lanes = std::min(cfg.tcp_connections, senders);
   int receive_lanes = std::min(cfg.tcp_connections, receivers);
   TcpRunner runner(cfg, send_lanes + receive_lanes);
@@ -136,12 +113,7 @@ TcpRun RunTcpAgents(const Config& cfg, int senders, int receivers, SendPlan& sen
     TcpLane& lane = *lanes[static_cast<size_t>(i % send_lanes)];
     runner.Add(std::make_unique<TcpProducer>(runner.state(), lane, send));
   }
-  TcpRun out;
-  out.total = runner.Run(cfg.duration);
-  out.start = runner.start();
-  out.finished = runner.finished();
-  out.connections = send_lanes + receive_lanes;
-  return out;
+  return runner.Measure(cfg.duration);
 }
 
 }  // namespace cmq::bench

@@ -44,12 +44,7 @@ class TcpConsumer : public TcpAgent {
 // The peer workloads' agents over TCP: `senders` producers and `receivers` consumers (as
 // many windows as over HTTP), each role pipelined over its own min(--clients, agents)
 // connections, spread over the --tcp addresses.
-struct TcpRun {
-  Stats total;
-  Clock::time_point start, finished;
-  int connections = 0;
-};
-TcpRun RunTcpAgents(const Config& cfg, int senders, int receivers, SendPlan& send,
-                    ReceivePlan& receive);
+RunFigures RunTcpAgents(const Config& cfg, int senders, int receivers, SendPlan& send,
+                        ReceivePlan& receive);
 
 }  // namespace cmq::bench

@@ -1,8 +1,6 @@
 #include "tools/bench/tcp_runner.h"
 
-#include <algorithm>
 #include <iostream>
-#include <thread>
 
 #include "common/assert.h"
 
@@ -28,12 +26,6 @@ void TcpAgent::Error(const client::Error& e) {
   }
 }
 
-TcpRunner::TcpRunner(const Config& cfg, int lanes) : state_(cfg) {
-  int threads = std::clamp(std::min(cfg.threads, lanes), 1, 64);
-  for (int t = 0; t < threads; ++t) iocs_.push_back(std::make_unique<boost::asio::io_context>());
-  stats_.resize(iocs_.size());
-}
-
 TcpRunner::~TcpRunner() {
   // Agents refer to their lanes; connections close before their io_contexts go.
   agents_.clear();
@@ -41,7 +33,7 @@ TcpRunner::~TcpRunner() {
 }
 
 TcpLane& TcpRunner::AddLane(int address_slot) {
-  size_t t = lanes_.size() % iocs_.size();
+  size_t t = NextThread();
   auto conn = client::TcpConnection::Create(*iocs_[t], state_.cfg.TcpOptionsFor(address_slot));
   // ParseCommandLine checked every address: Create fails only on a malformed one.
   CMQ_ASSERT(conn.ok(), "TCP address checked at parse time");
@@ -51,22 +43,6 @@ TcpLane& TcpRunner::AddLane(int address_slot) {
   lane->stats = &stats_[t];
   lanes_.push_back(std::move(lane));
   return *lanes_.back();
-}
-
-Stats TcpRunner::Run(double seconds) {
-  state_.start = Clock::now();
-  state_.deadline = state_.start + std::chrono::duration_cast<Clock::duration>(
-                                       std::chrono::duration<double>(seconds));
-  // The io_contexts do not run yet, so starting the agents from this thread is safe.
-  for (auto& a : agents_) a->Next();
-  std::vector<std::thread> threads;
-  for (size_t t = 1; t < iocs_.size(); ++t) threads.emplace_back([this, t] { iocs_[t]->run(); });
-  iocs_[0]->run();
-  for (auto& th : threads) th.join();
-  finished_ = Clock::now();
-  Stats total;
-  for (const Stats& s : stats_) total.Merge(s);
-  return total;
 }
 
 }  // namespace cmq::bench

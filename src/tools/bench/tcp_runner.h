@@ -11,7 +11,8 @@
 
 #include "client/error.h"
 #include "client/tcp_connection.h"
-#include "tools/bench/runner.h"
+#include "tools/bench/run_state.h"
+#include "tools/bench/runner_core.h"
 
 namespace cmq::bench {
 
@@ -53,29 +54,18 @@ class TcpAgent {
   client::TcpConnection& conn_;
 };
 
-class TcpRunner {
+class TcpRunner : public RunnerCore<TcpAgent> {
  public:
   // `lanes`: how many will be added (the threads are min(--threads, lanes)).
-  TcpRunner(const Config& cfg, int lanes);
+  TcpRunner(const Config& cfg, int lanes) : RunnerCore(cfg, lanes) {}
   ~TcpRunner();
 
-  RunState& state() { return state_; }
   // A connection to --tcp address number `address_slot` (modulo), on the thread whose
   // turn it is. The reference stays valid for the runner's life.
   TcpLane& AddLane(int address_slot);
-  void Add(std::unique_ptr<TcpAgent> agent) { agents_.push_back(std::move(agent)); }
-  // Starts every agent, with a deadline `seconds` from now; returns once all have stopped.
-  Stats Run(double seconds);
-  Clock::time_point start() const { return state_.start; }
-  Clock::time_point finished() const { return finished_; }
 
  private:
-  RunState state_;
-  std::vector<std::unique_ptr<boost::asio::io_context>> iocs_;
-  std::vector<Stats> stats_;  // one per thread
   std::vector<std::unique_ptr<TcpLane>> lanes_;
-  std::vector<std::unique_ptr<TcpAgent>> agents_;
-  Clock::time_point finished_;
 };
 
 }  // namespace cmq::bench
