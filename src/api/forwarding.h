@@ -33,7 +33,8 @@ class PeerNetwork;
 namespace cmq::api {
 
 // Wire form of a forwarded request and of its answer (length-prefixed fields, a version
-// byte first; version 2 adds the internal flag and the pinned group). Decoding never
+// byte first; version 2 adds flags, internal and tcp, and the pinned group; a node that
+// predates a flag refuses the request, and its sender answers "retry"). Decoding never
 // trusts its input.
 std::string EncodeForwardedRequest(const HttpRequest& request);
 Result<HttpRequest> DecodeForwardedRequest(std::string_view in);
