@@ -17,7 +17,7 @@ timeout, and extra msgIds for a body whose send was retried after an unknown out
 sends with an unknown outcome that never arrived.
 """
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from clients import OK, UNKNOWN, body_digest, make_body
@@ -45,6 +45,12 @@ class Report:
     resurrected: int = 0
     max_unavailable_s: float = 0.0   # longest gap between acknowledged sends under load
     max_unavailable_from_s: float = 0.0
+    # Per protocol ("http", "tcp"): send_calls, send_calls_unknown, sends_acked (messages),
+    # deliveries, deletes_acked (by the protocol of a message's first acknowledged delete).
+    protocols: dict = field(default_factory=lambda: {"http": Counter(), "tcp": Counter()})
+    # Distinct msgIds received over the other protocol than their acknowledged send's:
+    # "tcp->http" (sent over TCP, received over HTTP) and "http->tcp".
+    cross_protocol: Counter = field(default_factory=Counter)
     examples: dict = field(default_factory=lambda: defaultdict(list))
     failures: list = field(default_factory=list)
 
@@ -80,14 +86,18 @@ def _check_sends(history, report):
     acked_by_msg_id, acked_via_topic = {}, {}
     acked_bodies, attempted = set(), set()
     for record in history.sends:
+        per_protocol = report.protocols[_protocol(record)]
         report.send_calls += 1
         report.send_calls_unknown += record.outcome == UNKNOWN
+        per_protocol["send_calls"] += 1
+        per_protocol["send_calls_unknown"] += record.outcome == UNKNOWN
         keys = [(record.producer, seq) for seq in record.seqs]
         attempted.update(keys)
         if record.outcome != OK:
             continue
         for key, msg_id in zip(keys, record.msg_ids):
             report.sends_acked += 1
+            per_protocol["sends_acked"] += 1
             acked_bodies.add(key)
             if record.via_topic:
                 acked_via_topic.setdefault(key, record)
@@ -103,11 +113,17 @@ def _check_sends(history, report):
     return sends
 
 
+def _protocol(record):
+    return "tcp" if getattr(record, "tcp", False) else "http"
+
+
 def _check_receives(history, sends, report):
     key_of_msg_id = {}    # msgId -> the (producer, seq) its first good delivery named
     received_bodies = {}  # (producer, seq) -> the first msgId it arrived under
+    crossed = {"tcp->http": set(), "http->tcp": set()}
     for record in history.receives:
         report.deliveries += 1
+        report.protocols[_protocol(record)]["deliveries"] += 1
         new_msg_id = record.msg_id not in key_of_msg_id
         report.redeliveries += not new_msg_id
         problem, key = None, record.key
@@ -134,6 +150,10 @@ def _check_receives(history, sends, report):
             continue
         if received_bodies.setdefault(key, record.msg_id) != record.msg_id and new_msg_id:
             report.duplicate_msg_ids += 1  # this body again, under a msgId of its own
+        sent = acked[2] if acked is not None else (sends.acked_via_topic or {}).get(key)
+        if sent is not None and _protocol(sent) != _protocol(record):
+            crossed[f"{_protocol(sent)}->{_protocol(record)}"].add(record.msg_id)
+    report.cross_protocol.update({k: len(v) for k, v in crossed.items()})
     report.distinct_msg_ids = len(key_of_msg_id)
     report.distinct_bodies = len(received_bodies)
     report.duplicates_delivered = report.deliveries - report.corrupted - report.distinct_bodies
@@ -148,7 +168,8 @@ def _check_lost(history, sends, received_ids, received_bodies, report):
             continue
         report.lost += 1
         report.example("lost", f"msgId {msg_id} (p{producer}-{seq}) acknowledged by node "
-                       f"{record.node} at +{record.t_end - history.t0:.3f} s, never received")
+                       f"{record.node} over {_protocol(record).upper()} at "
+                       f"+{record.t_end - history.t0:.3f} s, never received")
         if (producer, seq) not in received_bodies:
             lost_bodies.add((producer, seq))
     for (producer, seq), record in (sends.acked_via_topic or {}).items():
@@ -156,8 +177,9 @@ def _check_lost(history, sends, received_ids, received_bodies, report):
             continue
         report.lost += 1
         report.example("lost", f"p{producer}-{seq} published to the topic, acknowledged by node "
-                       f"{record.node} at +{record.t_end - history.t0:.3f} s, never received "
-                       "in the subscribed queue")
+                       f"{record.node} over {_protocol(record).upper()} at "
+                       f"+{record.t_end - history.t0:.3f} s, never received in the subscribed "
+                       "queue")
         lost_bodies.add((producer, seq))
     report.lost_bodies = len(lost_bodies)
 
@@ -168,15 +190,18 @@ def _check_resurrections(history, report):
         if ack.msg_id not in first_ack or ack.t_end < first_ack[ack.msg_id].t_end:
             first_ack[ack.msg_id] = ack
     report.deletes_acked = len(first_ack)
+    for ack in first_ack.values():
+        report.protocols[_protocol(ack)]["deletes_acked"] += 1
     resurrected = set()
     for record in history.receives:
         ack = first_ack.get(record.msg_id)
         if ack is not None and record.t_start > ack.t_end:
             if record.msg_id not in resurrected:
                 report.example("resurrected", f"msgId {record.msg_id}: delete acknowledged by "
-                               f"node {ack.node} at +{ack.t_end - history.t0:.3f} s, received "
-                               f"again from node {record.node} by a receive sent at "
-                               f"+{record.t_start - history.t0:.3f} s")
+                               f"node {ack.node} over {_protocol(ack).upper()} at "
+                               f"+{ack.t_end - history.t0:.3f} s, received again from node "
+                               f"{record.node} over {_protocol(record).upper()} by a receive "
+                               f"sent at +{record.t_start - history.t0:.3f} s")
             resurrected.add(record.msg_id)
     report.resurrected = len(resurrected)
 
@@ -231,6 +256,17 @@ def format_report(report, faults=None, history=None):
         f"CORRUPTED:                {report.corrupted}",
         f"RESURRECTED AFTER DELETE: {report.resurrected}",
     ]
+    if any(report.protocols["tcp"].values()):
+        for name in ("http", "tcp"):
+            c = report.protocols[name]
+            label = f"over {name.upper()}:"
+            lines.append(f"{label:26s}{c['sends_acked']} sends "
+                         f"acknowledged ({c['send_calls']} calls, {c['send_calls_unknown']} "
+                         f"unknown), {c['deliveries']} deliveries, {c['deletes_acked']} "
+                         f"deletes acknowledged")
+        lines.append(f"across protocols:         {report.cross_protocol['tcp->http']} msgIds "
+                     f"sent over TCP received over HTTP, {report.cross_protocol['http->tcp']} "
+                     f"sent over HTTP received over TCP")
     if history is not None:
         if history.unknowns:
             lines.append(f"unknown outcomes:         {sum(history.unknowns.values())} calls:")

@@ -1,13 +1,22 @@
-"""Producers and consumers that talk CMQ over HTTP to random nodes and record everything.
+"""Producers and consumers that talk CMQ to random nodes and record everything, over HTTP
+or (tcp=True) over the CMQ TCP protocol (cmq_tcp.py, straight to each node's --tcp port).
 
 Every call has a timeout. Its outcome is one of:
   OK       code 0 (or 7000 "no message" for a receive, 6010 for a partial batch delete);
-  UNKNOWN  the connection failed or timed out, the answer was not JSON, or code 6000 (the
-           cluster says: retry, e.g. during a leader change). The request may or may not
-           have taken effect, so a producer retries the same bodies (a duplicate is allowed:
-           delivery is at-least-once) and the checker never counts an unknown send as lost;
+           over TCP result 0 (10200 "no message" for a pull, 6010 for a partial batch
+           delete). A send is acknowledged only with its msgId(s), one per body;
+  UNKNOWN  the connection failed or timed out, the answer was not JSON (over TCP: not a
+           well-formed frame answering the request), or code 6000 (the cluster says: retry,
+           e.g. during a leader change; over TCP also 306 "not authenticated", after which
+           the connection is replaced). The request may or may not have taken effect, so a
+           producer retries the same bodies (a duplicate is allowed: delivery is
+           at-least-once) and the checker never counts an unknown send as lost;
   ERROR    any other code: a definite refusal, which a correct cluster should not give to
            these well-formed requests. Counted and shown in the summary.
+
+Message ids and receipt handles are numbers over TCP and decimal strings over HTTP; the
+history stores msgIds as ints either way (msg_id_key), so the checker matches a message
+sent over one protocol and received over the other.
 
 Bodies identify themselves: "p<producer>-<seq>-<padding>", where the padding is a pure
 function of (producer, seq). So the checker can tell a corrupted body from a good one
@@ -24,12 +33,16 @@ import urllib.parse
 from collections import Counter
 from dataclasses import dataclass, field
 
+import cmq_tcp
+
 OK, UNKNOWN, ERROR = "ok", "unknown", "error"
 CODE_OK = 0
 CODE_RETRY = 6000          # internal/unavailable: the request may or may not have applied
 CODE_PARTIAL_DELETE = 6010
 CODE_NO_MESSAGE = 7000
 CODE_INVALID_HANDLE = 4430  # receipt handle expired, superseded or already used
+TCP_NO_MESSAGE = cmq_tcp.RESULT_NO_MESSAGE  # 10200: an empty pull over TCP
+TCP_NOT_AUTHED = cmq_tcp.RESULT_NOT_AUTHED  # 306: the SDK reconnects and retries
 PATH = "/v2/index.php"
 
 # Padding characters: form-encoding and JSON-escaping specials, 2-, 3- and 4-byte UTF-8.
@@ -124,6 +137,56 @@ class CmqHttp:
                 connection.close()
 
 
+class CmqTcp:
+    """A CMQ TCP connection to every node (its --tcp port, not proxied), for one thread.
+    call() returns a Reply like CmqHttp.call(): code is the answer's result, data
+    {"payload": ...} what the command answers (cmq_tcp.TcpConnection)."""
+
+    def __init__(self, ports, timeout_s):
+        self.ports = dict(ports)
+        self.timeout_s = timeout_s
+        self._connections = {}
+
+    def call(self, node, method, *args, **kwargs):
+        reply = Reply(UNKNOWN, node=node, t_start=time.monotonic())
+        connection = self._connections.get(node)
+        if connection is None:
+            connection = cmq_tcp.TcpConnection("127.0.0.1", self.ports[node],
+                                               timeout_s=self.timeout_s)
+            self._connections[node] = connection
+        try:
+            result, error, payload = getattr(connection, method)(*args, **kwargs)
+        except OSError as error:  # also TimeoutError, TcpProtocolError; the connection closed
+            reply.t_end = time.monotonic()
+            reply.code = -1
+            reply.detail = ("timeout" if isinstance(error, TimeoutError)
+                            else f"{type(error).__name__}: {error}")
+            return reply
+        reply.t_end = time.monotonic()
+        reply.code, reply.detail, reply.data = result, error, {"payload": payload}
+        if result in (CODE_OK, TCP_NO_MESSAGE, CODE_PARTIAL_DELETE):
+            reply.outcome = OK
+        elif result in (CODE_RETRY, TCP_NOT_AUTHED):
+            reply.outcome = UNKNOWN
+        else:
+            reply.outcome = ERROR
+        return reply
+
+    def close(self, node=None):
+        nodes = [node] if node is not None else list(self._connections)
+        for n in nodes:
+            connection = self._connections.pop(n, None)
+            if connection is not None:
+                connection.close()
+
+
+def tcp_message_info(message):
+    """A pulled message (cmq_tcp) in the shape of an HTTP msgInfo: the body as text (bytes
+    that are not UTF-8 become U+FFFD, which the checker then finds corrupted)."""
+    return {"msgId": message["msg_id"], "receiptHandle": message["receipt_handle"],
+            "msgBody": message.get("msg_body", b"").decode("utf-8", "replace")}
+
+
 class Backoff:
     """Exponential backoff with jitter, interruptible by an Event."""
 
@@ -164,6 +227,7 @@ class SendRecord:
     outcome: str
     msg_ids: tuple = ()  # in the order of seqs, when outcome is OK
     via_topic: bool = False  # published to the topic: msg_ids are the topic's, not the queue's
+    tcp: bool = False  # sent over the CMQ TCP protocol, not HTTP
 
 
 @dataclass(slots=True)
@@ -179,9 +243,10 @@ class ReceiveRecord:
     key: tuple      # (producer, seq) named by the body, or None
     digest: bytes
     suspect_body: str = None
+    tcp: bool = False  # received over the CMQ TCP protocol, not HTTP
 
     @staticmethod
-    def of(consumer, reply, info):
+    def of(consumer, reply, info, tcp=False):
         body = info["msgBody"]
         if not isinstance(body, str):
             raise TypeError("msgBody is not a string")
@@ -190,7 +255,7 @@ class ReceiveRecord:
         suspect = key is None or digest != body_digest(make_body(*key))
         return ReceiveRecord(consumer, reply.node, reply.t_start, reply.t_end,
                              msg_id_key(info["msgId"]), key, digest,
-                             body if suspect else None)
+                             body if suspect else None, tcp)
 
 
 @dataclass(slots=True)
@@ -200,6 +265,7 @@ class DeleteRecord:
     t_start: float
     t_end: float  # the acknowledgement is known to the client from here on
     msg_id: object
+    tcp: bool = False  # deleted over the CMQ TCP protocol, not HTTP
 
 
 class History:
@@ -248,12 +314,13 @@ class History:
 
 class Producer(threading.Thread):
     """Sends fresh bodies until stopped; retries a batch until its outcome is known.
-    rate: messages per second this producer starts at most (0: as fast as it can)."""
+    rate: messages per second this producer starts at most (0: as fast as it can).
+    ports: the nodes' HTTP ports, or with tcp=True their CMQ TCP ports."""
 
     MAX_DEFINITE_ERRORS = 5  # then the bodies are given up (they were refused, not lost)
 
     def __init__(self, producer_id, ports, queue, history, stop_event, seed, timeout_s,
-                 rate=0.0, topic=None):
+                 rate=0.0, topic=None, tcp=False):
         super().__init__(name=f"producer-{producer_id}", daemon=True)
         self.producer_id = producer_id
         self.queue = queue
@@ -261,7 +328,8 @@ class Producer(threading.Thread):
         self.history = history
         self.stop_event = stop_event
         self.rng = random.Random(f"{seed}/producer/{producer_id}")
-        self.client = CmqHttp(ports, timeout_s)
+        self.tcp = tcp
+        self.client = CmqTcp(ports, timeout_s) if tcp else CmqHttp(ports, timeout_s)
         self.nodes = sorted(ports)
         self.next_seq = 1
         self.rate = rate
@@ -289,26 +357,20 @@ class Producer(threading.Thread):
         definite_errors = 0
         while True:
             node = self.rng.choice(self.nodes)
-            target = [("topicName", self.topic)] if self.topic else [("queueName", self.queue)]
-            if use_batch:
-                params = target + [(f"msgBody.{i + 1}", make_body(self.producer_id, s))
-                                   for i, s in enumerate(seqs)]
-                action = "BatchPublishMessage" if self.topic else "BatchSendMessage"
+            if self.tcp:
+                action, reply = self._call_tcp(node, seqs, use_batch)
             else:
-                params = target + [("msgBody", make_body(self.producer_id, seqs[0]))]
-                action = "PublishMessage" if self.topic else "SendMessage"
-            if not self.topic:
-                params.append(("delaySeconds", "0"))
-            reply = self.client.call(node, action, params)
+                action, reply = self._call_http(node, seqs, use_batch)
             msg_ids = ()
             if reply.outcome == OK:
-                msg_ids = self._msg_ids(reply, action, len(seqs))
+                msg_ids = (self._tcp_msg_ids(reply, len(seqs)) if self.tcp
+                           else self._msg_ids(reply, action, len(seqs)))
                 if msg_ids is None:  # a success without the ids breaks the protocol
                     reply.outcome, reply.detail = ERROR, "code 0 without msgId(s)"
                     msg_ids = ()
             self.history.add_send(SendRecord(self.producer_id, seqs, node, reply.t_start,
                                              reply.t_end, reply.outcome, msg_ids,
-                                             via_topic=self.topic is not None))
+                                             via_topic=self.topic is not None, tcp=self.tcp))
             self.history.note(action, reply)
             if reply.outcome == OK:
                 return
@@ -319,6 +381,39 @@ class Producer(threading.Thread):
             if self.stop_event.is_set():
                 return  # the outcome stays unknown: never counted as lost
             backoff.wait(self.stop_event)
+
+    def _call_http(self, node, seqs, use_batch):
+        target = [("topicName", self.topic)] if self.topic else [("queueName", self.queue)]
+        if use_batch:
+            params = target + [(f"msgBody.{i + 1}", make_body(self.producer_id, s))
+                               for i, s in enumerate(seqs)]
+            action = "BatchPublishMessage" if self.topic else "BatchSendMessage"
+        else:
+            params = target + [("msgBody", make_body(self.producer_id, seqs[0]))]
+            action = "PublishMessage" if self.topic else "SendMessage"
+        if not self.topic:
+            params.append(("delaySeconds", "0"))
+        return action, self.client.call(node, action, params)
+
+    def _call_tcp(self, node, seqs, use_batch):
+        bodies = [make_body(self.producer_id, s) for s in seqs]
+        if self.topic:
+            if use_batch:
+                return "tcp BatchPublish", self.client.call(node, "batch_publish", self.topic,
+                                                            bodies)
+            return "tcp Publish", self.client.call(node, "publish", self.topic, bodies[0])
+        if use_batch:
+            return "tcp BatchSend", self.client.call(node, "batch_send", self.queue, bodies,
+                                                     delay_seconds=0)
+        return "tcp Send", self.client.call(node, "send", self.queue, bodies[0],
+                                            delay_seconds=0)
+
+    @staticmethod
+    def _tcp_msg_ids(reply, count):
+        """The msgids of a TCP answer, one per body, all non-zero (the server fills 0 for an
+        id it does not have), or None."""
+        ids = tuple(msg_id_key(i) for i in reply.data.get("payload") or ())
+        return ids if len(ids) == count and all(ids) else None
 
     @staticmethod
     def _msg_ids(reply, action, count):
@@ -339,14 +434,15 @@ class Consumer(threading.Thread):
     DELETE_ATTEMPTS = 3
 
     def __init__(self, consumer_id, ports, queue, history, stop_event, seed, timeout_s,
-                 polling_wait_s=1, abandon_probability=0.02):
+                 polling_wait_s=1, abandon_probability=0.02, tcp=False):
         super().__init__(name=f"consumer-{consumer_id}", daemon=True)
         self.consumer_id = consumer_id
         self.queue = queue
         self.history = history
         self.stop_event = stop_event
         self.rng = random.Random(f"{seed}/consumer/{consumer_id}")
-        self.client = CmqHttp(ports, timeout_s)
+        self.tcp = tcp  # ports are then the nodes' CMQ TCP ports
+        self.client = CmqTcp(ports, timeout_s) if tcp else CmqHttp(ports, timeout_s)
         self.nodes = sorted(ports)
         self.polling_wait_s = polling_wait_s
         self.abandon_probability = abandon_probability
@@ -373,24 +469,50 @@ class Consumer(threading.Thread):
     def _receive_batch(self):
         node = self.rng.choice(self.nodes)
         single = self.rng.random() < 0.1
-        action = "ReceiveMessage" if single else "BatchReceiveMessage"
-        params = [("queueName", self.queue), ("pollingWaitSeconds", str(self.polling_wait_s))]
-        if not single:
-            params.append(("numOfMsg", "16"))
-        reply = self.client.call(node, action, params)
+        if self.tcp:
+            action = "tcp Pull" if single else "tcp BatchPull"
+            if single:
+                reply = self.client.call(node, "pull", self.queue,
+                                         poll_wait_seconds=self.polling_wait_s)
+            else:
+                reply = self.client.call(node, "batch_pull", self.queue, 16,
+                                         poll_wait_seconds=self.polling_wait_s)
+        else:
+            action = "ReceiveMessage" if single else "BatchReceiveMessage"
+            params = [("queueName", self.queue),
+                      ("pollingWaitSeconds", str(self.polling_wait_s))]
+            if not single:
+                params.append(("numOfMsg", "16"))
+            reply = self.client.call(node, action, params)
         self.history.note(action, reply)
-        if reply.outcome != OK or reply.code == CODE_NO_MESSAGE:
+        if reply.outcome != OK or reply.code in (CODE_NO_MESSAGE, TCP_NO_MESSAGE):
             return [], reply
         try:
-            infos = [reply.data] if single else list(reply.data["msgInfoList"])
-            records = [ReceiveRecord.of(self.consumer_id, reply, info) for info in infos]
-            handles = [str(info["receiptHandle"]) for info in infos]
+            if self.tcp:
+                payload = reply.data["payload"]
+                messages = [payload] if single else list(payload)
+                if not messages or None in messages:
+                    raise ValueError("result 0 without a message")
+                infos = [tcp_message_info(m) for m in messages]
+            else:
+                infos = [reply.data] if single else list(reply.data["msgInfoList"])
+            records = [ReceiveRecord.of(self.consumer_id, reply, info, self.tcp)
+                       for info in infos]
+            handles = [self._handle(info["receiptHandle"]) for info in infos]
         except (KeyError, TypeError, ValueError):
             reply.outcome, reply.detail = ERROR, "malformed receive answer"
             self.history.note(action, reply)
             return [], reply
         self.history.add_receives(records)
         return list(zip(handles, records)), reply
+
+    def _handle(self, handle):
+        """A receipt handle as this protocol sends it back: an int over TCP, else a str."""
+        if self.tcp:
+            if not isinstance(handle, int):
+                raise TypeError("receipt handle is not a number")
+            return handle
+        return str(handle)
 
     def _delete_batch(self, messages):
         """Deletes by receipt handle; retries handles whose fate is unknown a few times
@@ -402,15 +524,23 @@ class Consumer(threading.Thread):
                 return
             node = self.rng.choice(self.nodes)
             handles = list(pending)
-            if len(handles) == 1 and self.rng.random() < 0.5:
+            single = len(handles) == 1 and self.rng.random() < 0.5
+            if self.tcp:
+                action = "tcp Delete" if single else "tcp BatchDelete"
+                if single:
+                    reply = self.client.call(node, "delete", self.queue, handles[0])
+                else:
+                    reply = self.client.call(node, "batch_delete", self.queue, handles)
+            elif single:
                 action = "DeleteMessage"
                 params = [("queueName", self.queue), ("receiptHandle", handles[0])]
+                reply = self.client.call(node, action, params)
             else:
                 action = "BatchDeleteMessage"
                 params = [("queueName", self.queue)]
                 params += [(f"receiptHandle.{i + 1}", h) for i, h in enumerate(handles)]
-            reply = self.client.call(node, action, params)
-            if action == "DeleteMessage" and reply.code == CODE_INVALID_HANDLE:
+                reply = self.client.call(node, action, params)
+            if single and reply.code == CODE_INVALID_HANDLE:
                 # Expected now and then: the visibility timeout ran out, or an earlier
                 # attempt whose answer was lost already deleted it.
                 self.history.count_stale_handles(1)
@@ -423,14 +553,20 @@ class Consumer(threading.Thread):
                 continue
             failed, retry = set(), set()
             if reply.code == CODE_PARTIAL_DELETE:
-                for entry in reply.data.get("errorList", []):
-                    handle = str(entry.get("receiptHandle"))
-                    (retry if entry.get("code") == CODE_RETRY else failed).add(handle)
+                if self.tcp:  # del_result: the failed handles only
+                    entries = [(e.get("receipt_handle"), e.get("err_code"))
+                               for e in reply.data.get("payload") or ()]
+                else:
+                    entries = [(str(e.get("receiptHandle")), e.get("code"))
+                               for e in reply.data.get("errorList", [])]
+                for handle, code in entries:
+                    (retry if code == CODE_RETRY else failed).add(handle)
                 self.history.count_stale_handles(len(failed))
             acked = [record for handle, record in pending.items()
                      if handle not in failed and handle not in retry]
             self.history.add_delete_acks([DeleteRecord(self.consumer_id, node, reply.t_start,
-                                                       reply.t_end, r.msg_id) for r in acked])
+                                                       reply.t_end, r.msg_id, self.tcp)
+                                          for r in acked])
             pending = {h: r for h, r in pending.items() if h in retry}
 
 

@@ -10,6 +10,10 @@ Node i runs with --listen on its own real port and a --peers list in which the e
 every larger node j is the proxy i->j. Entries of smaller nodes are their real ports: node i
 never dials them (the smaller id dials), so those entries only have to be well-formed.
 
+With tcp=True every node also serves the CMQ TCP protocol on a port of its own
+(--tcp 127.0.0.1:<port>, --tcp-route listing every node's): clients talk to it directly, as
+to the HTTP port; only the node-to-node links go through the proxies.
+
 With --nodes 1 the node runs without --node-id/--peers (the single-node cmqd), which lets
 the harness, the clients and the checker run before the cluster code exists.
 
@@ -55,10 +59,12 @@ class NodeStartError(RuntimeError):
 class Node:
     """One cmqd: fixed ports and data directory, so a restart is the same node."""
 
-    def __init__(self, cluster, node_id, http_port, listen_port, data_dir, log_path):
+    def __init__(self, cluster, node_id, http_port, listen_port, data_dir, log_path,
+                 tcp_port=None):
         self.cluster = cluster
         self.node_id = node_id
         self.http_port = http_port
+        self.tcp_port = tcp_port  # the CMQ TCP protocol's, or None
         self.listen_port = listen_port
         self.data_dir = data_dir
         self.log_path = log_path
@@ -70,6 +76,9 @@ class Node:
     def command(self):
         cmd = [self.cluster.cmqd, "--http", f"127.0.0.1:{self.http_port}", "--data",
                self.data_dir]
+        if self.tcp_port is not None:
+            cmd += ["--tcp", f"127.0.0.1:{self.tcp_port}", "--tcp-route",
+                    self.cluster.tcp_route()]
         if self.cluster.size > 1:
             cmd += ["--node-id", str(self.node_id), "--peers", self.cluster.peers_for(self.node_id),
                     "--listen", f"127.0.0.1:{self.listen_port}"]
@@ -156,12 +165,13 @@ class Node:
 
 
 class Cluster:
-    def __init__(self, cmqd, workdir, size=3):
+    def __init__(self, cmqd, workdir, size=3, tcp=False):
         if size < 1:
             raise ValueError("size must be >= 1")
         self.cmqd = os.path.abspath(cmqd)
         self.workdir = workdir
         self.size = size
+        self.tcp = tcp  # every node also serves the CMQ TCP protocol (--tcp)
         self.log_dir = os.path.join(workdir, "logs")
         self.proxy_loop = None
         self.proxies = {}  # (dialer, acceptor) -> FaultProxy, dialer < acceptor
@@ -186,6 +196,10 @@ class Cluster:
             entries.append(f"{other}=127.0.0.1:{port}")
         return ",".join(entries)
 
+    def tcp_route(self):
+        """--tcp-route: every node's CMQ TCP address (what QueryQueueRoute answers)."""
+        return ",".join(f"127.0.0.1:{n.tcp_port}" for _, n in sorted(self.nodes.items()))
+
     def spawn(self, command, log_path):
         def popen():
             log = open(log_path, "ab")
@@ -209,7 +223,8 @@ class Cluster:
             self.nodes[node_id] = Node(self, node_id, http_port=free_port(),
                                        listen_port=free_port(),
                                        data_dir=os.path.join(self.workdir, f"n{node_id}"),
-                                       log_path=os.path.join(self.log_dir, f"n{node_id}.log"))
+                                       log_path=os.path.join(self.log_dir, f"n{node_id}.log"),
+                                       tcp_port=free_port() if self.tcp else None)
         if self.size > 1:
             self.proxy_loop = ProxyLoop()
             for dialer in self.nodes:
@@ -224,10 +239,16 @@ class Cluster:
     def http_ports(self):
         return {node_id: node.http_port for node_id, node in self.nodes.items()}
 
+    def tcp_ports(self):
+        """The nodes' CMQ TCP ports ({} without tcp)."""
+        return {node_id: node.tcp_port for node_id, node in self.nodes.items()
+                if node.tcp_port is not None}
+
     def describe(self):
         lines = []
         for node in self.nodes.values():
-            lines.append(f"node {node.node_id}: http 127.0.0.1:{node.http_port}, "
+            tcp = f"tcp 127.0.0.1:{node.tcp_port}, " if node.tcp_port is not None else ""
+            lines.append(f"node {node.node_id}: http 127.0.0.1:{node.http_port}, {tcp}"
                          f"listen 127.0.0.1:{node.listen_port}, data {node.data_dir}")
         for proxy in self.proxies.values():
             lines.append(f"proxy {proxy.name}: 127.0.0.1:{proxy.port} -> "

@@ -6,7 +6,8 @@
 Phases:
   1. start the nodes (behind fault-injecting proxies) and create the queue;
   2. load: producers and consumers run against random nodes while the nemesis injects one
-     fault at a time, for --duration seconds;
+     fault at a time, for --duration seconds; --tcp-clients of them (default 1 of each
+     kind) speak the CMQ TCP protocol to the nodes' --tcp ports, the others HTTP;
   3. final: stop the producers and the nemesis, heal everything, SIGKILL and restart every
      node (everything acknowledged must survive a whole-cluster crash), then drain the
      queue until it stays empty for longer than the visibility timeout;
@@ -60,6 +61,11 @@ def parse_args(argv):
     p.add_argument("--topic-producers", type=int,
                    help="of the producers, how many publish to topic fault-topic, which feeds "
                    "the queue from another data group (default: half of them)")
+    p.add_argument("--tcp-clients", type=int, default=1,
+                   help="of each kind of client, how many speak the CMQ TCP protocol (to each "
+                   "node's --tcp port) instead of HTTP: that many of the queue producers, of "
+                   "the topic producers and of the consumers (also in the drain); 0: HTTP "
+                   "only (default 1; ignored, with a note, for a binary without --tcp)")
     p.add_argument("--rate", type=float, default=500,
                    help="messages/s the producers start at most, in all (0: no limit); the "
                    "history costs ~1 KB of memory per message")
@@ -72,7 +78,8 @@ def parse_args(argv):
                    metavar=("MIN", "MAX"), help="seconds a fault lasts")
     p.add_argument("--visibility-timeout", type=int, default=10,
                    help="the queue's visibilityTimeout (short, so the drain is short)")
-    p.add_argument("--http-timeout", type=float, default=5.0, help="per HTTP call, seconds")
+    p.add_argument("--http-timeout", type=float, default=5.0,
+                   help="per HTTP or TCP call, seconds (a TCP pull: plus its poll wait)")
     p.add_argument("--min-acked", type=int, help="fail below this many acknowledged sends "
                    "(default 2 per second of --duration)")
     p.add_argument("--max-outage", type=float, default=30.0,
@@ -94,6 +101,13 @@ def parse_args(argv):
     return args
 
 
+def supports_tcp(cmqd):
+    """Whether cmqd serves the CMQ TCP protocol (has --tcp; the harness's fake does not)."""
+    help_text = subprocess.run([cmqd, "--help"], capture_output=True, text=True,
+                               timeout=10).stdout
+    return "--tcp " in help_text and "--tcp-route" in help_text
+
+
 def check_binary(cmqd, nodes):
     """None if cmqd can run this test, else why not."""
     if not os.access(cmqd, os.X_OK):
@@ -113,7 +127,11 @@ class Run:
         self.seed = args.seed
         self.history = History()
         self.log = EventLog(os.path.join(workdir, "events.log"), self.history.t0)
-        self.cluster = Cluster(args.cmqd, workdir, args.nodes)
+        self.tcp_note = None
+        if args.tcp_clients > 0 and not supports_tcp(args.cmqd):
+            self.tcp_note = f"{args.cmqd} has no --tcp: every client speaks HTTP"
+            args.tcp_clients = 0
+        self.cluster = Cluster(args.cmqd, workdir, args.nodes, tcp=args.tcp_clients > 0)
         self.nemesis = None
         self.clients_stop = threading.Event()
         self.clients = []
@@ -121,6 +139,8 @@ class Run:
 
     def execute(self):
         self.log(f"seed {self.seed}, {self.args.nodes} node(s), work dir {self.workdir}")
+        if self.tcp_note:
+            self.log(self.tcp_note)
         self.cluster.start()
         for line in self.cluster.describe():
             self.log(line)
@@ -130,8 +150,8 @@ class Run:
         if self.topic_producers() > 0:
             create_topic_feeding(ports, TOPIC, QUEUE, self.args.http_timeout)
             self.log(f"topic {TOPIC} created, subscribed by queue {QUEUE}")
-        load_window = self._load(ports)
-        self._final(ports)
+        load_window = self._load(ports, self.cluster.tcp_ports())
+        self._final(ports, self.cluster.tcp_ports())
         report = check(self.history, min_acked=self.args.min_acked,
                        max_unavailable_s=self.args.max_outage or None, load_window=load_window)
         report.failures += self.failures
@@ -151,17 +171,26 @@ class Run:
         n = self.args.topic_producers
         return self.args.producers // 2 if n is None else max(0, min(n, self.args.producers))
 
-    def _load(self, ports):
+    def _load(self, ports, tcp_ports):
         args = self.args
         via_topic = self.topic_producers()
+        via_queue = args.producers - via_topic
+        tcp_names = []
         for i in range(1, args.producers + 1):
-            topic = TOPIC if i > args.producers - via_topic else None
-            self.clients.append(Producer(i, ports, QUEUE, self.history, self.clients_stop,
-                                         self.seed, args.http_timeout,
-                                         rate=args.rate / args.producers, topic=topic))
+            topic = TOPIC if i > via_queue else None
+            # The first --tcp-clients of the queue producers and of the topic producers.
+            tcp = (i if topic is None else i - via_queue) <= args.tcp_clients
+            tcp_names += [f"producer {i}"] if tcp else []
+            self.clients.append(Producer(i, tcp_ports if tcp else ports, QUEUE, self.history,
+                                         self.clients_stop, self.seed, args.http_timeout,
+                                         rate=args.rate / args.producers, topic=topic,
+                                         tcp=tcp))
         for i in range(1, args.consumers + 1):
-            self.clients.append(Consumer(i, ports, QUEUE, self.history, self.clients_stop,
-                                         self.seed, args.http_timeout))
+            tcp = i <= args.tcp_clients
+            tcp_names += [f"consumer {i}"] if tcp else []
+            self.clients.append(Consumer(i, tcp_ports if tcp else ports, QUEUE, self.history,
+                                         self.clients_stop, self.seed, args.http_timeout,
+                                         tcp=tcp))
         # The nemesis aims at the leader of the queue's data group, which the first
         # acknowledged send tells (a message id carries its group).
         def probe():
@@ -176,6 +205,8 @@ class Run:
         self.log(f"load: {args.producers} producers ({via_topic} of them through topic {TOPIC}), "
                  f"{args.consumers} consumers, faults: "
                  f"{','.join(self.nemesis.kinds) or 'none'}, for {args.duration:.0f} s")
+        self.log(f"over the CMQ TCP protocol: {', '.join(tcp_names)}; the others over HTTP"
+                 if tcp_names else "every client over HTTP")
         for client in self.clients:
             client.start()
         self.nemesis.start()
@@ -200,13 +231,13 @@ class Run:
                                  f"{self.cluster.nodes[node_id].log_path}")
         return load_window
 
-    def _final(self, ports):
+    def _final(self, ports, tcp_ports):
         self.cluster.heal()
         self._note_crashes("at the end of the load")
         self.cluster.ensure_running()
         self.log("final: SIGKILL and restart every node")
         self.cluster.restart_all()
-        self._drain(ports)
+        self._drain(ports, tcp_ports)
         self._note_crashes("during the drain")
         attributes = queue_attributes(ports, QUEUE, self.args.http_timeout)
         if attributes is None:
@@ -224,14 +255,15 @@ class Run:
             self.failures.append(f"node {node_id} {node.how_it_ended()} {when}; see "
                                  f"{node.log_path}")
 
-    def _drain(self, ports):
+    def _drain(self, ports, tcp_ports):
         """Consumes until no message arrived for longer than the visibility timeout (so
         anything received but not deleted has come back and been taken) and every
         consumer has seen empty receives; fails after --drain-max."""
         args = self.args
         stop = threading.Event()
-        consumers = [Consumer(100 + i, ports, QUEUE, self.history, stop, self.seed,
-                              args.http_timeout, abandon_probability=0.0)
+        consumers = [Consumer(100 + i, tcp_ports if i <= args.tcp_clients else ports, QUEUE,
+                              self.history, stop, self.seed, args.http_timeout,
+                              abandon_probability=0.0, tcp=i <= args.tcp_clients)
                      for i in range(1, args.consumers + 1)]
         quiet_s = args.visibility_timeout + 5.0
         start = time.monotonic()

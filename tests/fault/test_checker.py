@@ -12,7 +12,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from checker import check, format_report  # noqa: E402
 from clients import (OK, UNKNOWN, DeleteRecord, History, ReceiveRecord, Reply,  # noqa: E402
-                     SendRecord, make_body, parse_body)
+                     SendRecord, make_body, msg_id_key, parse_body)
 
 
 class _Builder:
@@ -22,18 +22,21 @@ class _Builder:
         self.history = History()
         self.history.t0 = 0.0
 
-    def send(self, producer, seqs, msg_ids, t, outcome=OK, via_topic=False):
+    def send(self, producer, seqs, msg_ids, t, outcome=OK, via_topic=False, tcp=False):
+        # Over TCP msgIds are numbers, over HTTP decimal strings: msg_id_key makes both ints.
+        ids = tuple(msg_id_key(m if tcp else str(m)) for m in msg_ids) if outcome == OK else ()
         self.history.add_send(SendRecord(producer, range(seqs[0], seqs[0] + len(seqs)), 1,
-                                         t - 0.01, t, outcome, tuple(msg_ids) if outcome == OK
-                                         else (), via_topic=via_topic))
+                                         t - 0.01, t, outcome, ids, via_topic=via_topic,
+                                         tcp=tcp))
 
-    def receive(self, msg_id, body, t_start, t_end=None):
+    def receive(self, msg_id, body, t_start, t_end=None, tcp=False):
         reply = Reply(OK, node=2, t_start=t_start, t_end=t_end or t_start + 0.01)
-        self.history.add_receives([ReceiveRecord.of(1, reply, {"msgId": str(msg_id),
-                                                               "msgBody": body})])
+        self.history.add_receives([ReceiveRecord.of(1, reply, {"msgId": msg_id if tcp
+                                                               else str(msg_id),
+                                                               "msgBody": body}, tcp)])
 
-    def delete(self, msg_id, t_end):
-        self.history.add_delete_acks([DeleteRecord(1, 3, t_end - 0.01, t_end, msg_id)])
+    def delete(self, msg_id, t_end, tcp=False):
+        self.history.add_delete_acks([DeleteRecord(1, 3, t_end - 0.01, t_end, msg_id, tcp)])
 
     def check(self, **kwargs):
         return check(self.history, **kwargs)
@@ -189,6 +192,41 @@ class CheckerTest(unittest.TestCase):
         self.assertAlmostEqual(report.max_unavailable_s, 38.0)
         self.assertTrue(any("no send acknowledged for 38.0 s" in f for f in report.failures))
         self.assertEqual(b.check(max_unavailable_s=60, load_window=(0.0, 42.0)).failures, [])
+
+    def test_messages_cross_protocols_by_msg_id(self):
+        # Sent over TCP (numeric ids), received over HTTP (decimal strings), and back.
+        big = (3 << 48) + 12345678901
+        b = _Builder()
+        b.send(1, [1, 2], [big, big + 1], t=1.0, tcp=True)
+        b.send(2, [1], [big + 2], t=1.0)
+        b.send(3, [1], [7001], t=1.0, via_topic=True, tcp=True)
+        b.receive(big, make_body(1, 1), 2.0)
+        b.receive(big + 1, make_body(1, 2), 2.0, tcp=True)
+        b.receive(big + 2, make_body(2, 1), 2.0, tcp=True)
+        b.receive(big + 3, make_body(3, 1), 2.0)
+        b.delete(big, 3.0, tcp=True)
+        b.delete(big + 2, 3.0)
+        report = b.check()
+        self.assertEqual(report.failures, [])
+        self.assertEqual(report.protocols["tcp"]["sends_acked"], 3)
+        self.assertEqual(report.protocols["http"]["sends_acked"], 1)
+        self.assertEqual((report.protocols["tcp"]["deliveries"],
+                          report.protocols["http"]["deliveries"]), (2, 2))
+        self.assertEqual((report.protocols["tcp"]["deletes_acked"],
+                          report.protocols["http"]["deletes_acked"]), (1, 1))
+        self.assertEqual(report.cross_protocol, {"tcp->http": 2, "http->tcp": 1})
+        text = format_report(report, None, b.history)
+        self.assertIn("over TCP:                 3 sends acknowledged", text)
+        self.assertIn("across protocols:         2 msgIds sent over TCP received over HTTP", text)
+
+    def test_a_tcp_send_never_received_is_lost(self):
+        b = _Builder()
+        b.send(1, [1], [(1 << 64) - 1], t=1.0, tcp=True)
+        b.receive(5, make_body(1, 1), 2.0)
+        report = b.check()
+        self.assertEqual(report.lost, 1)
+        self.assertIn("over TCP", report.examples["lost"][0])
+        self.assertNotIn("over TCP", format_report(_Builder().check(), None, None))
 
 
 if __name__ == "__main__":
