@@ -6,6 +6,7 @@
 
 #include <boost/asio/post.hpp>
 #include <cctype>
+#include <chrono>
 
 #include "cluster/node.h"
 #include "cluster/node_internal.h"
@@ -14,6 +15,9 @@
 #include "raft/codec.h"
 
 namespace cmq::cluster {
+
+// A write and fsync slower than this is logged: half the shortest election timeout.
+constexpr int64_t kSlowPersistMs = 200;
 
 using internal::ErrorResult;
 using internal::LeadershipChanged;
@@ -35,10 +39,20 @@ void Node::Enqueue(Proposal p) {
 // Persists one Ready in the order its contract requires (raft/ready.h): snapshot, entries,
 // fsync, then the hard state (so the durable commit index never passes the durable log).
 Status Node::PersistReady(const raft::Ready& rd) {
+  const auto start = std::chrono::steady_clock::now();
   if (rd.snapshot) CMQ_RETURN_IF_ERROR(InstallSnapshot(*rd.snapshot));
   if (!rd.entries.empty()) CMQ_RETURN_IF_ERROR(storage_->Append(rd.entries));
   if (rd.must_sync || !rd.entries.empty()) CMQ_RETURN_IF_ERROR(storage_->Sync());
   if (rd.hard_state) CMQ_RETURN_IF_ERROR(storage_->SetHardState(*rd.hard_state));
+  // While this runs the group sends nothing new (heartbeats included): a leader whose disk
+  // stalls for an election timeout loses its group. Say so, to tell a slow disk apart.
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::steady_clock::now() - start)
+                      .count();
+  if (ms >= kSlowPersistMs) {
+    spdlog::warn("group {}: writing and syncing {} log entries took {} ms (slow disk?)",
+                 options_.group_id, rd.entries.size(), ms);
+  }
   return Status::Ok();
 }
 

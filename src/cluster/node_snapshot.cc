@@ -55,10 +55,20 @@ void Node::OnSnapshotSaved(uint64_t index, uint64_t oldest_referenced, Status st
   const auto& [older_index, older_referenced] = kept_snapshots_.front();
   uint64_t before = std::min(older_index + 1, older_referenced);
   boost::asio::post(disk_ctx_, [this, before] {
+    // One segment per hold of the write lock: a follower persists on its group's thread
+    // under that lock, and removing a gigabyte of segments at once (after a large backlog
+    // was consumed or deleted) kept it from answering heartbeats for long enough that the
+    // leader, hearing no quorum, stepped down.
     Status st;
-    {
+    while (st.ok()) {
       std::lock_guard lock(storage_write_mu_);
-      st = storage_->Compact(before);
+      const uint64_t first = storage_->LogFirstIndex();
+      if (first >= before) break;
+      uint64_t step = storage_->FirstSegmentEnd();
+      // The newest segment (or an empty one) goes only with everything: one call for it.
+      if (step <= first || step > before) step = before;
+      st = storage_->Compact(step);
+      if (step == before) break;
     }
     uint64_t first = storage_->LogFirstIndex();
     boost::asio::post(strand_ctx_, [this, st, first] {

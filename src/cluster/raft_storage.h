@@ -122,6 +122,8 @@ class RaftStorage final : public raft::Storage {
   Result<raft::Entry> ReadEntry(raft::Index i) const;
   // First index physically in the log (may be below FirstIndex()).
   raft::Index LogFirstIndex() const { return log_->FirstIndex(); }
+  // Where Compact stops to drop only the oldest segment (storage::Log::FirstSegmentEnd).
+  raft::Index FirstSegmentEnd() const { return log_->FirstSegmentEnd(); }
   bool failed() const { return log_->failed(); }
 
   static std::string EncodeEntryPayload(const raft::Entry& e);

@@ -106,6 +106,10 @@ class Log {
   // FirstIndex() <= before unless every entry was < before; then the log is emptied and
   // positioned at before (FirstIndex() == before, LastIndex() == before - 1).
   virtual Status TruncatePrefix(uint64_t before) = 0;
+  // The index after the oldest segment's last entry: TruncatePrefix of it drops exactly
+  // that one segment. A caller that must not hold up other writers for long (removing a
+  // gigabyte of segments takes a good part of a second) truncates a segment at a time.
+  virtual uint64_t FirstSegmentEnd() const = 0;
 
   // Durable on return (an atomic file replace); on failure the old state stays on disk.
   virtual Status SaveHardState(const HardState& hs) = 0;

@@ -52,6 +52,11 @@ uint64_t SegmentedLog::FirstIndex() const {
   return FirstIndexUnlocked();
 }
 
+uint64_t SegmentedLog::FirstSegmentEnd() const {
+  std::shared_lock lock(mu_);
+  return segments_.empty() ? 0 : segments_.front().next_index();
+}
+
 uint64_t SegmentedLog::LastIndex() const {
   std::shared_lock lock(mu_);
   return LastIndexUnlocked();

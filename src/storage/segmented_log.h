@@ -40,6 +40,7 @@ class SegmentedLog final : public Log {
                                        uint32_t length) const override;
   Status TruncateSuffix(uint64_t from) override;
   Status TruncatePrefix(uint64_t before) override;
+  uint64_t FirstSegmentEnd() const override;
   Status SaveHardState(const HardState& hs) override;
   HardState LoadHardState() const override;
   bool failed() const override { return failed_.load(std::memory_order_acquire); }

@@ -115,6 +115,28 @@ TEST_F(LogTruncateTest, TruncatePrefixDropsOnlyWholeSegments) {
   EXPECT_EQ(log_->LastIndex(), 31u);
 }
 
+TEST_F(LogTruncateTest, FirstSegmentEndStepsThroughTheSegmentsOneAtATime) {
+  // What cluster/ does to compact a large prefix without holding the writer for long.
+  AppendRange(1, 30);  // segments 1, 9, 17, 25
+  EXPECT_EQ(log_->FirstSegmentEnd(), 9u);
+  ASSERT_TRUE(log_->TruncatePrefix(log_->FirstSegmentEnd()).ok());
+  EXPECT_FALSE(fs_.Exists(SegmentPath(1)));
+  EXPECT_TRUE(fs_.Exists(SegmentPath(9)));
+  EXPECT_EQ(log_->FirstIndex(), 9u);
+  EXPECT_EQ(log_->FirstSegmentEnd(), 17u);
+  ASSERT_TRUE(log_->TruncatePrefix(log_->FirstSegmentEnd()).ok());
+  EXPECT_EQ(log_->FirstIndex(), 17u);
+  EXPECT_EQ(log_->FirstSegmentEnd(), 25u);
+  ASSERT_TRUE(log_->TruncatePrefix(25).ok());
+  // The newest segment ends past the last entry: stepping to it would empty the log.
+  EXPECT_EQ(log_->FirstSegmentEnd(), 31u);
+  for (uint64_t i = 25; i <= 30; ++i) ExpectEntry(i, 1);
+  ASSERT_TRUE(log_->Sync().ok());
+  CrashAndReopen();
+  EXPECT_EQ(log_->FirstIndex(), 25u);
+  EXPECT_EQ(log_->LastIndex(), 30u);
+}
+
 TEST_F(LogTruncateTest, TruncatePrefixAtOrBeforeTheFirstIndexIsANoOp) {
   AppendRange(1, 10);
   EXPECT_TRUE(log_->TruncatePrefix(1).ok());
