@@ -102,6 +102,9 @@ void QueryQueueRoute(const ActionContext& ctx, const RequestParams& params, Repl
 void QueryTopicRoute(const ActionContext& ctx, const RequestParams& params, Reply reply);
 
 // Messages (message_actions.cc, receive_actions.cc).
+// The validated command of SendMessage (batch: BatchSendMessage), answering the same
+// errors; its body views point into params. The TCP protocol's sends use it too.
+ApiResult<mq::Command> SendCommandOf(const RequestParams& params, bool batch);
 void SendMessage(const ActionContext& ctx, const RequestParams& params, Reply reply);
 void BatchSendMessage(const ActionContext& ctx, const RequestParams& params, Reply reply);
 void ReceiveMessage(const ActionContext& ctx, const RequestParams& params, Reply reply);

@@ -23,18 +23,6 @@ std::optional<ApiError> CheckBody(std::string_view body) {
   return std::nullopt;
 }
 
-void SendCommand(const ActionContext& ctx, std::string_view queue_name,
-                 std::vector<std::string_view> bodies, int64_t delay_seconds, bool batch,
-                 Reply reply) {
-  mq::Command cmd;
-  cmd.type = mq::CommandType::kSendMessages;
-  cmd.queue_name = queue_name;
-  cmd.bodies = std::move(bodies);
-  cmd.delay_seconds = delay_seconds;
-  // The command is encoded before Submit returns: the body views need not outlive it.
-  ctx.service.Submit(cmd, MsgIdsCallback(std::move(reply), batch));
-}
-
 ApiResult<uint64_t> ReceiptHandle(std::string_view raw) {
   auto handle = ParseUint64(raw);
   if (!handle) return ReceiptHandleMalformed();
@@ -53,31 +41,44 @@ void WriteDeleteFailures(JsonWriter& w, const std::vector<mq::DeleteFailure>& fa
 
 }  // namespace
 
-void SendMessage(const ActionContext& ctx, const RequestParams& params, Reply reply) {
+ApiResult<mq::Command> SendCommandOf(const RequestParams& params, bool batch) {
   auto name = QueueNameParam(params);
-  if (!name.ok()) return reply.Fail(name.error());
-  auto body = params.Required("msgBody");
-  if (!body.ok()) return reply.Fail(body.error());
-  if (auto error = CheckBody(body.value())) return reply.Fail(*error);
+  if (!name.ok()) return name.error();
+  mq::Command cmd;
+  cmd.type = mq::CommandType::kSendMessages;
+  cmd.queue_name = name.value();
+  if (batch) {
+    auto bodies = params.List("msgBody", mq::kMaxBatch);
+    if (!bodies.ok()) return bodies.error();
+    cmd.bodies = std::move(bodies.value());
+  } else {
+    auto body = params.Required("msgBody");
+    if (!body.ok()) return body.error();
+    cmd.bodies.push_back(body.value());
+  }
+  uint64_t total = 0;
+  for (std::string_view body : cmd.bodies) {
+    if (auto error = CheckBody(body)) return *error;
+    total += body.size();
+  }
+  if (batch && total > mq::kMaxBatchBytes) return BatchTooLarge();
   auto delay = DelaySeconds(params);
-  if (!delay.ok()) return reply.Fail(delay.error());
-  SendCommand(ctx, name.value(), {body.value()}, delay.value(), false, std::move(reply));
+  if (!delay.ok()) return delay.error();
+  cmd.delay_seconds = delay.value();
+  return cmd;
+}
+
+void SendMessage(const ActionContext& ctx, const RequestParams& params, Reply reply) {
+  auto cmd = SendCommandOf(params, false);
+  if (!cmd.ok()) return reply.Fail(cmd.error());
+  // The command is encoded before Submit returns: the body views need not outlive it.
+  ctx.service.Submit(cmd.value(), MsgIdsCallback(std::move(reply), false));
 }
 
 void BatchSendMessage(const ActionContext& ctx, const RequestParams& params, Reply reply) {
-  auto name = QueueNameParam(params);
-  if (!name.ok()) return reply.Fail(name.error());
-  auto bodies = params.List("msgBody", mq::kMaxBatch);
-  if (!bodies.ok()) return reply.Fail(bodies.error());
-  uint64_t total = 0;
-  for (std::string_view body : bodies.value()) {
-    if (auto error = CheckBody(body)) return reply.Fail(*error);
-    total += body.size();
-  }
-  if (total > mq::kMaxBatchBytes) return reply.Fail(BatchTooLarge());
-  auto delay = DelaySeconds(params);
-  if (!delay.ok()) return reply.Fail(delay.error());
-  SendCommand(ctx, name.value(), std::move(bodies.value()), delay.value(), true, std::move(reply));
+  auto cmd = SendCommandOf(params, true);
+  if (!cmd.ok()) return reply.Fail(cmd.error());
+  ctx.service.Submit(cmd.value(), MsgIdsCallback(std::move(reply), true));
 }
 
 void DeleteMessage(const ActionContext& ctx, const RequestParams& params, Reply reply) {
