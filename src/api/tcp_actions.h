@@ -4,9 +4,10 @@
 // forwarding when another node leads). Each command runs as the HTTP action of the same
 // meaning (SendMessage for 1021, BatchDeleteMessage for 1026, ...), so that validation,
 // limits and error codes are the same on both protocols; its JSON answer is turned into
-// the CMQProto answer. Pulls are the exception: they answer message bodies, which must
-// travel byte for byte (JSON would replace invalid UTF-8), and they take the TCP-only
-// per-pull visibility timeout.
+// the CMQProto answer. Two exceptions: sends, the hot path, share only the validation
+// (SendCommandOf) and answer their ids directly; pulls answer message bodies, which must
+// travel byte for byte (JSON would replace invalid UTF-8), and take the TCP-only per-pull
+// visibility timeout.
 //
 // A failure answers `result` = the HTTP code (4440 no such queue, ...) and `error` = the
 // HTTP message "(module)text"; an empty pull answers 10200, which the SDK's subscribe loop
