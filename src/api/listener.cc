@@ -14,6 +14,10 @@ namespace net = boost::asio;
 using boost::system::error_code;
 using tcp = net::ip::tcp;
 
+namespace {
+
+// Resolves host_port ("host:port", "[v6]:port"; port 0 picks a free one), then opens,
+// binds and listens; the acceptor is closed again on failure.
 Status Listen(tcp::acceptor& a, const std::string& host_port) {
   std::string host;
   uint16_t port = 0;
@@ -40,6 +44,8 @@ Status Listen(tcp::acceptor& a, const std::string& host_port) {
   }
   return Status::Ok();
 }
+
+}  // namespace
 
 struct Listener::Impl : std::enable_shared_from_this<Listener::Impl> {
   Impl(net::io_context& io, std::string address, AcceptFn fn)

@@ -26,7 +26,8 @@ class Listener {
   Listener(const Listener&) = delete;
   Listener& operator=(const Listener&) = delete;
 
-  // Binds and starts accepting (see Listen for the errors).
+  // Resolves host_port, binds and starts accepting: kInvalidArgument for a bad address,
+  // kIoError if it cannot be bound.
   Status Start();
   // Stops accepting. Idempotent; sessions are the server's to close.
   void Stop();
@@ -36,11 +37,6 @@ class Listener {
   struct Impl;
   std::shared_ptr<Impl> impl_;
 };
-
-// Resolves host_port ("host:port", "[v6]:port"; port 0 picks a free one), then opens,
-// binds and listens on acceptor. kInvalidArgument for a bad address, kIoError if it cannot
-// be bound; the acceptor is closed again on failure.
-Status Listen(boost::asio::ip::tcp::acceptor& acceptor, const std::string& host_port);
 
 // Live sessions of one server, so that Stop can close them. Sessions register when they
 // start (refused once stopped) and unregister in their destructor.

@@ -86,13 +86,25 @@ class Reply:
     t_end: float = 0.0
 
 
-class CmqHttp:
-    """A keep-alive HTTP client to every node, for one thread (not thread-safe)."""
+class _NodeConnections:
+    """One connection per node, opened on first use, for one thread: what the HTTP and the
+    TCP clients share."""
 
     def __init__(self, ports, timeout_s):
         self.ports = dict(ports)
         self.timeout_s = timeout_s
         self._connections = {}
+
+    def close(self, node=None):
+        nodes = [node] if node is not None else list(self._connections)
+        for n in nodes:
+            connection = self._connections.pop(n, None)
+            if connection is not None:
+                connection.close()
+
+
+class CmqHttp(_NodeConnections):
+    """A keep-alive HTTP client to every node, for one thread (not thread-safe)."""
 
     def call(self, node, action, params):
         body = urllib.parse.urlencode([("Action", action)] + list(params))
@@ -129,23 +141,12 @@ class CmqHttp:
             reply.outcome = ERROR
         return reply
 
-    def close(self, node=None):
-        nodes = [node] if node is not None else list(self._connections)
-        for n in nodes:
-            connection = self._connections.pop(n, None)
-            if connection is not None:
-                connection.close()
 
 
-class CmqTcp:
+class CmqTcp(_NodeConnections):
     """A CMQ TCP connection to every node (its --tcp port, not proxied), for one thread.
     call() returns a Reply like CmqHttp.call(): code is the answer's result, data
     {"payload": ...} what the command answers (cmq_tcp.TcpConnection)."""
-
-    def __init__(self, ports, timeout_s):
-        self.ports = dict(ports)
-        self.timeout_s = timeout_s
-        self._connections = {}
 
     def call(self, node, method, *args, **kwargs):
         reply = Reply(UNKNOWN, node=node, t_start=time.monotonic())
@@ -172,12 +173,6 @@ class CmqTcp:
             reply.outcome = ERROR
         return reply
 
-    def close(self, node=None):
-        nodes = [node] if node is not None else list(self._connections)
-        for n in nodes:
-            connection = self._connections.pop(n, None)
-            if connection is not None:
-                connection.close()
 
 
 def tcp_message_info(message):
