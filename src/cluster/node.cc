@@ -478,6 +478,12 @@ void Node::OnHousekeeping() {
 void Node::OnRaftTick() {
   if (stopped_) return;
   raft_->Tick();
+  if (disk_busy_ && is_leader_) {
+    // The next Ready waits for the disk, but the heartbeats may not: a leader silent for
+    // an election timeout (a slow fsync of a large batch) would lose its group.
+    std::vector<raft::Message> heartbeats = raft_->TakeHeartbeats(durable_term_);
+    SendMessages(heartbeats);
+  }
   Drive();
   raft_timer_.expires_after(std::chrono::milliseconds(options_.raft_tick_ms));
   raft_timer_.async_wait([this](const boost::system::error_code& ec) {

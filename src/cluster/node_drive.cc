@@ -44,8 +44,8 @@ Status Node::PersistReady(const raft::Ready& rd) {
   if (!rd.entries.empty()) CMQ_RETURN_IF_ERROR(storage_->Append(rd.entries));
   if (rd.must_sync || !rd.entries.empty()) CMQ_RETURN_IF_ERROR(storage_->Sync());
   if (rd.hard_state) CMQ_RETURN_IF_ERROR(storage_->SetHardState(*rd.hard_state));
-  // While this runs the group sends nothing new (heartbeats included): a leader whose disk
-  // stalls for an election timeout loses its group. Say so, to tell a slow disk apart.
+  // While this runs the group sends nothing new but heartbeats (Node::OnRaftTick), and
+  // answers no proposal: say so, to tell a slow disk apart.
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                       std::chrono::steady_clock::now() - start)
                       .count();

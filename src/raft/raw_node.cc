@@ -89,6 +89,22 @@ Ready RawNode::GetReady() {
   return rd;
 }
 
+std::vector<Message> RawNode::TakeHeartbeats(Term term) {
+  std::vector<Message>& msgs = raft_.messages();
+  std::vector<Message> heartbeats;
+  size_t kept = 0;  // the other messages stay, in their order
+  for (size_t i = 0; i < msgs.size(); ++i) {
+    if (msgs[i].type == MessageType::kHeartbeat && msgs[i].term == term) {
+      heartbeats.push_back(std::move(msgs[i]));
+    } else {
+      if (kept != i) msgs[kept] = std::move(msgs[i]);
+      ++kept;
+    }
+  }
+  msgs.erase(msgs.begin() + static_cast<ptrdiff_t>(kept), msgs.end());
+  return heartbeats;
+}
+
 void RawNode::Advance(const Ready& ready) {
   CMQ_ASSERT(outstanding_, "Advance without an outstanding Ready");
   outstanding_ = false;

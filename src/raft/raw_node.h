@@ -78,6 +78,13 @@ class RawNode {
   Ready GetReady();
   // REQUIRES: `ready` is the outstanding Ready, fully handled (see ready.h).
   void Advance(const Ready& ready);
+  // Takes the heartbeats of `term` queued since the last Ready out of the outbox, for a
+  // driver that cannot take the next Ready yet because its disk is still persisting the
+  // previous one. A heartbeat promises nothing about the sender's log, so it may go out at
+  // any time: a leader whose fsync stalls for longer than an election timeout then keeps
+  // its followers (and its own check-quorum) instead of losing the group. Pass the term
+  // last made durable: a message must never name a term the sender has not persisted.
+  std::vector<Message> TakeHeartbeats(Term term);
 
   NodeStatus GetStatus() const;
   const ConfState& conf_state() const { return raft_.tracker().config(); }

@@ -85,6 +85,57 @@ TEST(RawNode, FollowerRefusesProposals) {
   EXPECT_FALSE(node.CanServeReadLocally());
 }
 
+// Node 1 of {1, 2, 3} campaigns and hears yes from node 2 at each step (pre-vote, vote).
+void ElectNodeOne(RawNode& node, MemoryStorage& storage) {
+  node.Campaign();
+  for (int round = 0; round < 2 && node.soft_state().role != Role::kLeader; ++round) {
+    Ready rd = Handle(node, storage);
+    for (const Message& m : rd.messages) {
+      if (m.to != 2) continue;
+      Message yes;
+      yes.type =
+          m.type == MessageType::kPreVote ? MessageType::kPreVoteResp : MessageType::kVoteResp;
+      yes.from = 2;
+      yes.to = 1;
+      yes.term = m.term;
+      ASSERT_TRUE(node.Step(yes).ok());
+    }
+  }
+  ASSERT_EQ(node.soft_state().role, Role::kLeader);
+}
+
+TEST(RawNode, HeartbeatsCanBeTakenWhileAReadyIsBeingPersisted) {
+  MemoryStorage storage;
+  Bootstrap(storage, ConfState{{1, 2, 3}, {}});
+  Config config = MakeConfig(1);
+  config.heartbeat_tick = 1;
+  RawNode node(config, &storage);
+  ElectNodeOne(node, storage);
+  Handle(node, storage);  // the leader's empty entry and its appends
+  const Term term = node.hard_state().term;
+  ASSERT_TRUE(node.Propose(MakePayload("slow to persist")).ok());
+  Ready persisting = node.GetReady();  // the disk is now busy with it
+  ASSERT_EQ(persisting.entries.size(), 1u);
+  node.Tick();
+  EXPECT_FALSE(node.HasReady());  // the next Ready waits for Advance...
+  std::vector<Message> heartbeats = node.TakeHeartbeats(term);  // ...but heartbeats need not
+  ASSERT_EQ(heartbeats.size(), 2u);
+  for (const Message& m : heartbeats) {
+    EXPECT_EQ(m.type, MessageType::kHeartbeat);
+    EXPECT_EQ(m.term, term);
+  }
+  EXPECT_NE(heartbeats[0].to, heartbeats[1].to);
+  EXPECT_TRUE(node.TakeHeartbeats(term).empty());  // taken once
+  node.Tick();
+  EXPECT_TRUE(node.TakeHeartbeats(term + 1).empty());  // never of a term not yet durable
+  storage.Append(persisting.entries);
+  node.Advance(persisting);
+  Ready next = Handle(node, storage);
+  size_t left = 0;  // the second tick's heartbeats, not taken, come with the next Ready
+  for (const Message& m : next.messages) left += m.type == MessageType::kHeartbeat ? 1 : 0;
+  EXPECT_EQ(left, 2u);
+}
+
 TEST(RawNode, RestartRecoversTermVoteCommitAndConfiguration) {
   MemoryStorage storage;
   Bootstrap(storage, ConfState{{1}, {}});

@@ -1,0 +1,197 @@
+// A leader whose fsync stalls keeps its group: its heartbeats go out while the disk works
+// (Node::OnRaftTick), so the followers do not elect another leader, and the write that
+// was waiting for the disk is acknowledged once the disk returns.
+
+#include <gtest/gtest.h>
+
+#include <array>
+#include <chrono>
+#include <condition_variable>
+#include <future>
+#include <mutex>
+#include <thread>
+
+#include "cluster/node.h"
+#include "storage/fault_injection_file_system.h"
+
+namespace cmq::cluster {
+namespace {
+
+using namespace std::chrono_literals;
+
+// A gate the log's fsyncs wait at while it is closed.
+class SyncGate {
+ public:
+  void Close() {
+    std::lock_guard lock(mu_);
+    closed_ = true;
+  }
+  void Open() {
+    {
+      std::lock_guard lock(mu_);
+      closed_ = false;
+    }
+    cv_.notify_all();
+  }
+  void PassOrWait() {
+    std::unique_lock lock(mu_);
+    if (closed_) ++waiting_;
+    cv_.wait(lock, [this] { return !closed_; });
+  }
+  int waited() {
+    std::lock_guard lock(mu_);
+    return waiting_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool closed_ = false;
+  int waiting_ = 0;
+};
+
+class GatedFile final : public storage::WritableFile {
+ public:
+  GatedFile(std::unique_ptr<storage::WritableFile> file, SyncGate* gate)
+      : file_(std::move(file)), gate_(gate) {}
+  Status Append(std::string_view data) override { return file_->Append(data); }
+  Status Sync() override {
+    gate_->PassOrWait();
+    return file_->Sync();
+  }
+  uint64_t Size() const override { return file_->Size(); }
+  Status Close() override { return file_->Close(); }
+
+ private:
+  std::unique_ptr<storage::WritableFile> file_;
+  SyncGate* gate_;
+};
+
+// The in-memory file system, with the fsyncs of appended files (the Raft log) gated.
+class GatedFileSystem final : public storage::FileSystem {
+ public:
+  SyncGate gate;
+
+  Result<std::unique_ptr<storage::WritableFile>> OpenAppendable(const std::string& path) override {
+    auto file = fs_.OpenAppendable(path);
+    if (!file.ok()) return file.status();
+    return std::unique_ptr<storage::WritableFile>(
+        std::make_unique<GatedFile>(std::move(file).value(), &gate));
+  }
+  Result<std::unique_ptr<storage::RandomAccessFile>> OpenReadable(
+      const std::string& path) override {
+    return fs_.OpenReadable(path);
+  }
+  Status WriteFileAtomic(const std::string& path, std::string_view data) override {
+    return fs_.WriteFileAtomic(path, data);
+  }
+  Result<std::string> ReadFile(const std::string& path) override { return fs_.ReadFile(path); }
+  Status CreateDir(const std::string& path) override { return fs_.CreateDir(path); }
+  Result<std::vector<std::string>> ListDir(const std::string& path) override {
+    return fs_.ListDir(path);
+  }
+  bool Exists(const std::string& path) override { return fs_.Exists(path); }
+  Status Remove(const std::string& path) override { return fs_.Remove(path); }
+  Status Truncate(const std::string& path, uint64_t size) override {
+    return fs_.Truncate(path, size);
+  }
+  Status SyncDir(const std::string& path) override { return fs_.SyncDir(path); }
+
+ private:
+  storage::FaultInjectionFileSystem fs_;
+};
+
+constexpr int64_t kTickMs = 10;
+constexpr int kElectionTick = 10;  // elections after 100-200 ms without a leader
+
+class NodeDiskStallTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    for (size_t i = 0; i < nodes_.size(); ++i) {
+      NodeOptions options;
+      options.data_dir = "/data";
+      options.node_id = i + 1;
+      options.voters = {1, 2, 3};
+      options.raft_tick_ms = kTickMs;
+      options.election_tick = kElectionTick;
+      auto node = Node::Open(&fs_[i], &clock_, options);
+      ASSERT_TRUE(node.ok()) << node.status().ToString();
+      nodes_[i] = std::move(node).value();
+      nodes_[i]->SetRaftSend([this](uint64_t to, std::string message) {
+        nodes_[to - 1]->StepRaft(message);
+        return true;
+      });
+    }
+    for (auto& node : nodes_) node->Start();
+  }
+  void TearDown() override {
+    for (auto& fs : fs_) fs.gate.Open();
+    for (auto& node : nodes_) {
+      if (node) node->Stop();
+    }
+  }
+
+  // The node all three agree leads, once they do.
+  uint64_t WaitForLeader() {
+    for (int i = 0; i < 500; ++i) {
+      const uint64_t lead = nodes_[0]->leader_id();
+      if (lead != 0 && nodes_[1]->leader_id() == lead && nodes_[2]->leader_id() == lead &&
+          nodes_[lead - 1]->leader_term() == nodes_[0]->leader_term()) {
+        return lead;
+      }
+      std::this_thread::sleep_for(10ms);
+    }
+    return 0;
+  }
+
+  CommandResult Run(uint64_t on, const mq::Command& cmd) {
+    std::promise<CommandResult> done;
+    auto f = done.get_future();
+    nodes_[on - 1]->Submit(cmd, [&done](CommandResult r) { done.set_value(std::move(r)); });
+    return f.get();
+  }
+
+  SystemClock clock_;
+  std::array<GatedFileSystem, 3> fs_;
+  std::array<std::unique_ptr<Node>, 3> nodes_;
+};
+
+TEST_F(NodeDiskStallTest, ALeaderWhoseFsyncStallsKeepsItsGroupAndAcknowledgesAfterwards) {
+  const uint64_t leader = WaitForLeader();
+  ASSERT_NE(leader, 0u);
+  mq::Command create;
+  create.type = mq::CommandType::kCreateQueue;
+  create.queue_name = "q";
+  ASSERT_TRUE(Run(leader, create).apply.status.ok());
+  const uint64_t term = nodes_[leader - 1]->leader_term();
+
+  // The leader's disk stalls for ten election timeouts with a send in its log write.
+  fs_[leader - 1].gate.Close();
+  std::promise<CommandResult> sent;
+  auto sent_result = sent.get_future();
+  mq::Command send;
+  send.type = mq::CommandType::kSendMessages;
+  send.queue_name = "q";
+  send.bodies = {"written through a stalled disk"};
+  nodes_[leader - 1]->Submit(send, [&sent](CommandResult r) { sent.set_value(std::move(r)); });
+  const auto stall = std::chrono::milliseconds(10 * 2 * kElectionTick * kTickMs);
+  const auto until = std::chrono::steady_clock::now() + stall;
+  while (std::chrono::steady_clock::now() < until) {
+    for (const auto& node : nodes_) {
+      ASSERT_EQ(node->leader_id(), leader) << "another leader was elected during the stall";
+      ASSERT_EQ(node->leader_term(), term);
+    }
+    std::this_thread::sleep_for(5ms);
+  }
+  EXPECT_EQ(fs_[leader - 1].gate.waited(), 1);  // the send's write was held all along
+
+  fs_[leader - 1].gate.Open();
+  ASSERT_EQ(sent_result.wait_for(5s), std::future_status::ready);
+  CommandResult r = sent_result.get();
+  ASSERT_TRUE(r.apply.status.ok()) << r.apply.status.ToString();
+  EXPECT_EQ(r.apply.msg_ids.size(), 1u);
+  EXPECT_EQ(nodes_[leader - 1]->leader_term(), term);
+}
+
+}  // namespace
+}  // namespace cmq::cluster
