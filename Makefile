@@ -21,8 +21,9 @@ build: deps $(BUILD)/build.ninja
 $(ASAN_BUILD)/build.ninja:
 	cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMQ_SANITIZE=ON
 
+# Only the unit test programs: they are what make test runs under the sanitizers.
 build-asan: deps $(ASAN_BUILD)/build.ninja
-	cmake --build $(ASAN_BUILD) -j $(JOBS)
+	cmake --build $(ASAN_BUILD) -j $(JOBS) --target unit_tests
 
 run: build
 	mkdir -p $(DATA)
