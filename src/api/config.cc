@@ -111,6 +111,9 @@ Status ReadMember(const std::string& key, const json& value, ServerConfig& c,
   } else if (key == "balance_leaders") {
     if (!value.is_boolean()) return Invalid(path, "balance_leaders: expected true or false");
     c.balance_leaders = value.get<bool>();
+  } else if (key == "peer_direct_writes") {
+    if (!value.is_boolean()) return Invalid(path, "peer_direct_writes: expected true or false");
+    c.peer_direct_writes = value.get<bool>();
   } else if (key == "tcp") {
     return ReadString(value, key, c.tcp, path);
   } else if (key == "tcp_route") {

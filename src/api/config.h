@@ -62,6 +62,9 @@ struct ServerConfig {
   uint32_t groups = 0;
   // The leader of a group hands leadership to the group's preferred node when it can.
   bool balance_leaders = true;
+  // A Raft message for an idle peer connection is written by the sending thread (saves the
+  // transport thread's wake-up); false: always by the transport thread.
+  bool peer_direct_writes = true;
   bool operator==(const ServerConfig&) const = default;
 };
 

@@ -9,6 +9,7 @@
 #include "cluster/group_snapshot.h"
 #include "cluster/node_internal.h"
 #include "common/assert.h"
+#include "common/thread_name.h"
 #include "mq/entry.h"
 #include "mq/limits.h"
 #include "raft/codec.h"
@@ -177,10 +178,18 @@ void Node::Start() {
   snapshot_work_ = std::make_unique<WorkGuard>(snapshot_ctx_.get_executor());
   push_work_ = std::make_unique<WorkGuard>(push_ctx_.get_executor());
   push_client_ = std::make_unique<HttpPushClient>(push_ctx_);
-  disk_thread_ = std::thread([this] { disk_ctx_.run(); });
-  snapshot_thread_ = std::thread([this] { snapshot_ctx_.run(); });
-  push_thread_ = std::thread([this] { push_ctx_.run(); });
-  strand_thread_ = std::thread([this] { strand_ctx_.run(); });
+  // Named g<group>-<role>, to tell them apart in top -H and perf.
+  const std::string prefix = "g" + std::to_string(options_.group_id) + "-";
+  auto run = [prefix](boost::asio::io_context& ctx, const char* role) {
+    return std::thread([&ctx, name = prefix + role] {
+      SetThreadName(name);
+      ctx.run();
+    });
+  };
+  disk_thread_ = run(disk_ctx_, "disk");
+  snapshot_thread_ = run(snapshot_ctx_, "snapshot");
+  push_thread_ = run(push_ctx_, "push");
+  strand_thread_ = run(strand_ctx_, "raft");
   boost::asio::post(strand_ctx_, [this] {
     if (membership_) membership_(raft_->conf_state(), addresses_);
     OnPollTick();

@@ -9,6 +9,7 @@
 #include "cluster/node.h"
 #include "common/assert.h"
 #include "common/encoding.h"
+#include "common/thread_name.h"
 #include "raft/types.h"
 
 namespace cmq::cluster {
@@ -63,7 +64,10 @@ Result<std::unique_ptr<PeerNetwork>> PeerNetwork::Start(PeerNetworkOptions optio
       [self](uint64_t peer) { self->OnPeerLost(peer); });
   if (!transport.ok()) return transport.status();
   net->transport_ = std::move(transport).value();
-  net->timer_thread_ = std::thread([self] { self->timer_ctx_.run(); });
+  net->timer_thread_ = std::thread([self] {
+    SetThreadName("peer-timers");
+    self->timer_ctx_.run();
+  });
   boost::asio::post(net->timer_ctx_, [self] { self->OnSweep(); });
   return net;
 }

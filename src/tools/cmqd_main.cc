@@ -25,6 +25,7 @@
 #include "cluster/node.h"
 #include "cluster/peer_network.h"
 #include "common/clock.h"
+#include "common/thread_name.h"
 #include "storage/file_system.h"
 
 namespace {
@@ -208,6 +209,7 @@ int Run(int argc, char** argv) {
             ? config.cluster_id
             : config.cluster_id ^ (uint64_t{node_options.group_count} << 56);
     net_options.transport.node_id = config.node_id;
+    net_options.transport.direct_writes = config.peer_direct_writes;
     net_options.transport.listen_host = self->second.first;
     net_options.transport.listen_port = self->second.second;
     if (!config.listen.empty()) {
@@ -338,8 +340,13 @@ int Run(int argc, char** argv) {
   unsigned threads = config.io_threads != 0 ? config.io_threads
                                             : std::max(1u, std::thread::hardware_concurrency());
   std::vector<std::thread> pool;
-  for (unsigned i = 1; i < threads; ++i) pool.emplace_back([&ioc] { ioc.run(); });
-  ioc.run();
+  for (unsigned i = 1; i < threads; ++i) {
+    pool.emplace_back([&ioc, i] {
+      cmq::SetThreadName("io-" + std::to_string(i));
+      ioc.run();
+    });
+  }
+  ioc.run();  // the main thread keeps the process's name (cmqd), which ps and pkill show
   for (auto& t : pool) t.join();
   stop_all();
   spdlog::info("cmqd stopped");

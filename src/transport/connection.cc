@@ -247,6 +247,8 @@ void Connection::Close(std::string_view reason) {
   auto self = shared_from_this();  // the owner may drop its reference in OnClosed
   bool was_active = state_ == State::kActive;
   state_ = State::kClosed;
+  // No direct write may touch the socket once it is closed (its number is reused).
+  if (queue_ != nullptr) queue_->Detach(socket_.native_handle());
   error_code ignored;
   deadline_.cancel();
   resolver_.cancel();

@@ -82,6 +82,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   uint64_t peer() const { return peer_; }  // 0 for an inbound connection before its handshake
   bool active() const { return state_ == State::kActive; }
   const std::string& remote() const { return remote_; }
+  // The socket, for the direct writes of its peer's queue (PeerQueue::WriteDirect).
+  int native_handle() { return socket_.native_handle(); }
 
  private:
   enum class State { kIdle, kResolving, kConnecting, kHandshaking, kActive, kClosed };

@@ -83,6 +83,9 @@ struct TransportOptions {
   int64_t min_backoff_ms = 50;
   int64_t max_backoff_ms = 2000;
   int64_t connect_timeout_ms = 2000;
+  // A frame sent while its peer's connection is idle is written by the sending thread
+  // (docs/transport.md "Writing and batching"); false: always by the io thread.
+  bool direct_writes = true;
 };
 
 struct PeerStats {

@@ -9,6 +9,7 @@
 #include <limits>
 
 #include "common/assert.h"
+#include "common/thread_name.h"
 
 namespace cmq::transport {
 
@@ -123,6 +124,7 @@ void TransportImpl::Run() {
     }
   });
   thread_ = std::thread([this] {
+    SetThreadName("transport");
     for (;;) {
       try {
         ioc_.run();
@@ -150,6 +152,7 @@ bool TransportImpl::Send(uint64_t to, FrameKind kind, uint32_t group, std::strin
     case PeerQueue::Push::kRefused:
       return false;
     case PeerQueue::Push::kQueuedWakeWriter:
+      if (peer->queue.WriteDirect()) return true;
       net::post(ioc_, [peer] {
         if (peer->conn) peer->conn->MaybeWrite();
       });
@@ -357,7 +360,7 @@ void TransportImpl::OnActive(const std::shared_ptr<Connection>& conn) {
   } else {
     peer->backoff_ms = options_.min_backoff_ms;
   }
-  peer->queue.Connected();
+  peer->queue.Connected(options_.direct_writes ? conn->native_handle() : -1);
   spdlog::info("transport: node {}: connected to node {} ({})", options_.node_id, peer->id,
                conn->remote());
   conn->Stream(peer->queue);

@@ -11,6 +11,7 @@ OutFrame MakeOutFrame(FrameKind kind, uint32_t group, std::string payload) {
 
 const std::vector<boost::asio::const_buffer>& WriteBatch::Build() {
   buffers_.clear();
+  if (!unwritten_end_.empty()) buffers_.emplace_back(unwritten_end_.data(), unwritten_end_.size());
   // Size the staging string first: the buffers point into it, so it must not grow while
   // they are being laid out.
   size_t staged = 0;
@@ -40,6 +41,8 @@ const std::vector<boost::asio::const_buffer>& WriteBatch::Build() {
 
 void WriteBatch::Clear() {
   frames_.clear();
+  unwritten_end_.clear();
+  unwritten_frames_ = 0;
   buffers_.clear();
   wire_bytes_ = 0;
 }

@@ -35,8 +35,16 @@ class WriteBatch {
     wire_bytes_ += frame.wire_bytes();
     frames_.push_back(std::move(frame));
   }
+  // The unwritten end of `frames` frames of `bytes` wire bytes that a direct write began
+  // (PeerQueue::WriteDirect): written before everything else, and counted as those frames.
+  // REQUIRES: nothing added yet.
+  void AddUnwrittenEnd(std::string rest, size_t frames, uint64_t bytes) {
+    unwritten_end_ = std::move(rest);
+    unwritten_frames_ = frames;
+    wire_bytes_ += bytes;
+  }
   const std::vector<OutFrame>& frames() const { return frames_; }
-  size_t frame_count() const { return frames_.size(); }
+  size_t frame_count() const { return frames_.size() + unwritten_frames_; }
   uint64_t wire_bytes() const { return wire_bytes_; }
 
   // Lays out frames() for writing; the buffers stay valid until Clear() or the next Build().
@@ -46,6 +54,8 @@ class WriteBatch {
 
  private:
   std::vector<OutFrame> frames_;
+  std::string unwritten_end_;
+  size_t unwritten_frames_ = 0;
   std::string staging_;
   std::vector<boost::asio::const_buffer> buffers_;
   uint64_t wire_bytes_ = 0;

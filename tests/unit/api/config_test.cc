@@ -78,6 +78,16 @@ TEST(ConfigTest, DataGroupKeys) {
   EXPECT_FALSE(ParseServerConfig(R"({"balance_leaders": 1})").ok());
 }
 
+TEST(ConfigTest, PeerDirectWrites) {
+  auto defaults = ParseServerConfig("{}");
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_TRUE(defaults->peer_direct_writes);
+  auto c = ParseServerConfig(R"({"peer_direct_writes": false})");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_FALSE(c->peer_direct_writes);
+  EXPECT_FALSE(ParseServerConfig(R"({"peer_direct_writes": "no"})").ok());
+}
+
 TEST(ConfigTest, TcpKeys) {
   auto defaults = ParseServerConfig("{}");
   ASSERT_TRUE(defaults.ok());

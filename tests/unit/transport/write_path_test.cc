@@ -61,7 +61,7 @@ TEST(PeerQueueTest, RefusesPastTheBoundAndCountsDrops) {
   EXPECT_FALSE(s.connected);
 
   // A broken connection drops what was queued; the bound frees up.
-  queue.Connected();
+  queue.Connected(-1);
   queue.Disconnected();
   s = queue.Stats();
   EXPECT_EQ(s.queued_bytes, 0u);
@@ -74,7 +74,7 @@ TEST(PeerQueueTest, WakesTheWriterOnlyWhenItIsIdle) {
   PeerQueue queue(1 << 20);
   // Not connected: frames wait, nobody is woken (the connection pulls them when it comes).
   EXPECT_EQ(queue.Enqueue(MakeOutFrame(FrameKind::kRaft, 0, "a")), PeerQueue::Push::kQueued);
-  queue.Connected();
+  queue.Connected(-1);
   WriteBatch batch;
   ASSERT_TRUE(queue.TakeBatch(batch));
   EXPECT_EQ(batch.frame_count(), 1u);
@@ -97,14 +97,14 @@ TEST(PeerQueueTest, WakesTheWriterOnlyWhenItIsIdle) {
 
 TEST(PeerQueueTest, BatchesAreBoundedByFramesAndBytes) {
   PeerQueue queue(64ull << 20);
-  queue.Connected();
+  queue.Connected(-1);
   for (int i = 0; i < 1000; ++i) (void)queue.Enqueue(MakeOutFrame(FrameKind::kRaft, 0, "x"));
   WriteBatch batch;
   ASSERT_TRUE(queue.TakeBatch(batch));
   EXPECT_EQ(batch.frame_count(), PeerQueue::kMaxBatchFrames);
 
   PeerQueue big(64ull << 20);
-  big.Connected();
+  big.Connected(-1);
   for (int i = 0; i < 5; ++i) {
     (void)big.Enqueue(MakeOutFrame(FrameKind::kRaft, 0, std::string(400 * 1024, 'b')));
   }
@@ -113,7 +113,7 @@ TEST(PeerQueueTest, BatchesAreBoundedByFramesAndBytes) {
   EXPECT_EQ(big_batch.frame_count(), 2u);  // a third would pass 1 MiB
   // A frame larger than the byte limit still goes, alone.
   PeerQueue huge(64ull << 20);
-  huge.Connected();
+  huge.Connected(-1);
   (void)huge.Enqueue(MakeOutFrame(FrameKind::kRaft, 0, std::string(3 << 20, 'h')));
   WriteBatch huge_batch;
   ASSERT_TRUE(huge.TakeBatch(huge_batch));
@@ -122,7 +122,7 @@ TEST(PeerQueueTest, BatchesAreBoundedByFramesAndBytes) {
 
 TEST(PeerQueueTest, InFlightBytesCountUntilWrittenOrDropped) {
   PeerQueue queue(1 << 20);
-  queue.Connected();
+  queue.Connected(-1);
   (void)queue.Enqueue(MakeOutFrame(FrameKind::kRaft, 0, std::string(50, 'z')));
   WriteBatch batch;
   ASSERT_TRUE(queue.TakeBatch(batch));
