@@ -218,6 +218,9 @@ void TcpSession::OnWrite(error_code ec) {
   write_in_progress_ = false;
   if (closed_) return;
   if (ec) return HardClose();
+  // Written: it no longer counts as pending output (Paused), or a write larger than the
+  // limit would stop the reading for good. The capacity stays for the next write.
+  writing_.clear();
   MaybeWrite();
   Resume();
 }

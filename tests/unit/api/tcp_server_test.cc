@@ -40,15 +40,16 @@ class FakeHandler {
       held_.emplace_back(std::move(request), std::move(done));
       return;
     }
+    const size_t padding = padding_;
     lock.unlock();
-    done(AnswerFor(request));
+    done(AnswerFor(request, padding));
   }
 
-  static HttpResponse AnswerFor(const HttpRequest& request) {
+  static HttpResponse AnswerFor(const HttpRequest& request, size_t padding = 0) {
     tcp::CMQProto m;
     EXPECT_TRUE(m.ParseFromString(request.body));
     tcp::CMQProto answer = TcpAnswerTo(m);
-    answer.set_error("handled " + request.route_name);
+    answer.set_error("handled " + request.route_name + std::string(padding, '.'));
     HttpResponse r;
     answer.SerializeToString(&r.body);
     return r;
@@ -57,6 +58,11 @@ class FakeHandler {
   void Hold() {
     std::lock_guard<std::mutex> lock(mutex_);
     hold_ = true;
+  }
+  // Answers (not held) carry this many more bytes.
+  void PadAnswers(size_t bytes) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    padding_ = bytes;
   }
   // Answers the held request of that seqno, from another thread as the service would.
   // False if none is held.
@@ -103,6 +109,7 @@ class FakeHandler {
  private:
   std::mutex mutex_;
   bool hold_ = false;
+  size_t padding_ = 0;
   std::vector<HttpRequest> requests_;
   std::vector<std::pair<HttpRequest, ResponseCallback>> held_;
 };
@@ -560,6 +567,42 @@ TEST_F(TcpServerTest, FramesLargerThanTheReadBufferArriveWhole) {
   EXPECT_EQ(requests[1].body, large.SerializeAsString());
   EXPECT_EQ(requests[2].body, small.SerializeAsString());
   EXPECT_EQ(Call(s, Heartbeat()).result(), 0);
+}
+
+TEST_F(TcpServerTest, AnswersPilingUpStopTheServerReadingRequests) {
+  StartServer();
+  handler_.PadAnswers(512 << 10);
+  Socket s = Connect();
+  int small = 64 << 10;  // no receive-buffer growth: the kernel holds little for the client
+  ASSERT_EQ(setsockopt(s.native_handle(), SOL_SOCKET, SO_RCVBUF, &small, sizeof small), 0);
+  LogIn(s);
+  std::set<int64_t> seqnos;
+  auto wave = [&](size_t n) {
+    std::string frames;
+    for (size_t i = 0; i < n; ++i) {
+      tcp::CMQProto r = SendTo("q" + std::to_string(seqnos.size()));
+      seqnos.insert(r.seqno());
+      frames += Frame(r);
+    }
+    Write(s, frames);
+  };
+  // 40 answers of 512 KiB (20 MiB): more than the socket buffers take (a few MiB), so
+  // more than 4 MiB of them wait in the session, which then stops reading.
+  wave(40);
+  ASSERT_TRUE(WaitFor([&] { return handler_.calls() == 40; }));
+  std::this_thread::sleep_for(milliseconds(300));  // the answers reach the session
+  wave(40);
+  std::this_thread::sleep_for(milliseconds(300));
+  EXPECT_EQ(handler_.calls(), 40u) << "requests were read while answers piled up";
+  // Reading the answers lets the session go on: every request is handled and answered.
+  std::set<int64_t> answered;
+  for (size_t i = 0; i < 80; ++i) {
+    auto answer = ReadFrame(s);
+    ASSERT_TRUE(answer.has_value()) << "answer " << i;
+    answered.insert(answer->seqno());
+  }
+  EXPECT_EQ(answered, seqnos);
+  EXPECT_EQ(handler_.calls(), 80u);
 }
 
 TEST_F(TcpServerTest, MaxInflightStopsHandingOnRequests) {
