@@ -219,8 +219,13 @@ void TcpSession::OnWrite(error_code ec) {
   if (closed_) return;
   if (ec) return HardClose();
   // Written: it no longer counts as pending output (Paused), or a write larger than the
-  // limit would stop the reading for good. The capacity stays for the next write.
-  writing_.clear();
+  // limit would stop the reading for good. The capacity stays for the next write, unless
+  // it is large (an idle connection should not keep megabytes).
+  if (writing_.capacity() > kMaxPendingOutput) {
+    std::string().swap(writing_);
+  } else {
+    writing_.clear();
+  }
   MaybeWrite();
   Resume();
 }
