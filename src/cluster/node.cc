@@ -487,9 +487,13 @@ void Node::OnHousekeeping() {
 void Node::OnRaftTick() {
   if (stopped_) return;
   raft_->Tick();
-  if (disk_busy_ && is_leader_) {
+  if (disk_busy_ && is_leader_ &&
+      std::chrono::steady_clock::now() - persist_started_ <
+          std::chrono::milliseconds(options_.max_disk_stall_heartbeat_ms)) {
     // The next Ready waits for the disk, but the heartbeats may not: a leader silent for
-    // an election timeout (a slow fsync of a large batch) would lose its group.
+    // an election timeout (a slow fsync of a large batch) would lose its group. Not for
+    // ever, though: a leader whose disk is stuck answers nothing, so after a while it goes
+    // silent and another node, whose disk works, takes over.
     std::vector<raft::Message> heartbeats = raft_->TakeHeartbeats(durable_term_);
     SendMessages(heartbeats);
   }

@@ -19,6 +19,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <chrono>
 #include <deque>
 #include <functional>
 #include <future>
@@ -65,6 +66,9 @@ struct NodeOptions {
   bool join = false;
   int64_t raft_tick_ms = 50;  // one Raft tick: a heartbeat
   int election_tick = 10;     // ticks; elections start after 1-2x this without a leader
+  // While its disk persists a Ready, a leader keeps sending heartbeats for this long at
+  // most (a slow fsync does not cost it the group; a stuck disk does, after this).
+  int64_t max_disk_stall_heartbeat_ms = 5000;
   // Proposals are refused (retryable) while this much is proposed and not yet applied.
   uint64_t raft_max_uncommitted_bytes = raft::kDefaultMaxUncommittedBytes;
   // Take a snapshot of the state machine after this many payload bytes were applied since
@@ -237,6 +241,7 @@ class Node final : public QueueService {
   };
   std::unordered_map<uint64_t, InLog> in_log_;
   bool disk_busy_ = false;  // a Ready is being persisted: no GetReady until it is advanced
+  std::chrono::steady_clock::time_point persist_started_;  // of the Ready being persisted
   bool stopped_ = false;
   Status failed_;  // sticky: the log failed, writes are refused
   NodeStats stats_;

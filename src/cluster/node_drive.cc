@@ -126,10 +126,13 @@ void Node::Drive() {
   }
   const bool apply_now = !ready.snapshot;
   disk_busy_ = true;
+  persist_started_ = std::chrono::steady_clock::now();
   if (!is_leader_ && options_.follower_persists_on_strand) {
     // A follower has no proposals to gather while its disk works, so it writes and fsyncs
     // right here: two thread hand-offs fewer per entry (each costs tens of µs of CPU on a
-    // virtual machine), and Step calls simply wait the fsync out.
+    // virtual machine), and Step calls simply wait the fsync out. (Not a leader: proposals
+    // arriving meanwhile would wait in the strand's queue and each then get an fsync of
+    // its own, since Enqueue drives at once; measured: 2,000 msgs/s instead of 60,000.)
     if (apply_now) ApplyCommitted(ready.committed_entries);
     Status st;
     {

@@ -106,7 +106,8 @@ constexpr int kElectionTick = 10;  // elections after 100-200 ms without a leade
 
 class NodeDiskStallTest : public ::testing::Test {
  protected:
-  void SetUp() override {
+  void SetUp() override { Start(NodeOptions{}.max_disk_stall_heartbeat_ms); }
+  void Start(int64_t max_disk_stall_heartbeat_ms) {
     for (size_t i = 0; i < nodes_.size(); ++i) {
       NodeOptions options;
       options.data_dir = "/data";
@@ -114,6 +115,7 @@ class NodeDiskStallTest : public ::testing::Test {
       options.voters = {1, 2, 3};
       options.raft_tick_ms = kTickMs;
       options.election_tick = kElectionTick;
+      options.max_disk_stall_heartbeat_ms = max_disk_stall_heartbeat_ms;
       auto node = Node::Open(&fs_[i], &clock_, options);
       ASSERT_TRUE(node.ok()) << node.status().ToString();
       nodes_[i] = std::move(node).value();
@@ -191,6 +193,52 @@ TEST_F(NodeDiskStallTest, ALeaderWhoseFsyncStallsKeepsItsGroupAndAcknowledgesAft
   ASSERT_TRUE(r.apply.status.ok()) << r.apply.status.ToString();
   EXPECT_EQ(r.apply.msg_ids.size(), 1u);
   EXPECT_EQ(nodes_[leader - 1]->leader_term(), term);
+}
+
+// A disk that stays stuck: after max_disk_stall_heartbeat_ms the leader goes silent, and a
+// node whose disk works takes the group over and serves.
+class NodeStuckDiskTest : public NodeDiskStallTest {
+ protected:
+  void SetUp() override { Start(300); }
+};
+
+TEST_F(NodeStuckDiskTest, ALeaderWhoseDiskStaysStuckGivesTheGroupToAnother) {
+  const uint64_t leader = WaitForLeader();
+  ASSERT_NE(leader, 0u);
+  mq::Command create;
+  create.type = mq::CommandType::kCreateQueue;
+  create.queue_name = "q";
+  ASSERT_TRUE(Run(leader, create).apply.status.ok());
+
+  fs_[leader - 1].gate.Close();
+  std::promise<CommandResult> stuck;
+  auto stuck_result = stuck.get_future();
+  mq::Command send;
+  send.type = mq::CommandType::kSendMessages;
+  send.queue_name = "q";
+  send.bodies = {"sent to the stuck leader"};
+  nodes_[leader - 1]->Submit(send, [&stuck](CommandResult r) { stuck.set_value(std::move(r)); });
+
+  // Another node is elected while the old leader's disk is still stuck...
+  uint64_t next = 0;
+  for (int i = 0; i < 300 && next == 0; ++i) {
+    for (uint64_t id = 1; id <= 3; ++id) {
+      if (id != leader && nodes_[id - 1]->leader_id() == id) next = id;
+    }
+    std::this_thread::sleep_for(10ms);
+  }
+  ASSERT_NE(next, 0u) << "no other node took over from a leader with a stuck disk";
+  // ...and serves.
+  send.bodies = {"sent to the new leader"};
+  CommandResult r = Run(next, send);
+  EXPECT_TRUE(r.apply.status.ok()) << r.apply.status.ToString();
+
+  // The stuck send gets an answer once the disk returns: acknowledged, or "retry".
+  fs_[leader - 1].gate.Open();
+  ASSERT_EQ(stuck_result.wait_for(5s), std::future_status::ready);
+  CommandResult old = stuck_result.get();
+  EXPECT_TRUE(old.apply.status.ok() || old.apply.status.code() == ErrorCode::kUnavailable)
+      << old.apply.status.ToString();
 }
 
 }  // namespace
