@@ -153,29 +153,46 @@ class NodeDiskStallTest : public ::testing::Test {
     return f.get();
   }
 
+  // The leader, once elected and holding queue "q"; 0 if that failed (reported).
+  uint64_t LeaderWithQueue() {
+    const uint64_t leader = WaitForLeader();
+    if (leader == 0) {
+      ADD_FAILURE() << "no leader elected";
+      return 0;
+    }
+    mq::Command create;
+    create.type = mq::CommandType::kCreateQueue;
+    create.queue_name = "q";
+    const Status st = Run(leader, create).apply.status;
+    EXPECT_TRUE(st.ok()) << st.ToString();
+    return st.ok() ? leader : 0;
+  }
+
+  // The command refers to the body: a string literal outlives it.
+  static mq::Command SendTo(const char* body) {
+    mq::Command send;
+    send.type = mq::CommandType::kSendMessages;
+    send.queue_name = "q";
+    send.bodies = {body};
+    return send;
+  }
+
   SystemClock clock_;
   std::array<GatedFileSystem, 3> fs_;
   std::array<std::unique_ptr<Node>, 3> nodes_;
 };
 
 TEST_F(NodeDiskStallTest, ALeaderWhoseFsyncStallsKeepsItsGroupAndAcknowledgesAfterwards) {
-  const uint64_t leader = WaitForLeader();
+  const uint64_t leader = LeaderWithQueue();
   ASSERT_NE(leader, 0u);
-  mq::Command create;
-  create.type = mq::CommandType::kCreateQueue;
-  create.queue_name = "q";
-  ASSERT_TRUE(Run(leader, create).apply.status.ok());
   const uint64_t term = nodes_[leader - 1]->leader_term();
 
   // The leader's disk stalls for ten election timeouts with a send in its log write.
   fs_[leader - 1].gate.Close();
   std::promise<CommandResult> sent;
   auto sent_result = sent.get_future();
-  mq::Command send;
-  send.type = mq::CommandType::kSendMessages;
-  send.queue_name = "q";
-  send.bodies = {"written through a stalled disk"};
-  nodes_[leader - 1]->Submit(send, [&sent](CommandResult r) { sent.set_value(std::move(r)); });
+  nodes_[leader - 1]->Submit(SendTo("written through a stalled disk"),
+                             [&sent](CommandResult r) { sent.set_value(std::move(r)); });
   const auto stall = std::chrono::milliseconds(10 * 2 * kElectionTick * kTickMs);
   const auto until = std::chrono::steady_clock::now() + stall;
   while (std::chrono::steady_clock::now() < until) {
@@ -203,21 +220,14 @@ class NodeStuckDiskTest : public NodeDiskStallTest {
 };
 
 TEST_F(NodeStuckDiskTest, ALeaderWhoseDiskStaysStuckGivesTheGroupToAnother) {
-  const uint64_t leader = WaitForLeader();
+  const uint64_t leader = LeaderWithQueue();
   ASSERT_NE(leader, 0u);
-  mq::Command create;
-  create.type = mq::CommandType::kCreateQueue;
-  create.queue_name = "q";
-  ASSERT_TRUE(Run(leader, create).apply.status.ok());
 
   fs_[leader - 1].gate.Close();
   std::promise<CommandResult> stuck;
   auto stuck_result = stuck.get_future();
-  mq::Command send;
-  send.type = mq::CommandType::kSendMessages;
-  send.queue_name = "q";
-  send.bodies = {"sent to the stuck leader"};
-  nodes_[leader - 1]->Submit(send, [&stuck](CommandResult r) { stuck.set_value(std::move(r)); });
+  nodes_[leader - 1]->Submit(SendTo("sent to the stuck leader"),
+                             [&stuck](CommandResult r) { stuck.set_value(std::move(r)); });
 
   // Another node is elected while the old leader's disk is still stuck...
   uint64_t next = 0;
@@ -229,8 +239,7 @@ TEST_F(NodeStuckDiskTest, ALeaderWhoseDiskStaysStuckGivesTheGroupToAnother) {
   }
   ASSERT_NE(next, 0u) << "no other node took over from a leader with a stuck disk";
   // ...and serves.
-  send.bodies = {"sent to the new leader"};
-  CommandResult r = Run(next, send);
+  CommandResult r = Run(next, SendTo("sent to the new leader"));
   EXPECT_TRUE(r.apply.status.ok()) << r.apply.status.ToString();
 
   // The stuck send gets an answer once the disk returns: acknowledged, or "retry".
