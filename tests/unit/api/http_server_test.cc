@@ -11,6 +11,7 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
+#include <chrono>
 #include <mutex>
 #include <thread>
 
@@ -190,7 +191,14 @@ TEST_F(HttpServerTest, ASlowRequestDoesNotBlockOtherConnections) {
   net::write(fast, net::buffer(Post("/now", "fast")));
   boost::beast::flat_buffer buf;
   EXPECT_EQ(Read(fast, buf).body(), "POST /now fast");
-  EXPECT_EQ(handler_.held(), 1u);
+  // The slow request may reach the handler after the fast one was answered (each
+  // connection has its own strand): wait for it, or Release would find nothing to release
+  // and the read below would wait for ever.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (handler_.held() == 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ASSERT_EQ(handler_.held(), 1u);
   handler_.Release();
   boost::beast::flat_buffer slow_buf;
   EXPECT_EQ(Read(slow, slow_buf).body(), "POST /hold slow");
