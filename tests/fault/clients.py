@@ -102,6 +102,15 @@ class _NodeConnections:
             if connection is not None:
                 connection.close()
 
+    @staticmethod
+    def _failed(reply, error):
+        """The reply to a call whose connection failed: outcome unknown, code -1."""
+        reply.t_end = time.monotonic()
+        reply.code = -1
+        reply.detail = ("timeout" if isinstance(error, TimeoutError)
+                        else f"{type(error).__name__}: {error}")
+        return reply
+
 
 class CmqHttp(_NodeConnections):
     """A keep-alive HTTP client to every node, for one thread (not thread-safe)."""
@@ -126,11 +135,7 @@ class CmqHttp(_NodeConnections):
         except (OSError, http.client.HTTPException, ValueError, KeyError, TypeError) as error:
             # A failed connection is never reused: its state (half-read answer) is unknown.
             self.close(node)
-            reply.t_end = time.monotonic()
-            reply.code = -1
-            reply.detail = ("timeout" if isinstance(error, TimeoutError)
-                            else f"{type(error).__name__}: {error}")
-            return reply
+            return self._failed(reply, error)
         reply.t_end = time.monotonic()
         reply.detail = str(reply.data.get("message", ""))
         if reply.code in (CODE_OK, CODE_NO_MESSAGE, CODE_PARTIAL_DELETE):
@@ -158,11 +163,7 @@ class CmqTcp(_NodeConnections):
         try:
             result, error, payload = getattr(connection, method)(*args, **kwargs)
         except OSError as error:  # also TimeoutError, TcpProtocolError; the connection closed
-            reply.t_end = time.monotonic()
-            reply.code = -1
-            reply.detail = ("timeout" if isinstance(error, TimeoutError)
-                            else f"{type(error).__name__}: {error}")
-            return reply
+            return self._failed(reply, error)
         reply.t_end = time.monotonic()
         reply.code, reply.detail, reply.data = result, error, {"payload": payload}
         if result in (CODE_OK, TCP_NO_MESSAGE, CODE_PARTIAL_DELETE):
