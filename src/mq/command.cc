@@ -75,6 +75,32 @@ bool DecodeBody(Reader& r, Command& cmd) {
       }
       return true;
     }
+    case CommandType::kSendHalfMessages: {
+      uint64_t n;
+      std::string_view producer;
+      if (!DecodeName(r, cmd) || !r.VarintSigned64(cmd.transaction_check_ms) ||
+          !r.LengthPrefixed(producer) || !Count(r, n)) {
+        return false;
+      }
+      cmd.producer.assign(producer);
+      cmd.bodies.resize(n);
+      for (auto& body : cmd.bodies) {
+        if (!r.LengthPrefixed(body)) return false;
+      }
+      return true;
+    }
+    case CommandType::kConfirmTransaction: {
+      uint64_t n;
+      if (!DecodeName(r, cmd) || !Count(r, n)) return false;
+      cmd.confirms.resize(n);
+      for (auto& confirm : cmd.confirms) {
+        std::string_view action;
+        if (!r.Varint64(confirm.msg_id) || !r.Bytes(1, action)) return false;
+        if (action[0] != 1 && action[0] != 2) return false;
+        confirm.commit = action[0] == 1;
+      }
+      return true;
+    }
     case CommandType::kReceiveMessages: {
       std::string_view has_timeout;
       if (!DecodeName(r, cmd) || !r.Varint(cmd.num_messages) || !r.Bytes(1, has_timeout)) {
@@ -122,6 +148,19 @@ void EncodeCommand(const Command& cmd, std::string& out) {
       PutVarintSigned64(out, cmd.delay_seconds);
       PutVarint64(out, cmd.bodies.size());
       for (std::string_view body : cmd.bodies) PutLengthPrefixed(out, body);
+      break;
+    case CommandType::kSendHalfMessages:
+      PutVarintSigned64(out, cmd.transaction_check_ms);
+      PutLengthPrefixed(out, cmd.producer);
+      PutVarint64(out, cmd.bodies.size());
+      for (std::string_view body : cmd.bodies) PutLengthPrefixed(out, body);
+      break;
+    case CommandType::kConfirmTransaction:
+      PutVarint64(out, cmd.confirms.size());
+      for (const TransactionConfirm& c : cmd.confirms) {
+        PutVarint64(out, c.msg_id);
+        out.push_back(static_cast<char>(c.commit ? 1 : 2));
+      }
       break;
     case CommandType::kReceiveMessages:
       PutVarint64(out, cmd.num_messages);

@@ -33,6 +33,17 @@ enum class CommandType : uint8_t {
   kUnsubscribe = 15,
   kClearSubscriptionFilterTags = 16,
   kPushResults = 17,  // outcomes of HTTP pushes, proposed by the leader's pusher
+  // Transaction messages (TCP protocol only; docs/queue-model.md "Transaction messages").
+  kSendHalfMessages = 18,    // like kSendMessages, but hidden until confirmed
+  kConfirmTransaction = 19,  // commits or rolls back half messages
+};
+
+// One item of a transaction confirm: commit (make visible) or roll back (discard) the half
+// message msg_id.
+struct TransactionConfirm {
+  uint64_t msg_id = 0;
+  bool commit = false;
+  bool operator==(const TransactionConfirm&) const = default;
 };
 
 // Subscription settings as given in a request; absent ones keep their value (or the
@@ -80,6 +91,11 @@ struct Command {
   // proposing, the log entry's payload after Decode.
   std::vector<std::string_view> bodies;
   int64_t delay_seconds = 0;
+  // kSendHalfMessages (bodies as above, no delay): when to check back first, and with whom
+  // (the producer's client id).
+  int64_t transaction_check_ms = 0;
+  std::string producer;
+  std::vector<TransactionConfirm> confirms;  // kConfirmTransaction
 
   // kReceiveMessages: how many at most (1..16); an optional visibility timeout override in
   // seconds (the TCP protocol's visible_timeout; HTTP uses the queue's attribute).

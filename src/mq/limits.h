@@ -64,6 +64,20 @@ inline constexpr uint32_t kMaxRoutingKeyDots = 15;
 // HTTP endpoints: a URL of at most 500 characters (§10.6).
 inline constexpr uint32_t kMaxEndpointLength = 500;
 
+// Transaction (half) messages of the TCP protocol (spec/cmq-tcp-protocol.md §6.9, §6.10).
+// A half message is checked back with its producer first after its check interval (the
+// send's first_query_interval; 1 s to 12 h), then after gaps that double up to a minute
+// (never shorter than the first), at most kTransactionMaxChecks times; unresolved one gap
+// after the last check, it is rolled back. 15 checks, like RocketMQ's default, give a
+// producer that restarts about 12 minutes to answer (with a 5 s first interval).
+inline constexpr int64_t kTransactionCheckMsMin = 1'000;
+inline constexpr int64_t kTransactionCheckMsMax = 43'200'000;
+inline constexpr int64_t kTransactionCheckMsDefault = 5'000;  // the SDK's default
+inline constexpr int64_t kTransactionCheckGapCapMs = 60'000;
+inline constexpr uint32_t kTransactionMaxChecks = 15;
+// The producer's client id (from its TCP authentication), kept per half message.
+inline constexpr uint32_t kMaxProducerIdLength = 256;
+
 // Ids: a message id is (group id << 48) | per-group sequence; a receipt handle is
 // (sequence << 16) | (dequeue count mod 2^16), so it names one receive of one message.
 // 48 bits of sequence last 89 years at 100,000 messages/s per group; 16 bits of group id

@@ -17,7 +17,12 @@ enum class MessageState : uint8_t {
   kInFlight,  // received, hidden until next_visible; in the timer heap
   kDeleted,   // deleted but retained for rewind; in the retained heap
   kGone,      // a tombstone: deleted or expired, waiting to be popped or compacted away
+  // A transaction's half message: hidden until its producer commits it (then kVisible) or
+  // rolls it back (kGone); in the check heap, next_visible_offset_ms being its next
+  // check-back. Its producer and check count are in the queue's half table.
+  kHalf,
 };
+inline constexpr size_t kMessageStateCount = 6;
 
 // 48 bytes. Times after enqueue are kept as millisecond offsets from it: a message never
 // outlives kMsgRetentionSecondsMax, and a deadline is at most kVisibilityTimeoutMax past a

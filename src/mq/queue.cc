@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <functional>
 #include <limits>
+#include <utility>
 
 #include "common/assert.h"
 #include "mq/limits.h"
@@ -55,6 +56,7 @@ void Queue::Advance(int64_t now_ms) {
   DropExpired(now_ms);
   DropRewindExpired(now_ms);
   PromoteDue(now_ms);
+  RunChecks(now_ms);
   CleanHeapTops();
   Compact();
   uint64_t total = 0;
@@ -68,6 +70,7 @@ void Queue::DropExpired(int64_t now_ms) {
   while (!records_.empty()) {
     MessageRecord& front = records_.front();
     if (front.state != MessageState::kGone && front.enqueue_ms > threshold_ms) break;
+    if (front.state == MessageState::kHalf) halves_.erase(front.seq);
     --counts_[static_cast<size_t>(front.state)];
     records_.pop_front();
   }
@@ -96,6 +99,44 @@ void Queue::PromoteDue(int64_t now_ms) {
   }
 }
 
+// The gap before check-back checks + 1, after `checks` of them (limits.h): doubling from the
+// first interval up to a minute, never shorter than the first.
+static int64_t CheckGapMs(int64_t check_ms, uint32_t checks) {
+  return std::max(check_ms, std::min(check_ms << std::min(checks, 20u), kTransactionCheckGapCapMs));
+}
+
+void Queue::RunChecks(int64_t now_ms) {
+  while (!checks_.empty() && checks_.front().due_ms <= now_ms) {
+    TimerEntry e = checks_.front();
+    std::pop_heap(checks_.begin(), checks_.end());
+    checks_.pop_back();
+    MessageRecord* r = CheckTarget(e);
+    if (r == nullptr) continue;
+    auto it = halves_.find(r->seq);
+    CMQ_ASSERT(it != halves_.end(), "a half message without its half-table entry");
+    HalfInfo& half = it->second;
+    if (half.checks >= kTransactionMaxChecks) {
+      // Nobody answered: roll back (never delivered, so not retained for rewind).
+      EndHalf(*r, MessageState::kGone);
+      continue;
+    }
+    ++half.checks;
+    due_checks_.emplace_back(r->seq, half.producer);
+    // Within retention (DropExpired ran first), so the offset fits: see limits.h.
+    int64_t next_offset = now_ms + CheckGapMs(half.check_ms, half.checks) - r->enqueue_ms;
+    CMQ_ASSERT(next_offset > 0 && next_offset < (int64_t{1} << 32),
+               "check-back offset out of range");
+    r->next_visible_offset_ms = static_cast<uint32_t>(next_offset);
+    PushCheck(*r);
+  }
+}
+
+void Queue::EndHalf(MessageRecord& r, MessageState s) {
+  CMQ_ASSERT(r.state == MessageState::kHalf, "not a half message");
+  halves_.erase(r.seq);
+  SetState(r, s);
+}
+
 void Queue::CleanHeapTops() {
   while (!visible_.empty() && VisibleTarget(visible_.front()) == nullptr) {
     std::pop_heap(visible_.begin(), visible_.end(), std::greater<>());
@@ -108,6 +149,10 @@ void Queue::CleanHeapTops() {
   while (!retained_.empty() && RetainedTarget(retained_.front()) == nullptr) {
     std::pop_heap(retained_.begin(), retained_.end(), std::greater<>());
     retained_.pop_back();
+  }
+  while (!checks_.empty() && CheckTarget(checks_.front()) == nullptr) {
+    std::pop_heap(checks_.begin(), checks_.end());
+    checks_.pop_back();
   }
 }
 
@@ -132,6 +177,9 @@ void Queue::Compact() {
   if (retained_.size() > 2 * Count(MessageState::kDeleted) + kCompactFloor) {
     FilterHeap(retained_, std::greater<>(), [&](uint64_t s) { return RetainedTarget(s); });
   }
+  if (checks_.size() > 2 * Count(MessageState::kHalf) + kCompactFloor) {
+    FilterHeap(checks_, std::less<>(), [&](const TimerEntry& e) { return CheckTarget(e); });
+  }
 }
 
 void Queue::PushVisible(MessageRecord& r) {
@@ -144,10 +192,13 @@ void Queue::PushTimer(MessageRecord& r) {
   std::push_heap(timers_.begin(), timers_.end());
 }
 
+void Queue::PushCheck(MessageRecord& r) {
+  checks_.push_back(TimerEntry{r.next_visible_ms(), HeapKey(r.seq, 0)});
+  std::push_heap(checks_.begin(), checks_.end());
+}
+
 Status Queue::CheckSend(uint64_t count, int64_t delay_seconds) const {
-  uint64_t undeleted = Count(MessageState::kVisible) + Count(MessageState::kDelayed) +
-                       Count(MessageState::kInFlight);
-  if (undeleted + count > static_cast<uint64_t>(attributes_.max_msg_heap_num)) {
+  if (Undeleted() + count > static_cast<uint64_t>(attributes_.max_msg_heap_num)) {
     return Status(ErrorCode::kHeapFull, "queue holds maxMsgHeapNum messages");
   }
   uint64_t hidden = Count(MessageState::kDelayed) + Count(MessageState::kInFlight);
@@ -175,6 +226,42 @@ void Queue::Enqueue(uint64_t seq, const BodyLocation& body, int64_t now_ms, int6
   } else {
     PushVisible(r);
   }
+}
+
+void Queue::EnqueueHalf(uint64_t seq, const BodyLocation& body, int64_t now_ms, int64_t check_ms,
+                        const std::string& producer) {
+  CMQ_ASSERT(records_.empty() || records_.back().seq < seq, "seqs must increase");
+  CMQ_ASSERT(records_.empty() || records_.back().enqueue_ms <= now_ms, "time went back");
+  CMQ_ASSERT(check_ms >= kTransactionCheckMsMin && check_ms <= kTransactionCheckMsMax,
+             "check interval unchecked");
+  CMQ_ASSERT(producer.size() <= kMaxProducerIdLength, "producer id unchecked");
+  MessageRecord& r = records_.emplace_back();
+  r.seq = seq;
+  r.log_index = body.log_index;
+  r.enqueue_ms = now_ms;
+  r.body_offset = body.offset;
+  r.body_length = body.length;
+  r.next_visible_offset_ms = static_cast<uint32_t>(check_ms);
+  r.state = MessageState::kHalf;
+  ++counts_[static_cast<size_t>(r.state)];
+  halves_.emplace(seq, HalfInfo{producer, check_ms, 0});
+  PushCheck(r);
+}
+
+bool Queue::Confirm(uint64_t seq, bool commit) {
+  MessageRecord* r = Find(seq);
+  if (r == nullptr || r->state != MessageState::kHalf) return false;
+  if (commit) {
+    EndHalf(*r, MessageState::kVisible);
+    PushVisible(*r);
+  } else {
+    EndHalf(*r, MessageState::kGone);
+  }
+  return true;
+}
+
+std::vector<std::pair<uint64_t, std::string>> Queue::TakeDueChecks() {
+  return std::exchange(due_checks_, {});
 }
 
 Status Queue::Receive(uint32_t max_count, int64_t visibility_ms, int64_t now_ms,

@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "common/encoding.h"
@@ -50,6 +51,18 @@ class Queue {
   // Makes retained deleted messages enqueued at or after start visible again.
   Status Rewind(int64_t start_s, int64_t now_ms);
 
+  // Transaction messages. REQUIRES (EnqueueHalf): CheckSend(count, 0) passed; seq as for
+  // Enqueue; check_ms in [kTransactionCheckMsMin, kTransactionCheckMsMax]; producer at most
+  // kMaxProducerIdLength bytes. The message stays hidden until Confirm commits it.
+  void EnqueueHalf(uint64_t seq, const BodyLocation& body, int64_t now_ms, int64_t check_ms,
+                   const std::string& producer);
+  // Commits (visible now) or rolls back (discarded) the half message seq; false if seq
+  // names no half message (unknown, already confirmed, rolled back or expired).
+  bool Confirm(uint64_t seq, bool commit);
+  // The check-backs that became due in Advance since the last call, in the order they fell
+  // due: (seq, producer). The state machine hands them to the node, which asks producers.
+  std::vector<std::pair<uint64_t, std::string>> TakeDueChecks();
+
   // Counters, times and attributes at now_ms.
   void FillInfo(int64_t now_ms, QueueInfo& info) const;
   bool HasVisibleMessage(int64_t now_ms) const;
@@ -68,13 +81,27 @@ class Queue {
     uint64_t last_seq = 0;
     uint64_t last_index = 0;
     int64_t last_now_ms = 0;
+    bool half_records = true;  // false for snapshots older than transaction messages
   };
   // Reads one queue's part of a snapshot and rebuilds its indexes; kCorruption if it is
   // malformed or breaks the bounds or an invariant.
   static Result<std::unique_ptr<Queue>> ReadSnapshot(Reader& in, const RestoreBounds& bounds);
 
  private:
+  // A half message's producer and its check-backs so far. The first check interval is
+  // kept: later gaps are derived from it (limits.h).
+  struct HalfInfo {
+    std::string producer;
+    int64_t check_ms = 0;
+    uint32_t checks = 0;
+  };
+
   uint64_t Count(MessageState s) const { return counts_[static_cast<size_t>(s)]; }
+  // Undeleted: visible, delayed, in flight or half (what maxMsgHeapNum bounds).
+  uint64_t Undeleted() const {
+    return Count(MessageState::kVisible) + Count(MessageState::kDelayed) +
+           Count(MessageState::kInFlight) + Count(MessageState::kHalf);
+  }
   void SetState(MessageRecord& r, MessageState s);
   int64_t retention_ms() const { return attributes_.msg_retention_seconds * 1000; }
   int64_t rewind_ms() const { return attributes_.rewind_seconds * 1000; }
@@ -86,6 +113,8 @@ class Queue {
   MessageRecord* VisibleTarget(uint64_t key);
   MessageRecord* TimerTarget(const TimerEntry& e);
   MessageRecord* RetainedTarget(uint64_t seq);
+  MessageRecord* CheckTarget(const TimerEntry& e);
+  const MessageRecord* CheckTarget(const TimerEntry& e) const;
   const MessageRecord* VisibleTarget(uint64_t key) const;
   const MessageRecord* TimerTarget(const TimerEntry& e) const;
   const MessageRecord* RetainedTarget(uint64_t seq) const;
@@ -98,6 +127,12 @@ class Queue {
   void DropExpired(int64_t now_ms);
   void DropRewindExpired(int64_t now_ms);
   void PromoteDue(int64_t now_ms);
+  // Due half messages: a check-back (into due_checks_) and the next one scheduled, or,
+  // after the last, a rollback.
+  void RunChecks(int64_t now_ms);
+  void PushCheck(MessageRecord& r);
+  // Leaves kHalf: the record takes state s and its half-table entry goes.
+  void EndHalf(MessageRecord& r, MessageState s);
   void CleanHeapTops();
   void Compact();
   void PushVisible(MessageRecord& r);
@@ -114,10 +149,13 @@ class Queue {
   uint64_t id_base_ = 0;
 
   std::deque<MessageRecord> records_;  // increasing seq (and non-decreasing enqueue_ms)
-  std::array<uint64_t, 5> counts_{};   // records_ per MessageState
-  std::vector<uint64_t> visible_;      // min-heap (std::greater) of HeapKey of kVisible
-  std::vector<TimerEntry> timers_;     // min-heap by due time of kDelayed / kInFlight
-  std::vector<uint64_t> retained_;     // min-heap (std::greater) of seq of kDeleted
+  std::array<uint64_t, kMessageStateCount> counts_{};  // records_ per MessageState
+  std::vector<uint64_t> visible_;                  // min-heap (std::greater) of HeapKey of kVisible
+  std::vector<TimerEntry> timers_;                 // min-heap by due time of kDelayed / kInFlight
+  std::vector<uint64_t> retained_;                 // min-heap (std::greater) of seq of kDeleted
+  std::vector<TimerEntry> checks_;                 // min-heap by next check-back of kHalf
+  std::unordered_map<uint64_t, HalfInfo> halves_;  // by seq: every kHalf record
+  std::vector<std::pair<uint64_t, std::string>> due_checks_;  // not in snapshots
 };
 
 }  // namespace cmq::mq

@@ -52,6 +52,12 @@ const MessageRecord* Queue::TimerTarget(const TimerEntry& e) const {
   return r->next_visible_ms() == e.due_ms ? r : nullptr;
 }
 
+const MessageRecord* Queue::CheckTarget(const TimerEntry& e) const {
+  const MessageRecord* r = Find(KeySeq(e.key));
+  if (r == nullptr || r->state != MessageState::kHalf) return nullptr;
+  return r->next_visible_ms() == e.due_ms ? r : nullptr;
+}
+
 const MessageRecord* Queue::RetainedTarget(uint64_t seq) const {
   const MessageRecord* r = Find(seq);
   return r != nullptr && r->state == MessageState::kDeleted ? r : nullptr;
@@ -62,6 +68,9 @@ MessageRecord* Queue::VisibleTarget(uint64_t key) {
 }
 MessageRecord* Queue::TimerTarget(const TimerEntry& e) {
   return const_cast<MessageRecord*>(std::as_const(*this).TimerTarget(e));
+}
+MessageRecord* Queue::CheckTarget(const TimerEntry& e) {
+  return const_cast<MessageRecord*>(std::as_const(*this).CheckTarget(e));
 }
 MessageRecord* Queue::RetainedTarget(uint64_t seq) {
   return const_cast<MessageRecord*>(std::as_const(*this).RetainedTarget(seq));
@@ -93,7 +102,7 @@ void Queue::FillInfo(int64_t now_ms, QueueInfo& info) const {
 
   // What Advance(now_ms) would drop or promote, counted per state without doing it.
   uint64_t retention_cut = RetentionCutoffSeq(now_ms);
-  std::array<uint64_t, 5> expired{};
+  std::array<uint64_t, kMessageStateCount> expired{};
   size_t first_live = 0;
   for (; first_live < records_.size() && records_[first_live].seq < retention_cut; ++first_live) {
     ++expired[static_cast<size_t>(records_[first_live].state)];
@@ -124,7 +133,10 @@ void Queue::FillInfo(int64_t now_ms, QueueInfo& info) const {
   info.min_msg_time_s = 0;
   for (size_t i = first_live; i < records_.size(); ++i) {
     MessageState s = records_[i].state;
-    if (s == MessageState::kGone || s == MessageState::kDeleted) continue;
+    // Half messages are not sent yet, as far as consumers can tell.
+    if (s == MessageState::kGone || s == MessageState::kDeleted || s == MessageState::kHalf) {
+      continue;
+    }
     info.min_msg_time_s = records_[i].enqueue_ms / 1000;
     break;
   }

@@ -18,8 +18,10 @@ namespace cmq::mq {
 namespace {
 
 constexpr std::string_view kMagic = "CMQS";
-// Version 2 added the topic section after the queues; version 1 (no topics) is still read.
-constexpr uint8_t kSnapshotVersion = 2;
+// Version 3 added half messages (kHalfBit records); version 2 added the topic section after
+// the queues. Versions 1 (no topics) and 2 (no half messages) are still read.
+constexpr uint8_t kSnapshotVersion = 3;
+constexpr uint8_t kSnapshotVersionWithoutHalves = 2;
 constexpr uint8_t kSnapshotVersionWithoutTopics = 1;
 // magic(4) version(1) body length(8) checksum(4).
 constexpr size_t kVersionAt = 4;
@@ -28,9 +30,11 @@ constexpr size_t kChecksumAt = 13;
 constexpr size_t kHeaderBytes = 17;
 
 // Record tag: the state in bits 0-1, kDequeuedBit when dequeue count and first dequeue time
-// follow; the other bits are zero.
+// follow; kHalfBit (alone) for a half message, whose check-back state follows; the other
+// bits are zero.
 constexpr uint8_t kStateMask = 0x3;
 constexpr uint8_t kDequeuedBit = 0x4;
+constexpr uint8_t kHalfBit = 0x8;
 // A record is at least its tag and five one-byte varints.
 constexpr uint64_t kMinRecordBytes = 6;
 // What Snapshot reserves per record and per queue; typical records take 7-12 bytes.
@@ -83,13 +87,21 @@ void Queue::AppendSnapshot(std::string& out) const {
   for (const MessageRecord& r : records_) {
     if (r.state == MessageState::kGone) continue;
     bool dequeued = r.dequeue_count > 0;
-    out.push_back(static_cast<char>(static_cast<uint8_t>(r.state) | (dequeued ? kDequeuedBit : 0)));
+    const bool half = r.state == MessageState::kHalf;
+    out.push_back(static_cast<char>(
+        half ? kHalfBit : static_cast<uint8_t>(r.state) | (dequeued ? kDequeuedBit : 0)));
     PutVarint64(out, r.seq - prev_seq);
     PutVarint64(out, r.log_index - prev_log_index);
     PutVarint64(out, static_cast<uint64_t>(r.enqueue_ms) - prev_enqueue_ms);
     PutVarint64(out, r.body_offset);
     PutVarint64(out, r.body_length);
-    if (r.hidden()) PutVarint64(out, r.next_visible_offset_ms);
+    if (r.hidden() || half) PutVarint64(out, r.next_visible_offset_ms);
+    if (half) {
+      const HalfInfo& info = halves_.at(r.seq);
+      PutVarint64(out, info.checks);
+      PutVarint64(out, static_cast<uint64_t>(info.check_ms));
+      PutLengthPrefixed(out, info.producer);
+    }
     if (dequeued) {
       PutVarint64(out, r.dequeue_count);
       PutVarint64(out, r.first_dequeue_offset_ms);
@@ -154,8 +166,9 @@ Result<std::unique_ptr<Queue>> Queue::ReadSnapshot(Reader& in, const RestoreBoun
       return Corrupt("truncated record in queue " + std::string(name));
     }
     auto tag = static_cast<uint8_t>(tag_byte[0]);
-    if ((tag & ~(kStateMask | kDequeuedBit)) != 0) return Corrupt("bad record tag");
-    r.state = static_cast<MessageState>(tag & kStateMask);
+    const bool half = tag == kHalfBit && bounds.half_records;
+    if (!half && (tag & ~(kStateMask | kDequeuedBit)) != 0) return Corrupt("bad record tag");
+    r.state = half ? MessageState::kHalf : static_cast<MessageState>(tag & kStateMask);
     bool dequeued = (tag & kDequeuedBit) != 0;
     // Seqs increase and stay minted; log indexes and enqueue times do not decrease and
     // stay applied.
@@ -167,7 +180,23 @@ Result<std::unique_ptr<Queue>> Queue::ReadSnapshot(Reader& in, const RestoreBoun
     r.seq = seq;
     r.log_index = log_index;
     r.enqueue_ms = static_cast<int64_t>(enqueue_ms);
-    if (r.hidden() && !in.Varint(r.next_visible_offset_ms)) return Corrupt("truncated record");
+    if ((r.hidden() || half) && !in.Varint(r.next_visible_offset_ms)) {
+      return Corrupt("truncated record");
+    }
+    if (half) {
+      HalfInfo info;
+      uint64_t check_ms;
+      std::string_view producer;
+      if (!in.Varint(info.checks) || info.checks > kTransactionMaxChecks ||
+          !in.Varint64(check_ms) || check_ms < uint64_t{kTransactionCheckMsMin} ||
+          check_ms > uint64_t{kTransactionCheckMsMax} || !in.LengthPrefixed(producer) ||
+          producer.size() > kMaxProducerIdLength || r.next_visible_offset_ms == 0) {
+        return Corrupt("bad half message in queue " + std::string(name));
+      }
+      info.check_ms = static_cast<int64_t>(check_ms);
+      info.producer.assign(producer);
+      q->halves_.emplace(seq, std::move(info));
+    }
     if (dequeued && (!in.Varint(r.dequeue_count) || r.dequeue_count == 0 ||
                      !in.Varint(r.first_dequeue_offset_ms))) {
       return Corrupt("bad dequeue count");
@@ -193,6 +222,7 @@ void Queue::RebuildIndexes() {
   visible_.clear();
   timers_.clear();
   retained_.clear();
+  checks_.clear();
   visible_.reserve(Count(MessageState::kVisible));
   timers_.reserve(Count(MessageState::kDelayed) + Count(MessageState::kInFlight));
   retained_.reserve(Count(MessageState::kDeleted));
@@ -210,10 +240,14 @@ void Queue::RebuildIndexes() {
       case MessageState::kDeleted:
         retained_.push_back(r.seq);
         break;
+      case MessageState::kHalf:
+        checks_.push_back(TimerEntry{r.next_visible_ms(), HeapKey(r.seq, 0)});
+        break;
       case MessageState::kGone:
         break;
     }
   }
+  std::make_heap(checks_.begin(), checks_.end());
   // Keys and seqs come in increasing order, which already is a min-heap; timers are not.
   std::make_heap(visible_.begin(), visible_.end(), std::greater<>());
   std::make_heap(timers_.begin(), timers_.end());
@@ -248,7 +282,8 @@ Result<std::unique_ptr<StateMachine>> StateMachine::Restore(std::string_view sna
   if (snapshot.size() < kHeaderBytes) return Corrupt("shorter than its header");
   if (snapshot.substr(0, kMagic.size()) != kMagic) return Corrupt("bad magic");
   auto version = static_cast<uint8_t>(snapshot[kVersionAt]);
-  if (version != kSnapshotVersion && version != kSnapshotVersionWithoutTopics) {
+  if (version != kSnapshotVersion && version != kSnapshotVersionWithoutHalves &&
+      version != kSnapshotVersionWithoutTopics) {
     return Corrupt("unsupported version " + std::to_string(version));
   }
   if (DecodeFixed64(&snapshot[kLengthAt]) != snapshot.size() - kHeaderBytes) {
@@ -283,7 +318,8 @@ Result<std::unique_ptr<StateMachine>> StateMachine::Restore(std::string_view sna
   s.queues_created = queues_created;
   s.last_index = last_index;
   s.last_now_ms = static_cast<int64_t>(last_now_ms);
-  Queue::RestoreBounds bounds{s.id_base, last_seq, last_index, s.last_now_ms};
+  Queue::RestoreBounds bounds{s.id_base, last_seq, last_index, s.last_now_ms,
+                              version >= kSnapshotVersion};
   for (uint64_t i = 0; i < queue_count; ++i) {
     Result<std::unique_ptr<Queue>> q = Queue::ReadSnapshot(in, bounds);
     if (!q.ok()) return q.status();
@@ -293,7 +329,7 @@ Result<std::unique_ptr<StateMachine>> StateMachine::Restore(std::string_view sna
       return Corrupt("duplicate queue name");
     }
   }
-  if (version >= kSnapshotVersion) {
+  if (version >= kSnapshotVersionWithoutHalves) {
     Status st = ReadTopicsSnapshot(in, bounds, s.topics, s.topics_created, s.subscriptions_created);
     if (!st.ok()) return st;
     st = CheckTopicPlacement(s.topics, s.group_id, s.group_count);

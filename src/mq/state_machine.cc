@@ -52,6 +52,16 @@ Status ValidateSend(const Command& cmd, const QueueAttributes& attributes) {
   if (cmd.delay_seconds < 0 || cmd.delay_seconds > kDelaySecondsMax) {
     return Status(ErrorCode::kDelayOutOfRange, "delay seconds is out of range");
   }
+  if (cmd.type == CommandType::kSendHalfMessages) {
+    // The delay is not even encoded for half messages: a transaction message has none.
+    if (cmd.transaction_check_ms < kTransactionCheckMsMin ||
+        cmd.transaction_check_ms > kTransactionCheckMsMax) {
+      return Status(ErrorCode::kInvalidArgument, "first_query_interval out of range");
+    }
+    if (cmd.producer.size() > kMaxProducerIdLength) {
+      return Status(ErrorCode::kInvalidArgument, "client id too long");
+    }
+  }
   uint64_t total = 0;
   for (std::string_view body : cmd.bodies) {
     if (body.empty()) return Status(ErrorCode::kInvalidArgument, "message body can't be empty");
@@ -108,12 +118,40 @@ ApplyResult StateMachine::Impl::SendMessages(Queue& q, const Command& cmd, const
     result.status = Status(ErrorCode::kInternal, "message id space of the group exhausted");
   }
   if (!result.status.ok()) return result;
+  const bool half = cmd.type == CommandType::kSendHalfMessages;
   for (std::string_view body : cmd.bodies) {
     ++last_seq;
-    q.Enqueue(last_seq, Locate(body, ctx), now_ms, cmd.delay_seconds);
+    if (half) {
+      q.EnqueueHalf(last_seq, Locate(body, ctx), now_ms, cmd.transaction_check_ms, cmd.producer);
+    } else {
+      q.Enqueue(last_seq, Locate(body, ctx), now_ms, cmd.delay_seconds);
+    }
     result.msg_ids.push_back(id_base | last_seq);
   }
   return result;
+}
+
+// Confirms of unknown, foreign or already resolved messages are ignored: a producer may
+// confirm twice (after a check-back it raced), or after the message was rolled back.
+ApplyResult StateMachine::Impl::ConfirmTransaction(Queue& q, const Command& cmd) {
+  if (cmd.confirms.empty() || cmd.confirms.size() > kMaxBatch) {
+    return WithStatus(Status(ErrorCode::kInvalidArgument, "transaction confirm: 1 to 16 items"));
+  }
+  ApplyResult result;
+  for (const TransactionConfirm& c : cmd.confirms) {
+    if ((c.msg_id & ~kMaxMessageSeq) != id_base) continue;
+    if (q.Confirm(c.msg_id & kMaxMessageSeq, c.commit) && c.commit) {
+      result.msg_ids.push_back(c.msg_id);
+    }
+  }
+  return result;
+}
+
+void StateMachine::Impl::CollectChecks(Queue& q, ApplyResult& result) const {
+  for (auto& [seq, producer] : q.TakeDueChecks()) {
+    result.transaction_checks.push_back(
+        TransactionCheck{q.name(), id_base | seq, std::move(producer)});
+  }
 }
 
 ApplyResult StateMachine::Impl::ReceiveMessages(Queue& q, const Command& cmd, int64_t now_ms) {
@@ -153,6 +191,7 @@ ApplyResult StateMachine::Impl::ApplyToQueue(Queue& q, const Command& cmd, const
   q.Advance(now_ms);
   ApplyResult result = ApplyQueueCommand(q, cmd, ctx, now_ms);
   q.Advance(now_ms);  // leaves live entries on top of the indexes, for NextDueMs
+  CollectChecks(q, result);
   return result;
 }
 
@@ -167,7 +206,10 @@ ApplyResult StateMachine::Impl::ApplyQueueCommand(Queue& q, const Command& cmd,
     case CommandType::kRewindQueue:
       return WithStatus(q.Rewind(cmd.rewind_start_s, now_ms));
     case CommandType::kSendMessages:
+    case CommandType::kSendHalfMessages:
       return SendMessages(q, cmd, ctx, now_ms);
+    case CommandType::kConfirmTransaction:
+      return ConfirmTransaction(q, cmd);
     case CommandType::kReceiveMessages:
       return ReceiveMessages(q, cmd, now_ms);
     case CommandType::kDeleteMessages:
@@ -201,13 +243,20 @@ ApplyResult StateMachine::Apply(const Command& cmd, const ApplyContext& ctx) {
     case CommandType::kDeleteQueue:
       if (impl_->queues.erase(NameKey(cmd.queue_name)) == 0) return WithStatus(NoQueue());
       return {};
-    case CommandType::kHousekeeping:
-      for (auto& [key, q] : impl_->queues) q->Advance(now_ms);
+    case CommandType::kHousekeeping: {
+      ApplyResult result;
+      for (auto& [key, q] : impl_->queues) {
+        q->Advance(now_ms);
+        impl_->CollectChecks(*q, result);
+      }
       for (auto& [key, t] : impl_->topics) t->DropExpired(now_ms);
-      return {};
+      return result;
+    }
     case CommandType::kSetQueueAttributes:
     case CommandType::kRewindQueue:
     case CommandType::kSendMessages:
+    case CommandType::kSendHalfMessages:
+    case CommandType::kConfirmTransaction:
     case CommandType::kReceiveMessages:
     case CommandType::kDeleteMessages: {
       Queue* q = impl_->Find(cmd.queue_name);

@@ -53,10 +53,21 @@ struct DeleteFailure {
   Status status;
 };
 
+// A half message due for a check-back: ask its producer (a TCP client id) whether to commit
+// it (spec/cmq-tcp-protocol.md §6.10).
+struct TransactionCheck {
+  std::string queue_name;  // as created
+  uint64_t msg_id = 0;
+  std::string producer;
+  bool operator==(const TransactionCheck&) const = default;
+};
+
 struct ApplyResult {
-  Status status;                          // the command's outcome
-  std::string queue_id;                   // kCreateQueue
-  std::vector<uint64_t> msg_ids;          // kSendMessages, in body order
+  Status status;         // the command's outcome
+  std::string queue_id;  // kCreateQueue
+  // kSendMessages and kSendHalfMessages: in body order. kConfirmTransaction: the messages
+  // committed (made visible) by it.
+  std::vector<uint64_t> msg_ids;
   std::vector<ReceivedMessage> messages;  // kReceiveMessages (kNoMessage if none)
   // kDeleteMessages: only the failed handles, in request order. When any handle failed,
   // status is kReceiptHandleInvalid too (the handles that did not fail were deleted);
@@ -68,6 +79,10 @@ struct ApplyResult {
   // kPublishMessages: the queues (lower-case names) that received messages through queue
   // subscriptions, so that the node can wake their parked receivers.
   std::vector<std::string> queues_fed;
+  // Check-backs that fell due while this command was applied (any command on a queue, and
+  // Housekeeping for all queues). Every replica computes the same ones; the node asks the
+  // producers (docs/tcp-protocol.md "Transaction messages").
+  std::vector<TransactionCheck> transaction_checks;
 };
 
 struct QueueAttributes {

@@ -44,6 +44,14 @@ std::vector<Command> OneOfEachType() {
   del.receipt_handles = {0, 1, UINT64_MAX, (uint64_t{5} << kReceiptCountBits) | 3};
   out.push_back(del);
   out.push_back(Cmd(CommandType::kHousekeeping, ""));
+  Command half = Cmd(CommandType::kSendHalfMessages, "q");
+  half.bodies.assign(std::begin(kBodies), std::end(kBodies));
+  half.transaction_check_ms = 5'000;
+  half.producer = "client-7";
+  out.push_back(half);
+  Command confirm = Cmd(CommandType::kConfirmTransaction, "q");
+  confirm.confirms = {{1, true}, {UINT64_MAX, false}};
+  out.push_back(confirm);
   return out;
 }
 
@@ -101,7 +109,7 @@ TEST(CommandEncodingTest, EveryStrictPrefixIsCorruption) {
 }
 
 TEST(CommandEncodingTest, UnknownTypeIsCorruption) {
-  for (int type : {0, 18, 200, 255}) {
+  for (int type : {0, 20, 200, 255}) {
     std::string bytes(1, static_cast<char>(type));
     std::string_view in = bytes;
     EXPECT_EQ(DecodeCommand(in).status().code(), ErrorCode::kCorruption);
@@ -120,6 +128,17 @@ TEST(CommandEncodingTest, BadTimeoutFlagIsCorruption) {
   bytes.back() = 2;
   std::string_view in = bytes;
   EXPECT_EQ(DecodeCommand(in).status().code(), ErrorCode::kCorruption);
+}
+
+TEST(CommandEncodingTest, ConfirmActionOtherThanCommitOrRollbackIsCorruption) {
+  Command confirm = Cmd(CommandType::kConfirmTransaction, "q");
+  confirm.confirms = {{5, true}};
+  for (char action : {0, 3, -1}) {
+    std::string bytes = Encode(confirm);
+    bytes.back() = action;
+    std::string_view in = bytes;
+    EXPECT_EQ(DecodeCommand(in).status().code(), ErrorCode::kCorruption) << int{action};
+  }
 }
 
 TEST(CommandEncodingTest, HugeCountIsCorruptionWithoutAllocating) {

@@ -74,6 +74,19 @@ class Harness {
     cmd.delay_seconds = delay_seconds;
     return Apply(cmd);
   }
+  ApplyResult SendHalf(const std::string& name, std::vector<std::string> bodies,
+                       int64_t check_ms = 5'000, const std::string& producer = "producer") {
+    Command cmd = Cmd(CommandType::kSendHalfMessages, name);
+    for (const std::string& b : bodies) cmd.bodies.push_back(b);
+    cmd.transaction_check_ms = check_ms;
+    cmd.producer = producer;
+    return Apply(cmd);
+  }
+  ApplyResult Confirm(const std::string& name, std::vector<TransactionConfirm> confirms) {
+    Command cmd = Cmd(CommandType::kConfirmTransaction, name);
+    cmd.confirms = std::move(confirms);
+    return Apply(cmd);
+  }
   ApplyResult Receive(const std::string& name, uint32_t n = 1,
                       std::optional<int64_t> visibility_s = std::nullopt) {
     Command cmd = Cmd(CommandType::kReceiveMessages, name);

@@ -35,6 +35,10 @@ inline std::string DescribeResult(const ApplyResult& r) {
   }
   out.append("|" + r.topic_id + "|" + r.subscription_id);
   for (const std::string& q : r.queues_fed) out.append("|" + q);
+  for (const TransactionCheck& c : r.transaction_checks) {
+    out.append("|check " + c.queue_name + " " + c.producer);
+    AddField(out, 'c', c.msg_id);
+  }
   return out;
 }
 

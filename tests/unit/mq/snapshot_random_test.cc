@@ -36,7 +36,7 @@ class Generator {
   Command Next(int64_t now_ms) {
     static const char* kNames[] = {"a", "B", "c-1", "d"};
     Command cmd = Cmd(CommandType::kHousekeeping, kNames[rng_() % 4]);
-    switch (rng_() % 11) {
+    switch (rng_() % 13) {
       case 0:
         cmd.type = CommandType::kCreateQueue;
         cmd.attributes.msg_retention_seconds = 60 + static_cast<int64_t>(rng_() % 900);
@@ -71,6 +71,24 @@ class Generator {
         cmd.num_messages = static_cast<uint32_t>(1 + rng_() % 16);
         if (rng_() % 2) cmd.visibility_timeout_s = 1 + static_cast<int64_t>(rng_() % 20);
         break;
+      case 9:
+        cmd.type = CommandType::kSendHalfMessages;
+        bodies_.clear();
+        for (uint64_t i = 0, n = 1 + rng_() % 4; i < n; ++i) {
+          bodies_.push_back(std::string(1 + rng_() % 100, 'h'));
+        }
+        cmd.bodies.assign(bodies_.begin(), bodies_.end());
+        cmd.transaction_check_ms = 1'000 + static_cast<int64_t>(rng_() % 9'000);
+        cmd.producer = rng_() % 2 ? "producer-1" : "p2";
+        break;
+      case 10:
+        cmd.type = CommandType::kConfirmTransaction;
+        for (uint64_t i = 0, n = 1 + rng_() % 4; i < n; ++i) {
+          cmd.confirms.push_back(TransactionConfirm{
+              ids_.empty() || rng_() % 10 == 0 ? rng_() % 100'000 : ids_[rng_() % ids_.size()],
+              rng_() % 3 != 0});
+        }
+        break;
       default:
         cmd.type = CommandType::kDeleteMessages;
         for (uint64_t i = 0, n = 1 + rng_() % 8; i < n; ++i) {
@@ -86,6 +104,8 @@ class Generator {
   void Saw(const ApplyResult& r) {
     for (const ReceivedMessage& m : r.messages) handles_.push_back(m.receipt_handle);
     if (handles_.size() > 64) handles_.erase(handles_.begin(), handles_.end() - 64);
+    ids_.insert(ids_.end(), r.msg_ids.begin(), r.msg_ids.end());
+    if (ids_.size() > 64) ids_.erase(ids_.begin(), ids_.end() - 64);
   }
 
   uint64_t Below(uint64_t n) { return rng_() % n; }
@@ -93,6 +113,7 @@ class Generator {
  private:
   std::mt19937_64 rng_;
   std::vector<uint64_t> handles_;
+  std::vector<uint64_t> ids_;  // message ids from sends (for confirms)
   std::vector<std::string> bodies_;
 };
 
@@ -181,7 +202,7 @@ TEST(SnapshotCorruptionTest, EverySingleByteCorruptionIsRefused) {
 
 TEST(SnapshotCorruptionTest, AnotherVersionIsRefusedEvenWithAGoodChecksum) {
   std::string snapshot = SomeSnapshot();
-  snapshot[4] = 3;
+  snapshot[4] = 4;
   Reseal(snapshot);
   Result<std::unique_ptr<StateMachine>> restored = StateMachine::Restore(snapshot);
   EXPECT_EQ(restored.status().code(), ErrorCode::kCorruption);
