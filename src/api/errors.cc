@@ -157,8 +157,8 @@ ApiError ReceiptHandleMalformed() {
 ApiError DeletePartiallyFailed() {
   return Make(6010, 10150, "delete message partially failed");
 }
-ApiError TransactionNotSupported() {
-  return Make(4490, 10790, "transaction message not supported");
+ApiError TransactionNotAllowed(std::string_view detail) {
+  return Make(4490, 10780, WithName("operation not allowed: ", detail, ""));
 }
 
 ApiError TopicNameFormat() {

@@ -14,7 +14,8 @@ namespace {
 constexpr uint8_t kForwardVersion = 1;          // responses; requests of one group
 constexpr uint8_t kForwardRequestVersion2 = 2;  // requests: + flags, pinned group
 constexpr uint8_t kFlagInternal = 1;
-constexpr uint8_t kFlagTcp = 2;  // a CMQ TCP protocol request (HttpRequest::tcp)
+constexpr uint8_t kFlagTcp = 2;       // a CMQ TCP protocol request (HttpRequest::tcp)
+constexpr uint8_t kFlagClientId = 4;  // tcp_client_id follows the group
 constexpr int64_t kLeaderPollMs = 20;
 
 Status Corrupt(const char* what) {
@@ -28,8 +29,11 @@ std::string EncodeForwardedRequest(const HttpRequest& r) {
   out.reserve(r.body.size() + r.target.size() + r.host.size() + 32);
   if (r.internal || r.group != 0 || r.tcp) {
     out.push_back(static_cast<char>(kForwardRequestVersion2));
-    out.push_back(static_cast<char>((r.internal ? kFlagInternal : 0) | (r.tcp ? kFlagTcp : 0)));
+    const bool client_id = r.tcp && !r.tcp_client_id.empty();
+    out.push_back(static_cast<char>((r.internal ? kFlagInternal : 0) | (r.tcp ? kFlagTcp : 0) |
+                                    (client_id ? kFlagClientId : 0)));
     PutVarint64(out, r.group);
+    if (client_id) PutLengthPrefixed(out, r.tcp_client_id);
   } else {
     out.push_back(static_cast<char>(kForwardVersion));
   }
@@ -47,13 +51,17 @@ Result<HttpRequest> DecodeForwardedRequest(std::string_view in) {
   Reader r(in.substr(1));
   uint8_t flags = 0;
   uint64_t group = 0;
+  std::string_view client_id;
   if (version == kForwardRequestVersion2) {
     std::string_view flag_byte;
     if (!r.Bytes(1, flag_byte) || !r.Varint64(group) || group > UINT32_MAX) {
       return Corrupt("truncated");
     }
     flags = static_cast<uint8_t>(flag_byte[0]);
-    if ((flags & ~(kFlagInternal | kFlagTcp)) != 0) return Corrupt("unknown flags");
+    if ((flags & ~(kFlagInternal | kFlagTcp | kFlagClientId)) != 0) {
+      return Corrupt("unknown flags");
+    }
+    if ((flags & kFlagClientId) != 0 && !r.LengthPrefixed(client_id)) return Corrupt("truncated");
   }
   std::string_view method, target, host, body;
   if (!r.LengthPrefixed(method) || !r.LengthPrefixed(target) || !r.LengthPrefixed(host) ||
@@ -67,6 +75,7 @@ Result<HttpRequest> DecodeForwardedRequest(std::string_view in) {
   req.body = body;
   req.internal = (flags & kFlagInternal) != 0;
   req.tcp = (flags & kFlagTcp) != 0;
+  req.tcp_client_id = client_id;
   req.group = static_cast<uint32_t>(group);
   return req;
 }

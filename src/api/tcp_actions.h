@@ -35,11 +35,13 @@ inline constexpr int kTcpPublish = 1027;
 inline constexpr int kTcpBatchPublish = 1028;
 inline constexpr int kTcpHeartbeat = 1040;
 inline constexpr int kTcpTransactionConfirm = 1041;
+inline constexpr int kTcpTransactionQuery = 1042;  // check-back, server to client
 // Result codes of the TCP protocol that are not HTTP codes (§7).
 inline constexpr int kTcpResultNotAuthed = 306;
 inline constexpr int kTcpResultNoMessage = 10200;
 
-// 1021..1028: the commands that run at the group's leader.
+// 1021..1028 and 1041: the commands that run at the group's leader (1041, the one-way
+// transaction confirm, is never answered on the connection).
 bool IsTcpDataCommand(int cmd);
 // The queue or topic a data command names ("" if its body is missing).
 std::string_view TcpRouteName(const tcp::CMQProto& request);

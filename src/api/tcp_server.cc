@@ -47,4 +47,11 @@ uint16_t TcpServer::port() const {
   return impl_->listener.port();
 }
 
+void TcpServer::AskProducer(const std::string& client_id, const std::string& queue_name,
+                            uint64_t msg_id) {
+  if (auto session = impl_->shared->producers.Newest(client_id)) {
+    session->AskProducer(client_id, queue_name, msg_id);
+  }
+}
+
 }  // namespace cmq::api

@@ -8,7 +8,10 @@
 // - authentication once per connection (1020); data commands before it answer 306, which
 //   makes the SDK reconnect and authenticate;
 // - heartbeats (1040) answered, also before authentication; transaction confirms (1041)
-//   never answered (the SDK sends them one-way; transactions are refused at send);
+//   handed on like data commands but never answered (the SDK sends them one-way), and
+//   dropped before authentication;
+// - check-backs of transaction messages (1042) sent on request (AskProducer) to the
+//   newest connection authenticated with the producer's client id;
 // - data commands (1021..1028) are handed to the RequestHandler as HttpRequests with
 //   `tcp` set, and may be answered in any order: pulls wait while later requests run;
 // - at most max_inflight requests per connection: beyond that the session stops reading
@@ -56,6 +59,10 @@ class TcpServer {
   // Stops accepting and closes every connection (pending answers are dropped). Idempotent.
   void Stop();
   uint16_t port() const;
+  // Asks the producer whether to commit the half message msg_id of queue_name (spec
+  // §6.10): a 1042 frame on the newest connection here that authenticated as client_id;
+  // nothing if there is none. Thread-safe; does not block.
+  void AskProducer(const std::string& client_id, const std::string& queue_name, uint64_t msg_id);
 
  private:
   struct Impl;

@@ -28,8 +28,39 @@ TcpSession::TcpSession(net::ip::tcp::socket socket, std::shared_ptr<TcpSessionSh
       shared_(std::move(shared)),
       in_(kInitialBuffer) {}
 
+void ProducerDirectory::Add(const std::string& client_id,
+                            const std::shared_ptr<TcpSession>& session) {
+  std::lock_guard lock(mu_);
+  auto& list = sessions_[client_id];
+  std::erase_if(list, [](const std::weak_ptr<TcpSession>& w) { return w.expired(); });
+  list.push_back(session);
+}
+
+void ProducerDirectory::Remove(const std::string& client_id, const TcpSession* session) {
+  std::lock_guard lock(mu_);
+  auto it = sessions_.find(client_id);
+  if (it == sessions_.end()) return;
+  // A destructor calls this: its own weak pointer has expired already.
+  std::erase_if(it->second, [session](const std::weak_ptr<TcpSession>& w) {
+    auto live = w.lock();
+    return !live || live.get() == session;
+  });
+  if (it->second.empty()) sessions_.erase(it);
+}
+
+std::shared_ptr<TcpSession> ProducerDirectory::Newest(const std::string& client_id) {
+  std::lock_guard lock(mu_);
+  auto it = sessions_.find(client_id);
+  if (it == sessions_.end()) return nullptr;
+  for (auto w = it->second.rbegin(); w != it->second.rend(); ++w) {
+    if (auto live = w->lock()) return live;
+  }
+  return nullptr;
+}
+
 TcpSession::~TcpSession() {
   shared_->registry.Unregister(this);
+  if (authed_) shared_->producers.Remove(client_id_, this);
 }
 
 void TcpSession::Start() {
@@ -126,11 +157,12 @@ bool TcpSession::OnFrame(std::string_view body) {
     case kTcpAuth:
       Authenticate(m);
       return true;
-    case kTcpTransactionConfirm:
-      return true;  // one-way (spec §6.9); transaction sends are refused, so nothing to do
     default:
       break;
   }
+  // A transaction confirm is one-way (spec §6.9): it gets no answer, not even 306.
+  const bool one_way = m.cmd() == kTcpTransactionConfirm;
+  if (one_way && !authed_) return true;
   if (!IsTcpDataCommand(m.cmd())) {
     tcp::CMQProto answer = TcpAnswerTo(m);
     SetTcpError(answer, UnknownAction("cmd " + std::to_string(m.cmd())));
@@ -151,28 +183,49 @@ bool TcpSession::OnFrame(std::string_view body) {
   request.tcp = true;
   request.body.assign(body);
   request.route_name = TcpRouteName(m);
+  request.tcp_client_id = client_id_;
   ++inflight_;
-  shared_->handler(std::move(request), [self = shared_from_this()](HttpResponse response) {
-    net::post(self->socket_.get_executor(), [self, body = std::move(response.body)]() mutable {
-      self->OnAnswer(std::move(body));
-    });
+  shared_->handler(std::move(request), [self = shared_from_this(), one_way](HttpResponse response) {
+    net::post(self->socket_.get_executor(),
+              [self, one_way, body = std::move(response.body)]() mutable {
+                self->OnAnswer(std::move(body), one_way);
+              });
   });
   return true;
 }
 
 void TcpSession::Authenticate(const tcp::CMQProto& request) {
   tcp::CMQProto answer = TcpAnswerTo(request);
+  // A new proof replaces the old one, whatever its outcome.
+  if (authed_) shared_->producers.Remove(client_id_, this);
+  authed_ = false;
   if (!request.has_tcp_auth() || !request.tcp_auth().IsInitialized()) {
     SetTcpError(answer, MissingParameter("tcp_auth"));
-    authed_ = false;
   } else {
     const tcp::cmq_tcp_auth& auth = request.tcp_auth();
     auto error = shared_->authenticator.VerifyTcp(auth.secret_id(), auth.signature(),
                                                   auth.client_id(), auth.signature_method());
     if (error) SetTcpError(answer, *error);
     authed_ = !error.has_value();
+    if (authed_) {
+      client_id_ = auth.client_id();
+      shared_->producers.Add(client_id_, shared_from_this());
+    }
   }
   Answer(answer);
+}
+
+void TcpSession::AskProducer(std::string client_id, std::string queue_name, uint64_t msg_id) {
+  net::post(socket_.get_executor(), [self = shared_from_this(), client_id = std::move(client_id),
+                                     queue_name = std::move(queue_name), msg_id] {
+    if (self->closed_ || !self->authed_ || self->client_id_ != client_id) return;
+    tcp::CMQProto query;
+    query.set_seqno(self->shared_->next_query_seqno.fetch_add(1, std::memory_order_relaxed));
+    query.set_cmd(kTcpTransactionQuery);
+    query.mutable_transaction_query()->set_queue_name(queue_name);
+    query.mutable_transaction_query()->set_msg_id(msg_id);
+    self->Answer(query);
+  });
 }
 
 void TcpSession::Answer(const tcp::CMQProto& answer) {
@@ -188,10 +241,10 @@ void TcpSession::QueueFrame(std::string_view body) {
   MaybeWrite();
 }
 
-void TcpSession::OnAnswer(std::string body) {
+void TcpSession::OnAnswer(std::string body, bool one_way) {
   --inflight_;
   if (closed_) return;
-  QueueFrame(body);
+  if (!one_way) QueueFrame(body);
   Resume();
 }
 
@@ -252,6 +305,7 @@ void TcpSession::OnTimer(error_code) {
 void TcpSession::HardClose() {
   if (closed_) return;
   closed_ = true;
+  if (authed_) shared_->producers.Remove(client_id_, this);  // check-backs go elsewhere
   error_code ignored;
   timer_.cancel();
   socket_.shutdown(net::ip::tcp::socket::shutdown_both, ignored);

@@ -2,10 +2,13 @@
 // One connection of TcpServer (internal to api/). Everything runs on the socket's strand;
 // handler answers arrive from any thread and are posted onto it.
 
+#include <atomic>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,6 +22,20 @@ namespace cmq::api {
 
 class TcpSession;
 
+// The authenticated sessions of each client id, newest last, so that a transaction's
+// check-back finds a connection of its producer. Thread-safe.
+class ProducerDirectory {
+ public:
+  void Add(const std::string& client_id, const std::shared_ptr<TcpSession>& session);
+  void Remove(const std::string& client_id, const TcpSession* session);
+  // The newest live session of client_id, or null.
+  std::shared_ptr<TcpSession> Newest(const std::string& client_id);
+
+ private:
+  std::mutex mu_;
+  std::map<std::string, std::vector<std::weak_ptr<TcpSession>>> sessions_;  // guarded by mu_
+};
+
 // What all sessions of one server share; outlives the server while sessions remain.
 struct TcpSessionShared {
   TcpSessionShared(RequestHandler h, const ServerConfig& config, const Clock& clock,
@@ -29,6 +46,8 @@ struct TcpSessionShared {
   Authenticator authenticator;
   TcpServerOptions options;
   SessionRegistry<TcpSession> registry;
+  ProducerDirectory producers;
+  std::atomic<int64_t> next_query_seqno{1};  // of the check-backs the server starts
 };
 
 class TcpSession : public std::enable_shared_from_this<TcpSession> {
@@ -39,6 +58,9 @@ class TcpSession : public std::enable_shared_from_this<TcpSession> {
 
   void Start();  // from any thread
   void Close();  // from any thread: closes now, dropping pending answers
+  // From any thread: sends the check-back 1042 {queue_name, msg_id} (spec §6.10), unless
+  // the session closed or authenticated as another client since.
+  void AskProducer(std::string client_id, std::string queue_name, uint64_t msg_id);
 
  private:
   using Clock = std::chrono::steady_clock;
@@ -55,7 +77,8 @@ class TcpSession : public std::enable_shared_from_this<TcpSession> {
   void Authenticate(const tcp::CMQProto& request);
   void Answer(const tcp::CMQProto& answer);
   void QueueFrame(std::string_view body);
-  void OnAnswer(std::string body);
+  // An answer (or, one_way, only the end of a request in flight: nothing is written).
+  void OnAnswer(std::string body, bool one_way);
   void MaybeWrite();
   void OnWrite(boost::system::error_code ec);
   void ArmTimer(Clock::duration after);
@@ -74,6 +97,7 @@ class TcpSession : public std::enable_shared_from_this<TcpSession> {
   bool write_in_progress_ = false;
   bool closed_ = false;
   bool authed_ = false;
+  std::string client_id_;  // as authenticated (when authed_)
   uint32_t inflight_ = 0;  // requests handed to the handler and not yet answered
   Clock::time_point last_read_;
   Clock::time_point write_started_;

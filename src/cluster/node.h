@@ -133,6 +133,13 @@ class Node final : public QueueService {
   using RemoteEnqueue = std::function<void(std::string queue_name, std::string body,
                                            std::function<void(Status)> done)>;
   void SetRemoteEnqueue(RemoteEnqueue fn) { remote_enqueue_ = std::move(fn); }
+  // Check-backs of transaction messages (docs/tcp-protocol.md "Transaction messages"):
+  // called on the node's strand, on every replica that applies the entry in which a check
+  // fell due (each asks the producer if it is connected there), not while the log is
+  // replayed at Open, and not for entries older than 30 s (a replica catching up). Must
+  // not block. Set before Start.
+  using TransactionCheckListener = std::function<void(const mq::TransactionCheck&)>;
+  void SetTransactionCheckListener(TransactionCheckListener fn) { check_listener_ = std::move(fn); }
   // The group's leader as this node last heard (0: none known; node_id: this node).
   uint64_t leader_id() const { return leader_id_.load(std::memory_order_acquire); }
   // The term in which leader_id() was learned (to weigh it against other nodes' hints).
@@ -272,6 +279,7 @@ class Node final : public QueueService {
   std::mutex snapshot_file_mu_;
   MembershipListener membership_;
   RemoteEnqueue remote_enqueue_;
+  TransactionCheckListener check_listener_;
   std::map<uint64_t, std::string> addresses_;  // nodes added at run time (strand-only)
   bool conf_changed_ = false;  // a conf change was applied since the last notification
   struct ConfWaiter {

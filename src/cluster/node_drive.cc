@@ -18,6 +18,9 @@ namespace cmq::cluster {
 
 // A write and fsync slower than this is logged: half the shortest election timeout.
 constexpr int64_t kSlowPersistMs = 200;
+// Check-backs of entries older than this are not asked (a replica catching up on its log):
+// the check was due long ago, and a later one follows.
+constexpr int64_t kStaleCheckMs = 30'000;
 
 using internal::ErrorResult;
 using internal::LeadershipChanged;
@@ -269,10 +272,18 @@ void Node::ApplyEntry(const raft::Entry& e, std::map<std::string, size_t>& woken
     for (const std::string& fed : result.queues_fed) woken[fed] += cmd.bodies.size();
     if (result.status.ok() &&
         (cmd.type == mq::CommandType::kSendMessages || cmd.type == mq::CommandType::kRewindQueue ||
-         cmd.type == mq::CommandType::kDeleteQueue)) {
-      size_t n =
-          cmd.type == mq::CommandType::kSendMessages ? result.msg_ids.size() : waiters_.size();
+         cmd.type == mq::CommandType::kDeleteQueue ||
+         cmd.type == mq::CommandType::kConfirmTransaction)) {
+      // Sends and commits wake one receiver per message made visible.
+      size_t n = cmd.type == mq::CommandType::kSendMessages ||
+                         cmd.type == mq::CommandType::kConfirmTransaction
+                     ? result.msg_ids.size()
+                     : waiters_.size();
       woken[QueueKey(cmd.queue_name)] += n;
+    }
+    if (!result.transaction_checks.empty() && started_ && check_listener_ &&
+        clock_->NowMs() - decoded->now_ms <= kStaleCheckMs) {
+      for (const mq::TransactionCheck& check : result.transaction_checks) check_listener_(check);
     }
     if (proposals == nullptr) continue;
     Proposal& p = (*proposals)[i];

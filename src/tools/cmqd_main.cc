@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <filesystem>
@@ -288,6 +289,17 @@ int Run(int argc, char** argv) {
       balancer = std::make_unique<cmq::cluster::LeaderBalancer>(node_ptrs, *network);
     }
   }
+  // Check-backs of transaction messages go to the producer's connection, if it is on this
+  // node (each replica asks its own connections). Set once the TCP listener runs; the
+  // listener outlives the nodes' threads (stop_all joins them first).
+  std::atomic<cmq::api::TcpServer*> check_backs{nullptr};
+  for (auto& n : nodes) {
+    n->SetTransactionCheckListener([&check_backs](const cmq::mq::TransactionCheck& check) {
+      if (auto* tcp = check_backs.load(std::memory_order_acquire)) {
+        tcp->AskProducer(check.producer, check.queue_name, check.msg_id);
+      }
+    });
+  }
   for (auto& n : nodes) n->Start();
   if (balancer) balancer->Start();
   auto stop_all = [&] {
@@ -316,6 +328,7 @@ int Run(int argc, char** argv) {
       stop_all();
       return 1;
     }
+    check_backs.store(tcp_server.get(), std::memory_order_release);
   }
   std::string bound_host;
   uint16_t ignored = 0;

@@ -178,6 +178,19 @@ TEST(ForwardingTest, TcpFlagRoundTrips) {
   EXPECT_EQ(back->group, 0u);
   EXPECT_EQ(back->body, r.body);
   EXPECT_EQ(back->route_name, "");  // not forwarded: the leader reads the body
+  EXPECT_EQ(back->tcp_client_id, "");
+
+  // The connection's client id travels too: a transaction message remembers its producer.
+  r.tcp_client_id = "producer-7";
+  const std::string with_client = EncodeForwardedRequest(r);
+  auto client = DecodeForwardedRequest(with_client);
+  ASSERT_TRUE(client.ok()) << client.status().ToString();
+  EXPECT_EQ(client->tcp_client_id, "producer-7");
+  EXPECT_EQ(client->body, r.body);
+  for (size_t cut = 0; cut < with_client.size(); ++cut) {
+    EXPECT_FALSE(DecodeForwardedRequest(with_client.substr(0, cut)).ok()) << cut;
+  }
+  r.tcp_client_id.clear();
 
   // With internal and a pinned group as well, each flag is kept.
   r.internal = true;

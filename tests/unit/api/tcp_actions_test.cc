@@ -471,24 +471,135 @@ TEST_F(TcpActionsTest, BatchesOf17AreRefused) {
   EXPECT_EQ(ok.msgids_size(), 16);
 }
 
-TEST_F(TcpActionsTest, TransactionSendsAre4490) {
+// Transaction messages (spec §6.9): a send with is_transaction = 1 stores half messages,
+// which a pull does not see until a 1041 commits them; the producer is the connection's
+// client id.
+TEST_F(TcpActionsTest, TransactionSendIsHiddenUntilCommitted) {
+  tcp::CMQProto m = Request(kTcpBatchSend);
+  m.mutable_tcp_batch_send_msg()->set_queue_name("q");
+  m.mutable_tcp_batch_send_msg()->add_msgbody("commit me");
+  m.mutable_tcp_batch_send_msg()->add_msgbody("roll me back");
+  m.mutable_tcp_batch_send_msg()->set_is_transaction(1);
+  m.mutable_tcp_batch_send_msg()->set_first_query_interval(5000);
+  HttpRequest r = TcpRequest(m.SerializeAsString());
+  r.tcp_client_id = "producer-1";
+  tcp::CMQProto a = Parse(h.Raw(std::move(r)));
+  ASSERT_EQ(a.result(), 0) << a.error();
+  ASSERT_EQ(a.msgids_size(), 2);
+  EXPECT_EQ(h.service.last_command().type, mq::CommandType::kSendHalfMessages);
+  EXPECT_EQ(h.service.last_command().producer, "producer-1");
+  EXPECT_EQ(h.service.last_command().transaction_check_ms, 5000);
+  EXPECT_EQ(Pull().result(), kTcpResultNoMessage);
+
+  tcp::CMQProto confirm = Request(kTcpTransactionConfirm);
+  auto* body = confirm.mutable_transaction_confirm();
+  body->set_queue_name("q");
+  auto* commit = body->add_item();
+  commit->set_msg_id(a.msgids(0));
+  commit->set_state(1);
+  auto* rollback = body->add_item();
+  rollback->set_msg_id(a.msgids(1));
+  rollback->set_state(2);
+  auto* unknown = body->add_item();  // state 3 ("unknown") changes nothing
+  unknown->set_msg_id(a.msgids(1));
+  unknown->set_state(3);
+  EXPECT_EQ(TcpRouteName(confirm), "q");
+  EXPECT_EQ(Call(confirm).result(), 0);
+  tcp::CMQProto pulled = BatchPull(16);
+  ASSERT_EQ(pulled.result(), 0) << pulled.error();
+  ASSERT_EQ(pulled.batch_pull_rsp().msg_list_size(), 1);
+  EXPECT_EQ(pulled.batch_pull_rsp().msg_list(0).msg_id(), a.msgids(0));
+  EXPECT_EQ(pulled.batch_pull_rsp().msg_list(0).msg_body(), "commit me");
+  EXPECT_EQ(BatchPull(16).result(), kTcpResultNoMessage);  // the other was rolled back
+}
+
+// first_query_interval has no unit (spec §5.3): above 3600 milliseconds, else seconds;
+// 0 or absent is 5 s.
+TEST_F(TcpActionsTest, FirstQueryIntervalUnits) {
+  const std::pair<std::optional<int32_t>, int64_t> cases[] = {
+      {std::nullopt, 5'000}, {0, 5'000}, {5, 5'000}, {3600, 3'600'000}, {3601, 3'601},
+      {5000, 5'000},         {1, 1'000},
+  };
+  for (const auto& [interval, expected_ms] : cases) {
+    tcp::CMQProto m = Request(kTcpSend);
+    m.mutable_tcp_send_msg()->set_queue_name("q");
+    m.mutable_tcp_send_msg()->set_msgbody("half");
+    m.mutable_tcp_send_msg()->set_is_transaction(1);
+    if (interval) m.mutable_tcp_send_msg()->set_first_query_interval(*interval);
+    tcp::CMQProto a = Call(m);
+    ASSERT_EQ(a.result(), 0) << a.error();
+    EXPECT_EQ(h.service.last_command().transaction_check_ms, expected_ms) << interval.value_or(-1);
+  }
+  for (int32_t bad : {-1, 43'200'001}) {
+    tcp::CMQProto m = Request(kTcpSend);
+    m.mutable_tcp_send_msg()->set_queue_name("q");
+    m.mutable_tcp_send_msg()->set_msgbody("half");
+    m.mutable_tcp_send_msg()->set_is_transaction(1);
+    m.mutable_tcp_send_msg()->set_first_query_interval(bad);
+    tcp::CMQProto a = Call(m);
+    EXPECT_EQ(a.result(), 4000) << bad;
+    EXPECT_EQ(a.error(), "(10350)parameter first_query_interval value or length is out of range") << bad;
+  }
+}
+
+TEST_F(TcpActionsTest, TransactionSendCannotBeDelayed) {
   tcp::CMQProto m = Request(kTcpSend);
   m.mutable_tcp_send_msg()->set_queue_name("q");
   m.mutable_tcp_send_msg()->set_msgbody("half");
   m.mutable_tcp_send_msg()->set_is_transaction(1);
-  m.mutable_tcp_send_msg()->set_first_query_interval(5);
+  m.mutable_tcp_send_msg()->set_delay_seconds(10);
   tcp::CMQProto a = Call(m);
   EXPECT_EQ(a.result(), 4490);
-  EXPECT_EQ(a.error(), "(10790)transaction message not supported");
-  tcp::CMQProto b = Request(kTcpBatchSend);
-  b.mutable_tcp_batch_send_msg()->set_queue_name("q");
-  b.mutable_tcp_batch_send_msg()->add_msgbody("half");
-  b.mutable_tcp_batch_send_msg()->set_is_transaction(1);
-  EXPECT_EQ(Call(b).result(), 4490);
+  EXPECT_EQ(a.error(), "(10780)operation not allowed: a transaction message cannot be delayed");
   EXPECT_EQ(h.service.submitted, 0);
-  // is_transaction 0 is an ordinary send.
+  // A delay of 0 is no delay; is_transaction 0 is an ordinary send.
+  m.mutable_tcp_send_msg()->set_delay_seconds(0);
+  EXPECT_EQ(Call(m).result(), 0);
+  EXPECT_EQ(h.service.last_command().type, mq::CommandType::kSendHalfMessages);
   m.mutable_tcp_send_msg()->set_is_transaction(0);
   EXPECT_EQ(Call(m).result(), 0);
+  EXPECT_EQ(h.service.last_command().type, mq::CommandType::kSendMessages);
+  EXPECT_EQ(Pull().result(), 0);
+}
+
+TEST_F(TcpActionsTest, ConfirmsOfManyItemsGoInCommandsOfSixteen) {
+  tcp::CMQProto m = Request(kTcpBatchSend);
+  m.mutable_tcp_batch_send_msg()->set_queue_name("q");
+  for (int i = 0; i < 16; ++i) m.mutable_tcp_batch_send_msg()->add_msgbody("h");
+  m.mutable_tcp_batch_send_msg()->set_is_transaction(1);
+  tcp::CMQProto sent = Call(m);
+  ASSERT_EQ(sent.msgids_size(), 16);
+  tcp::CMQProto sent2 = Call(m);
+  ASSERT_EQ(sent2.msgids_size(), 16);
+  tcp::CMQProto confirm = Request(kTcpTransactionConfirm);
+  confirm.mutable_transaction_confirm()->set_queue_name("q");
+  for (const tcp::CMQProto* s : {&sent, &sent2}) {
+    for (uint64_t id : s->msgids()) {
+      auto* item = confirm.mutable_transaction_confirm()->add_item();
+      item->set_msg_id(id);
+      item->set_state(1);
+    }
+  }
+  h.service.submitted = 0;
+  EXPECT_EQ(Call(confirm).result(), 0);
+  EXPECT_EQ(h.service.submitted, 2);
+  size_t received = 0;
+  for (tcp::CMQProto p = BatchPull(16); p.result() == 0; p = BatchPull(16)) {
+    received += p.batch_pull_rsp().msg_list_size();
+  }
+  EXPECT_EQ(received, 32u);
+}
+
+TEST_F(TcpActionsTest, ConfirmValidatesItsQueue) {
+  tcp::CMQProto confirm = Request(kTcpTransactionConfirm);
+  EXPECT_EQ(Call(confirm).result(), 4000);  // no body: 10390
+  confirm.mutable_transaction_confirm()->set_queue_name("nope");
+  auto* item = confirm.mutable_transaction_confirm()->add_item();
+  item->set_msg_id(1);
+  item->set_state(1);
+  EXPECT_EQ(Call(confirm).result(), 4440);
+  confirm.mutable_transaction_confirm()->set_queue_name("1bad");
+  EXPECT_EQ(Call(confirm).result(), 4000);
 }
 
 TEST_F(TcpActionsTest, CommandWithoutItsBodyIs10390) {
@@ -524,7 +635,7 @@ TEST_F(TcpActionsTest, MissingRequiredNestedFieldIs4000) {
 }
 
 TEST_F(TcpActionsTest, UnknownOrNonDataCommandIs4000) {
-  for (int cmd : {0, 1005, 1029, kTcpAuth, kTcpHeartbeat, kTcpTransactionConfirm, 99999}) {
+  for (int cmd : {0, 1005, 1029, kTcpAuth, kTcpHeartbeat, kTcpTransactionQuery, 99999}) {
     tcp::CMQProto a = Call(Request(cmd));
     EXPECT_EQ(a.result(), 4000) << cmd;
     EXPECT_EQ(a.error(), "(10430)action name cmd " + std::to_string(cmd) + " is not existed");
@@ -574,10 +685,14 @@ TEST_F(TcpActionsTest, RouteNameOfEachCommand) {
   m.set_cmd(kTcpBatchPublish);
   m.mutable_tcp_batch_publish_msg()->set_topic_name("tc");
   EXPECT_EQ(TcpRouteName(m), "tc");
+  m.set_cmd(kTcpTransactionConfirm);
+  m.mutable_transaction_confirm()->set_queue_name("qt");
+  EXPECT_EQ(TcpRouteName(m), "qt");
   m.set_cmd(kTcpHeartbeat);
   EXPECT_EQ(TcpRouteName(m), "");
   for (int cmd = kTcpSend; cmd <= kTcpBatchPublish; ++cmd) EXPECT_TRUE(IsTcpDataCommand(cmd));
-  for (int cmd : {kTcpAuth, kTcpHeartbeat, kTcpTransactionConfirm, 1029, 0}) {
+  EXPECT_TRUE(IsTcpDataCommand(kTcpTransactionConfirm));  // one-way, but run at the leader
+  for (int cmd : {kTcpAuth, kTcpHeartbeat, kTcpTransactionQuery, 1029, 0}) {
     EXPECT_FALSE(IsTcpDataCommand(cmd)) << cmd;
   }
 }

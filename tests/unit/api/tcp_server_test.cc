@@ -418,24 +418,87 @@ TEST_F(TcpServerTest, AnswersComeBackInTheOrderTheyAreReady) {
   EXPECT_EQ(b->error(), "handled q1");
 }
 
-TEST_F(TcpServerTest, TransactionConfirmGetsNoAnswer) {
+// 1041 is one-way (spec §6.9): handed on (with the connection's client id), never
+// answered; before authentication it is dropped, not answered 306.
+TEST_F(TcpServerTest, TransactionConfirmIsHandedOnButNeverAnswered) {
   StartServer();
   Socket s = Connect();
-  LogIn(s);
   tcp::CMQProto confirm = Request(kTcpTransactionConfirm);
   confirm.mutable_transaction_confirm()->set_queue_name("q");
   auto* item = confirm.mutable_transaction_confirm()->add_item();
   item->set_msg_id(1011);
   item->set_state(1);
+  Write(s, Frame(confirm));  // not authenticated yet: dropped
+  LogIn(s);
+  EXPECT_EQ(handler_.calls(), 0u);
   Write(s, Frame(confirm));
-  // The next frame is the heartbeat's answer: nothing came for the confirm.
+  // The next frame is the heartbeat's answer: nothing came for the confirms.
   tcp::CMQProto hb = Heartbeat();
   Write(s, Frame(hb));
   auto a = ReadFrame(s);
   ASSERT_TRUE(a.has_value());
   EXPECT_EQ(a->cmd(), kTcpHeartbeat);
   EXPECT_EQ(a->seqno(), hb.seqno());
-  EXPECT_EQ(handler_.calls(), 0u);
+  ASSERT_EQ(handler_.calls(), 1u);
+  const HttpRequest r = handler_.requests().at(0);
+  EXPECT_TRUE(r.tcp);
+  EXPECT_EQ(r.route_name, "q");
+  EXPECT_EQ(r.tcp_client_id, "192.0.2.2@DEFAULT");
+}
+
+// Data commands carry the client id the connection authenticated with.
+TEST_F(TcpServerTest, RequestsCarryTheAuthenticatedClientId) {
+  StartServer();
+  Socket s = Connect();
+  ASSERT_EQ(Call(s, Auth("AKIDany", "sig", "HmacSHA1", "app@1")).result(), 0);
+  ASSERT_EQ(Call(s, SendTo("q")).result(), 0);
+  ASSERT_EQ(Call(s, Auth("AKIDany", "sig", "HmacSHA1", "app@2")).result(), 0);
+  ASSERT_EQ(Call(s, SendTo("q")).result(), 0);
+  ASSERT_EQ(handler_.calls(), 2u);
+  EXPECT_EQ(handler_.requests().at(0).tcp_client_id, "app@1");
+  EXPECT_EQ(handler_.requests().at(1).tcp_client_id, "app@2");
+}
+
+// Check-back (spec §6.10): AskProducer sends 1042 {queue_name, msg_id} on the newest
+// connection authenticated as the producer, and on no other.
+TEST_F(TcpServerTest, AskProducerSendsACheckBackToTheProducersNewestConnection) {
+  StartServer();
+  Socket old_conn = Connect();
+  ASSERT_EQ(Call(old_conn, Auth("AKIDany", "sig", "HmacSHA1", "producer")).result(), 0);
+  Socket other = Connect();
+  ASSERT_EQ(Call(other, Auth("AKIDany", "sig", "HmacSHA1", "someone-else")).result(), 0);
+  Socket newest = Connect();
+  ASSERT_EQ(Call(newest, Auth("AKIDany", "sig", "HmacSHA1", "producer")).result(), 0);
+
+  server_->AskProducer("producer", "orders", 1011);
+  auto query = ReadFrame(newest);
+  ASSERT_TRUE(query.has_value());
+  EXPECT_EQ(query->cmd(), kTcpTransactionQuery);
+  EXPECT_GT(query->seqno(), 0);
+  ASSERT_TRUE(query->has_transaction_query());
+  EXPECT_EQ(query->transaction_query().queue_name(), "orders");
+  EXPECT_EQ(query->transaction_query().msg_id(), 1011u);
+  // The others got nothing: their next frame answers their own heartbeat.
+  for (Socket* s : {&old_conn, &other}) {
+    tcp::CMQProto hb = Heartbeat();
+    EXPECT_EQ(Call(*s, hb).cmd(), kTcpHeartbeat);
+  }
+  // Once the newest is gone, the older connection of the producer is asked.
+  // (Asked again until the server has seen the close: a query sent before goes nowhere.)
+  newest.close();
+  for (int i = 0; i < 250 && old_conn.available() == 0; ++i) {
+    server_->AskProducer("producer", "orders", 1012);
+    std::this_thread::sleep_for(milliseconds(20));
+  }
+  ASSERT_GT(old_conn.available(), 0u) << "the older connection was never asked";
+  auto q = ReadFrame(old_conn);
+  ASSERT_TRUE(q.has_value());
+  EXPECT_EQ(q->cmd(), kTcpTransactionQuery);
+  EXPECT_EQ(q->transaction_query().msg_id(), 1012u);
+  // A client id nobody authenticated with: nothing, no crash.
+  server_->AskProducer("nobody", "orders", 1);
+  tcp::CMQProto hb = Heartbeat();
+  EXPECT_EQ(Call(other, hb).cmd(), kTcpHeartbeat);
 }
 
 TEST_F(TcpServerTest, NonZeroLeadingBytesClose) {

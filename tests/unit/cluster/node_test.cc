@@ -5,6 +5,7 @@
 #include <chrono>
 #include <filesystem>
 #include <future>
+#include <mutex>
 #include <thread>
 
 #include "storage/fault_injection_file_system.h"
@@ -32,7 +33,16 @@ class NodeTest : public ::testing::Test {
     auto node = Node::Open(fs_.get(), &clock_, options);
     ASSERT_TRUE(node.ok()) << node.status().ToString();
     node_ = std::move(node).value();
+    node_->SetTransactionCheckListener([this](const mq::TransactionCheck& check) {
+      std::lock_guard lock(checks_mu_);
+      checks_.push_back(check);
+    });
     node_->Start();
+  }
+
+  std::vector<mq::TransactionCheck> Checks() {
+    std::lock_guard lock(checks_mu_);
+    return checks_;
   }
 
   CommandResult Run(const mq::Command& cmd) {
@@ -71,6 +81,8 @@ class NodeTest : public ::testing::Test {
     return r.apply.msg_ids.empty() ? 0 : r.apply.msg_ids[0];
   }
 
+  std::mutex checks_mu_;
+  std::vector<mq::TransactionCheck> checks_;  // what the check-back listener was told
   SystemClock clock_;
   std::unique_ptr<storage::FaultInjectionFileSystem> fs_;
   std::unique_ptr<Node> node_;
@@ -185,6 +197,36 @@ TEST_F(NodeTest, LongPollIsWokenWhenADelayedMessageBecomesVisible) {
   CommandResult r = StartReceive("q1", 10).get();
   ASSERT_TRUE(r.apply.status.ok()) << r.apply.status.ToString();
   EXPECT_EQ(r.bodies.at(0), "later");
+}
+
+// Transaction messages: the listener hears of due check-backs (the node's housekeeping
+// makes them fall due), and a commit wakes a parked receiver.
+TEST_F(NodeTest, TransactionCheckBacksReachTheListenerAndACommitWakesAReceiver) {
+  CreateQueue("q1");
+  mq::Command half;
+  half.type = mq::CommandType::kSendHalfMessages;
+  half.queue_name = "q1";
+  half.bodies = {"half"};
+  half.transaction_check_ms = 1'000;
+  half.producer = "app@1";
+  CommandResult sent = Run(half);
+  ASSERT_TRUE(sent.apply.status.ok()) << sent.apply.status.ToString();
+  const uint64_t id = sent.apply.msg_ids.at(0);
+  auto f = StartReceive("q1", 20);
+  for (int i = 0; i < 100 && Checks().empty(); ++i) std::this_thread::sleep_for(50ms);
+  ASSERT_FALSE(Checks().empty()) << "no check-back within 5 s";
+  EXPECT_EQ(Checks().at(0), (mq::TransactionCheck{"q1", id, "app@1"}));
+  ASSERT_EQ(f.wait_for(0ms), std::future_status::timeout);  // half: nothing to receive
+
+  mq::Command commit;
+  commit.type = mq::CommandType::kConfirmTransaction;
+  commit.queue_name = "q1";
+  commit.confirms = {{id, true}};
+  ASSERT_EQ(Run(commit).apply.msg_ids, std::vector<uint64_t>{id});
+  ASSERT_EQ(f.wait_for(5s), std::future_status::ready) << "the commit did not wake the receiver";
+  CommandResult r = f.get();
+  ASSERT_TRUE(r.apply.status.ok()) << r.apply.status.ToString();
+  EXPECT_EQ(r.bodies.at(0), "half");
 }
 
 TEST_F(NodeTest, ManyParkedReceiversEachGetADistinctMessage) {
