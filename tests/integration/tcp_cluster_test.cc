@@ -85,5 +85,74 @@ TEST(TcpClusterTest, EveryNodeServesEveryQueueAndSurvivesALeadersDeath) {
   EXPECT_EQ(got, std::multiset<std::string>(acked.begin(), acked.end()));
 }
 
+// Transaction messages (spec §6.9, §6.10) through a node that does not lead the queue's
+// group: half messages are not pulled; the node holding the producer's connection sends the
+// check-back 1042 (once per check: the other replicas have no connection of it); the
+// producer's one-way 1041 commits one and rolls back the other.
+TEST(TcpClusterTest, TransactionMessagesAreCheckedBackAndConfirmedThroughAnyNode) {
+  ClusterProcesses c(3, {}, 0, /*with_tcp=*/true);
+  c.StartAll();
+  for (int g = 1; g <= 3; ++g) ASSERT_NE(c.WaitForGroupLeader(1, g), 0) << "group " << g;
+  const std::string queue = "txq";
+  json r = CallRetrying(c, 1, "CreateQueue", {{"queueName", queue}});
+  ASSERT_EQ(r["code"], 0) << r.dump();
+  const int leader = c.WaitForGroupLeader(1, static_cast<int>(mq::GroupOfName(queue, 3)));
+  ASSERT_NE(leader, 0);
+  const int via = leader % 3 + 1;  // another node: the send and confirm are forwarded
+
+  TcpWire wire(c.tcp_port(via));
+  ASSERT_EQ(wire.Auth("any", "any", "HmacSHA1", "txn-app@1").result(), 0);
+  cmq::tcp::CMQProto send;
+  send.set_cmd(1022);
+  auto* batch = send.mutable_tcp_batch_send_msg();
+  batch->set_queue_name(queue);
+  batch->add_msgbody("commit me");
+  batch->add_msgbody("roll me back");
+  batch->set_is_transaction(1);
+  batch->set_first_query_interval(1);  // seconds (at most 3600 is taken as seconds)
+  auto sent = wire.Call(send);
+  ASSERT_EQ(sent.result(), 0) << sent.error();
+  ASSERT_EQ(sent.msgids_size(), 2);
+  const uint64_t commit_id = sent.msgids(0);
+  const uint64_t rollback_id = sent.msgids(1);
+  EXPECT_EQ(wire.Call(PullRequest(queue, 0)).result(), 10200);  // half: invisible
+
+  // One check-back per message, on this connection, after about a second.
+  std::set<uint64_t> asked;
+  while (asked.size() < 2) {
+    auto query = wire.ReadWithin(10s);
+    ASSERT_TRUE(query.has_value()) << "no check-back within 10 s";
+    ASSERT_EQ(query->cmd(), 1042);
+    ASSERT_TRUE(query->has_transaction_query());
+    EXPECT_EQ(query->transaction_query().queue_name(), queue);
+    EXPECT_TRUE(asked.insert(query->transaction_query().msg_id()).second)
+        << "asked twice about " << query->transaction_query().msg_id();
+  }
+  EXPECT_EQ(asked, (std::set<uint64_t>{commit_id, rollback_id}));
+
+  // The answer is a one-way 1041 with a fresh seqno (the SDK's checker result).
+  cmq::tcp::CMQProto confirm;
+  confirm.set_cmd(1041);
+  confirm.set_seqno(wire.NextSeqno());
+  confirm.mutable_transaction_confirm()->set_queue_name(queue);
+  auto* commit = confirm.mutable_transaction_confirm()->add_item();
+  commit->set_msg_id(commit_id);
+  commit->set_state(1);
+  auto* rollback = confirm.mutable_transaction_confirm()->add_item();
+  rollback->set_msg_id(rollback_id);
+  rollback->set_state(2);
+  wire.Write(confirm);
+
+  auto pulled = wire.Call(PullRequest(queue, 5));
+  ASSERT_EQ(pulled.result(), 0) << pulled.error();
+  EXPECT_EQ(pulled.pull_rsp().msg_id(), commit_id);
+  EXPECT_EQ(pulled.pull_rsp().msg_body(), "commit me");
+  EXPECT_EQ(wire.Call(DeleteRequest(queue, pulled.pull_rsp().receipt_handle())).result(), 0);
+  EXPECT_EQ(wire.Call(PullRequest(queue, 1)).result(), 10200);  // rolled back
+  // Resolved: nobody is asked about them again (the next check would be due by now).
+  auto more = wire.ReadWithin(3s);
+  EXPECT_FALSE(more.has_value()) << "cmd " << more->cmd();
+}
+
 }  // namespace
 }  // namespace cmq::testing

@@ -10,9 +10,11 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
+#include <chrono>
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <thread>
 
 #include "common/signature.h"
 #include "proto/cmq.pb.h"
@@ -57,6 +59,16 @@ class TcpWire {
     // The SDK parses strictly: a missing required field would make it drop the connection.
     if (!m.ParseFromString(body)) throw std::runtime_error("the server sent an invalid CMQProto");
     return m;
+  }
+
+  // The next frame if one starts arriving within `within` (else nullopt, and nothing read).
+  std::optional<cmq::tcp::CMQProto> ReadWithin(std::chrono::milliseconds within) {
+    const auto deadline = std::chrono::steady_clock::now() + within;
+    while (socket_.available() == 0) {
+      if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return Read();
   }
 
   // One request and its answer (the connection has nothing else in flight).
