@@ -75,6 +75,9 @@ Status ReadMember(const std::string& key, const json& value, ServerConfig& c,
                   const std::string& path) {
   int64_t n = 0;
   if (key == "http") return ReadString(value, key, c.http, path);
+  if (key == "https") return ReadString(value, key, c.https, path);
+  if (key == "tls_cert_file") return ReadString(value, key, c.tls_cert_file, path);
+  if (key == "tls_key_file") return ReadString(value, key, c.tls_key_file, path);
   if (key == "data_dir") return ReadString(value, key, c.data_dir, path);
   if (key == "accounts") return ReadAccounts(value, c.accounts, path);
   if (key == "timestamp_window_seconds") {

@@ -21,6 +21,11 @@ struct Account {
 
 struct ServerConfig {
   std::string http = "127.0.0.1:8080";  // host:port to listen on; port 0 picks a free one
+  // HTTPS (the same API over TLS): host:port to listen on, empty: off; then the PEM files
+  // of the certificate chain and of its private key are required.
+  std::string https;
+  std::string tls_cert_file;
+  std::string tls_key_file;
   std::string data_dir = "./data";
   // With no account, requests are not authenticated at all (tests, trusted networks).
   std::vector<Account> accounts;

@@ -1,6 +1,7 @@
 #include "api/http_server.h"
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
 #include <charconv>
 
 #include "api/http_session.h"
@@ -37,12 +38,38 @@ bool SplitHostPort(const std::string& host_port, std::string& host, uint16_t& po
   return true;
 }
 
+Result<std::shared_ptr<net::ssl::context>> MakeServerTlsContext(const std::string& cert_file,
+                                                                const std::string& key_file) {
+  auto ctx = std::make_shared<net::ssl::context>(net::ssl::context::tls_server);
+  ctx->set_options(net::ssl::context::default_workarounds | net::ssl::context::no_sslv2 |
+                   net::ssl::context::no_sslv3 | net::ssl::context::no_tlsv1 |
+                   net::ssl::context::no_tlsv1_1 | net::ssl::context::single_dh_use);
+  error_code ec;
+  ctx->use_certificate_chain_file(cert_file, ec);
+  if (ec) {
+    return Status(ErrorCode::kInvalidArgument,
+                  "TLS certificate " + cert_file + ": " + ec.message());
+  }
+  ctx->use_private_key_file(key_file, net::ssl::context::pem, ec);
+  if (ec) {
+    // Also what OpenSSL says when the key does not match the certificate.
+    return Status(ErrorCode::kInvalidArgument, "TLS key " + key_file + ": " + ec.message());
+  }
+  return ctx;
+}
+
 struct HttpServer::Impl {
   Impl(net::io_context& ioc, const std::string& host_port, RequestHandler handler,
        HttpServerOptions o)
       : shared(std::make_shared<HttpSessionShared>()),
-        listener(ioc, host_port, [s = shared](tcp::socket socket) {
-          std::make_shared<HttpSession>(std::move(socket), s)->Start();
+        listener(ioc, host_port, [s = shared, tls = o.tls](tcp::socket socket) {
+          if (tls) {
+            std::make_shared<HttpsSession>(
+                boost::beast::ssl_stream<tcp::socket>(std::move(socket), *tls), s)
+                ->Start();
+          } else {
+            std::make_shared<HttpSession>(std::move(socket), s)->Start();
+          }
         }) {
     shared->handler = std::move(handler);
     shared->options = o;

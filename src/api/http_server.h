@@ -10,6 +10,7 @@
 // be called from any thread.
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -17,6 +18,7 @@
 
 #include "api/config.h"
 #include "api/request.h"
+#include "common/result.h"
 #include "common/status.h"
 
 namespace cmq::api {
@@ -30,9 +32,18 @@ struct HttpServerOptions {
   // sends (so that our answer is not lost to a TCP reset).
   std::chrono::milliseconds linger_timeout{2'000};
   uint32_t max_pipelined_requests = 16;
+  // Set: serve HTTPS with this context (certificate and key: MakeServerTlsContext); null:
+  // plain HTTP.
+  std::shared_ptr<boost::asio::ssl::context> tls;
 
   static HttpServerOptions FromConfig(const ServerConfig& config);
 };
+
+// A TLS server context (TLS 1.2 and later) with the certificate chain and private key of
+// these PEM files; kInvalidArgument naming the file and the reason if they cannot be used
+// (missing, unreadable, not PEM, a key that does not match the certificate).
+Result<std::shared_ptr<boost::asio::ssl::context>> MakeServerTlsContext(
+    const std::string& cert_file, const std::string& key_file);
 
 class HttpServer {
  public:

@@ -2,6 +2,7 @@
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
+#include <type_traits>
 #include <vector>
 
 #include "common/assert.h"
@@ -12,27 +13,54 @@ namespace net = boost::asio;
 namespace http = boost::beast::http;
 using boost::beast::error_code;
 
-HttpSession::HttpSession(net::ip::tcp::socket socket, std::shared_ptr<HttpSessionShared> shared)
-    : socket_(std::move(socket)), timer_(socket_.get_executor()), shared_(std::move(shared)) {}
+namespace {
 
-HttpSession::~HttpSession() {
+template <typename Stream>
+constexpr bool kTls = !std::is_same_v<Stream, net::ip::tcp::socket>;
+
+}  // namespace
+
+template <typename Stream>
+HttpSessionOf<Stream>::HttpSessionOf(Stream stream, std::shared_ptr<HttpSessionShared> shared)
+    : stream_(std::move(stream)), timer_(stream_.get_executor()), shared_(std::move(shared)) {}
+
+template <typename Stream>
+HttpSessionOf<Stream>::~HttpSessionOf() {
   shared_->registry.Unregister(this);
 }
 
-void HttpSession::Start() {
-  net::dispatch(socket_.get_executor(), [self = shared_from_this()] {
+template <typename Stream>
+void HttpSessionOf<Stream>::Start() {
+  net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
     if (!self->shared_->registry.Register(self)) return self->HardClose();
     error_code ignored;
-    self->socket_.set_option(net::ip::tcp::no_delay(true), ignored);
-    self->DoRead();
+    boost::beast::get_lowest_layer(self->stream_).set_option(net::ip::tcp::no_delay(true), ignored);
+    if constexpr (kTls<Stream>) {
+      // A client that connects and never finishes the handshake is cut at the idle deadline.
+      self->SetDeadline(Deadline::kIdle);
+      self->stream_.async_handshake(net::ssl::stream_base::server,
+                                    [self](error_code ec) { self->OnHandshake(ec); });
+    } else {
+      self->DoRead();
+    }
   });
 }
 
-void HttpSession::Close() {
-  net::post(socket_.get_executor(), [self = shared_from_this()] { self->HardClose(); });
+template <typename Stream>
+void HttpSessionOf<Stream>::OnHandshake(error_code ec) {
+  if (closed_) return;
+  if (ec) return HardClose();   // not TLS (plain HTTP to the HTTPS port), or a bad client
+  deadline_ = Deadline::kNone;  // DoRead sets the idle deadline afresh
+  DoRead();
 }
 
-void HttpSession::DoRead() {
+template <typename Stream>
+void HttpSessionOf<Stream>::Close() {
+  net::post(stream_.get_executor(), [self = shared_from_this()] { self->HardClose(); });
+}
+
+template <typename Stream>
+void HttpSessionOf<Stream>::DoRead() {
   if (closed_ || read_done_ || reading_) return;
   if (slots_.size() >= shared_->options.max_pipelined_requests) return;  // resumed on write
   parser_.emplace();
@@ -40,11 +68,12 @@ void HttpSession::DoRead() {
   parser_->body_limit(shared_->options.max_body_bytes);
   reading_ = true;
   UpdateDeadline();
-  http::async_read(socket_, buffer_, *parser_,
+  http::async_read(stream_, buffer_, *parser_,
                    [self = shared_from_this()](error_code ec, size_t) { self->OnRead(ec); });
 }
 
-void HttpSession::OnRead(error_code ec) {
+template <typename Stream>
+void HttpSessionOf<Stream>::OnRead(error_code ec) {
   reading_ = false;
   if (closed_) return;
   if (deadline_ == Deadline::kLinger) return ec ? HardClose() : Linger();  // discard it
@@ -77,18 +106,20 @@ void HttpSession::OnRead(error_code ec) {
   DoRead();  // pipelining: read the next request while this one is handled
 }
 
-void HttpSession::Dispatch(HttpRequest request, unsigned version) {
+template <typename Stream>
+void HttpSessionOf<Stream>::Dispatch(HttpRequest request, unsigned version) {
   uint64_t seq = next_seq_++;
   slots_.push_back(Slot{version, request.keep_alive, std::nullopt});
   UpdateDeadline();
   shared_->handler(std::move(request), [self = shared_from_this(), seq](HttpResponse answer) {
-    net::post(self->socket_.get_executor(), [self, seq, answer = std::move(answer)]() mutable {
+    net::post(self->stream_.get_executor(), [self, seq, answer = std::move(answer)]() mutable {
       self->OnAnswer(seq, std::move(answer));
     });
   });
 }
 
-void HttpSession::OnAnswer(uint64_t seq, HttpResponse answer) {
+template <typename Stream>
+void HttpSessionOf<Stream>::OnAnswer(uint64_t seq, HttpResponse answer) {
   if (closed_) return;
   CMQ_ASSERT(seq >= first_seq_ && seq - first_seq_ < slots_.size(), "answer for no request");
   Slot& slot = slots_[seq - first_seq_];
@@ -103,15 +134,17 @@ void HttpSession::OnAnswer(uint64_t seq, HttpResponse answer) {
   MaybeWrite();
 }
 
-void HttpSession::MaybeWrite() {
+template <typename Stream>
+void HttpSessionOf<Stream>::MaybeWrite() {
   if (closed_ || writing_ || slots_.empty() || !slots_.front().response) return;
   writing_ = true;
   SetDeadline(Deadline::kWrite);
-  http::async_write(socket_, *slots_.front().response,
+  http::async_write(stream_, *slots_.front().response,
                     [self = shared_from_this()](error_code ec, size_t) { self->OnWrite(ec); });
 }
 
-void HttpSession::OnWrite(error_code ec) {
+template <typename Stream>
+void HttpSessionOf<Stream>::OnWrite(error_code ec) {
   writing_ = false;
   if (closed_) return;
   if (ec) return HardClose();
@@ -128,14 +161,16 @@ void HttpSession::OnWrite(error_code ec) {
   UpdateDeadline();
 }
 
-void HttpSession::UpdateDeadline() {
+template <typename Stream>
+void HttpSessionOf<Stream>::UpdateDeadline() {
   if (closed_ || deadline_ == Deadline::kLinger || writing_) return;
   // While a request is being handled (possibly a long poll), no deadline; between requests,
   // the idle deadline.
   SetDeadline(slots_.empty() ? Deadline::kIdle : Deadline::kNone);
 }
 
-void HttpSession::SetDeadline(Deadline kind) {
+template <typename Stream>
+void HttpSessionOf<Stream>::SetDeadline(Deadline kind) {
   // The idle deadline runs from the moment the connection became idle: re-arming it for
   // every partial read would let a slow client hold the connection forever.
   if (kind == deadline_ && kind != Deadline::kWrite) return;
@@ -158,20 +193,24 @@ void HttpSession::SetDeadline(Deadline kind) {
   timer_.async_wait([self = shared_from_this()](error_code ec) { self->OnTimer(ec); });
 }
 
-void HttpSession::OnTimer(error_code ec) {
+template <typename Stream>
+void HttpSessionOf<Stream>::OnTimer(error_code ec) {
   if (ec == net::error::operation_aborted || closed_ || deadline_ == Deadline::kNone) return;
   // A wait that completed just before the timer was re-armed: not our deadline yet.
   if (timer_.expiry() > net::steady_timer::clock_type::now()) return;
   HardClose();
 }
 
-void HttpSession::Linger() {
+template <typename Stream>
+void HttpSessionOf<Stream>::Linger() {
   SetDeadline(Deadline::kLinger);
   error_code ignored;
-  socket_.shutdown(net::ip::tcp::socket::shutdown_send, ignored);
+  // (Over TLS, without a close_notify: the answers carry their length, so a client loses
+  // nothing; waiting for a TLS shutdown would let a client hold the connection.)
+  boost::beast::get_lowest_layer(stream_).shutdown(net::ip::tcp::socket::shutdown_send, ignored);
   if (reading_) return;  // the read in flight drains; OnRead comes back here
   reading_ = true;
-  socket_.async_read_some(net::buffer(drain_), [self = shared_from_this()](error_code e, size_t) {
+  stream_.async_read_some(net::buffer(drain_), [self = shared_from_this()](error_code e, size_t) {
     self->reading_ = false;
     if (self->closed_) return;
     if (e) return self->HardClose();
@@ -179,13 +218,18 @@ void HttpSession::Linger() {
   });
 }
 
-void HttpSession::HardClose() {
+template <typename Stream>
+void HttpSessionOf<Stream>::HardClose() {
   if (closed_) return;
   closed_ = true;
   timer_.cancel();
   error_code ignored;
-  socket_.shutdown(net::ip::tcp::socket::shutdown_both, ignored);
-  socket_.close(ignored);
+  auto& socket = boost::beast::get_lowest_layer(stream_);
+  socket.shutdown(net::ip::tcp::socket::shutdown_both, ignored);
+  socket.close(ignored);
 }
+
+template class HttpSessionOf<net::ip::tcp::socket>;
+template class HttpSessionOf<boost::beast::ssl_stream<net::ip::tcp::socket>>;
 
 }  // namespace cmq::api

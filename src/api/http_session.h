@@ -1,11 +1,13 @@
 #pragma once
-// One HTTP connection of HttpServer (internal to api/). Everything runs on the socket's
-// strand; handler answers arrive from any thread and are posted onto it.
+// One HTTP connection of HttpServer (internal to api/), plain or over TLS (HTTPS): the
+// same session over either stream. Everything runs on the socket's strand; handler
+// answers arrive from any thread and are posted onto it.
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 #include <deque>
 #include <memory>
 #include <optional>
@@ -15,26 +17,36 @@
 
 namespace cmq::api {
 
-class HttpSession;
+// What the server's registry closes at Stop, whatever the stream.
+class HttpConnection {
+ public:
+  virtual ~HttpConnection() = default;
+  virtual void Close() = 0;  // from any thread: closes now, dropping pending answers
+};
 
 // What all sessions of one server share; outlives the server while sessions remain.
 struct HttpSessionShared {
   RequestHandler handler;
   HttpServerOptions options;
 
-  SessionRegistry<HttpSession> registry;
+  SessionRegistry<HttpConnection> registry;
 };
 
-class HttpSession : public std::enable_shared_from_this<HttpSession> {
+// Stream: boost::asio::ip::tcp::socket (HTTP) or boost::beast::ssl_stream of one (HTTPS;
+// the TLS handshake comes first, within the idle timeout).
+template <typename Stream>
+class HttpSessionOf : public HttpConnection,
+                      public std::enable_shared_from_this<HttpSessionOf<Stream>> {
  public:
-  // REQUIRES: socket's executor is a strand of its own.
-  HttpSession(boost::asio::ip::tcp::socket socket, std::shared_ptr<HttpSessionShared> shared);
-  ~HttpSession();
+  // REQUIRES: the stream's executor is a strand of its own.
+  HttpSessionOf(Stream stream, std::shared_ptr<HttpSessionShared> shared);
+  ~HttpSessionOf() override;
 
   void Start();  // from any thread
-  void Close();  // from any thread: closes now, dropping pending answers
+  void Close() override;
 
  private:
+  using std::enable_shared_from_this<HttpSessionOf<Stream>>::shared_from_this;
   using Response = boost::beast::http::response<boost::beast::http::string_body>;
   struct Slot {
     unsigned version = 11;
@@ -43,6 +55,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   };
   enum class Deadline { kNone, kIdle, kWrite, kLinger };
 
+  void OnHandshake(boost::beast::error_code ec);
   void DoRead();
   void OnRead(boost::beast::error_code ec);
   void Dispatch(HttpRequest request, unsigned version);
@@ -55,7 +68,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   void Linger();  // half-close, then drain until EOF or the linger deadline
   void HardClose();
 
-  boost::asio::ip::tcp::socket socket_;
+  Stream stream_;
   boost::asio::steady_timer timer_;
   std::shared_ptr<HttpSessionShared> shared_;
   boost::beast::flat_buffer buffer_;
@@ -70,5 +83,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   Deadline deadline_ = Deadline::kNone;
   char drain_[4096];
 };
+
+using HttpSession = HttpSessionOf<boost::asio::ip::tcp::socket>;
+using HttpsSession = HttpSessionOf<boost::beast::ssl_stream<boost::asio::ip::tcp::socket>>;
 
 }  // namespace cmq::api

@@ -81,6 +81,12 @@ int Run(int argc, char** argv) {
   CLI::App app{"cmqd: an OpenCMQ node (CMQ HTTP API 2.0)"};
   std::string http, data, config_path;
   app.add_option("--http", http, "HOST:PORT to serve HTTP on (default 127.0.0.1:8080)");
+  std::string https, tls_cert, tls_key;
+  app.add_option("--https", https,
+                 "HOST:PORT to serve the same API over HTTPS on (default: off; needs "
+                 "--tls-cert and --tls-key)");
+  app.add_option("--tls-cert", tls_cert, "PEM file of the HTTPS certificate chain");
+  app.add_option("--tls-key", tls_key, "PEM file of the HTTPS private key");
   app.add_option("--data", data, "data directory (default ./data)");
   app.add_option("--config", config_path, "JSON config file (docs/config.md)");
   uint64_t node_id = 0;
@@ -127,6 +133,9 @@ int Run(int argc, char** argv) {
     config = std::move(loaded).value();
   }
   if (!http.empty()) config.http = http;
+  if (!https.empty()) config.https = https;
+  if (!tls_cert.empty()) config.tls_cert_file = tls_cert;
+  if (!tls_key.empty()) config.tls_key_file = tls_key;
   if (!data.empty()) config.data_dir = data;
   if (node_id != 0) config.node_id = node_id;
   if (!peers.empty()) config.peers = peers;
@@ -153,6 +162,32 @@ int Run(int argc, char** argv) {
       spdlog::warn(
           "no account configured: requests are not authenticated; serving loopback "
           "only");
+    }
+  }
+
+  std::shared_ptr<boost::asio::ssl::context> tls;
+  if (!config.https.empty()) {
+    std::string https_host;
+    uint16_t https_port = 0;
+    if (!cmq::api::SplitHostPort(config.https, https_host, https_port)) {
+      spdlog::critical("--https: expected HOST:PORT, got '{}'", config.https);
+      return 2;
+    }
+    if (config.tls_cert_file.empty() || config.tls_key_file.empty()) {
+      spdlog::critical(
+          "--https needs --tls-cert and --tls-key (or tls_cert_file and "
+          "tls_key_file in the config file)");
+      return 2;
+    }
+    auto context = cmq::api::MakeServerTlsContext(config.tls_cert_file, config.tls_key_file);
+    if (!context.ok()) {
+      spdlog::critical("--https: {}", context.status().message());
+      return 2;
+    }
+    tls = std::move(context).value();
+    if (config.accounts.empty() && !IsLoopbackHost(https_host)) {
+      spdlog::warn("no account configured: HTTPS binds to 127.0.0.1 instead of {}", https_host);
+      config.https = "127.0.0.1:" + std::to_string(https_port);
     }
   }
 
@@ -317,6 +352,20 @@ int Run(int argc, char** argv) {
     stop_all();
     return 1;
   }
+  std::unique_ptr<cmq::api::HttpServer> https_server;
+  if (tls) {
+    cmq::api::HttpServerOptions https_options = cmq::api::HttpServerOptions::FromConfig(config);
+    https_options.tls = tls;
+    https_server = std::make_unique<cmq::api::HttpServer>(
+        ioc, config.https, forwarding ? forwarding->AsHandler() : dispatcher.AsHandler(),
+        https_options);
+    if (cmq::Status st = https_server->Start(); !st.ok()) {
+      spdlog::critical("cannot serve HTTPS on {}: {}", config.https, st.ToString());
+      server.Stop();
+      stop_all();
+      return 1;
+    }
+  }
   std::unique_ptr<cmq::api::TcpServer> tcp_server;
   if (!config.tcp.empty()) {
     tcp_server = std::make_unique<cmq::api::TcpServer>(
@@ -325,6 +374,7 @@ int Run(int argc, char** argv) {
     if (cmq::Status st = tcp_server->Start(); !st.ok()) {
       spdlog::critical("cannot serve the TCP protocol on {}: {}", config.tcp, st.ToString());
       server.Stop();
+      if (https_server) https_server->Stop();
       stop_all();
       return 1;
     }
@@ -334,10 +384,15 @@ int Run(int argc, char** argv) {
   uint16_t ignored = 0;
   cmq::api::SplitHostPort(config.http, bound_host, ignored);
   std::string tcp_note;
+  if (https_server) {
+    std::string https_host;
+    cmq::api::SplitHostPort(config.https, https_host, ignored);
+    tcp_note = fmt::format(", HTTPS on {}:{}", https_host, https_server->port());
+  }
   if (tcp_server) {
     std::string tcp_host;
     cmq::api::SplitHostPort(config.tcp, tcp_host, ignored);
-    tcp_note = fmt::format(" and the CMQ TCP protocol on {}:{}", tcp_host, tcp_server->port());
+    tcp_note += fmt::format(" and the CMQ TCP protocol on {}:{}", tcp_host, tcp_server->port());
   }
   spdlog::info("cmqd ready: serving the CMQ HTTP API on {}:{}{} (data in {}, {} data group{})",
                bound_host, server.port(), tcp_note, config.data_dir, nodes.size(),
@@ -347,6 +402,7 @@ int Run(int argc, char** argv) {
   signals.async_wait([&](const boost::system::error_code&, int sig) {
     spdlog::info("signal {}: shutting down", sig);
     server.Stop();
+    if (https_server) https_server->Stop();
     if (tcp_server) tcp_server->Stop();
   });
 

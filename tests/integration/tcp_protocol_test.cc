@@ -264,6 +264,7 @@ TEST_F(TcpProtocolTest, ErrorsUseTheHttpCodes) {
   EXPECT_EQ(wire->Call(SendRequest(queue, "")).result(), 4000);  // empty body
   cmq::tcp::CMQProto transaction = SendRequest(queue, "half");
   transaction.mutable_tcp_send_msg()->set_is_transaction(1);
+  transaction.mutable_tcp_send_msg()->set_delay_seconds(5);  // not for transactions
   EXPECT_EQ(wire->Call(transaction).result(), 4490);
   cmq::tcp::CMQProto unknown;
   unknown.set_cmd(1099);
