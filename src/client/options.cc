@@ -19,15 +19,18 @@ std::string Error::ToString() const {
 
 Result<Endpoint> ParseEndpoint(const std::string& endpoint) {
   std::string_view rest = endpoint;
+  Endpoint out;
   if (rest.starts_with("https://")) {
-    return Error::Transport("https endpoints are not supported by this client: " + endpoint);
+    rest.remove_prefix(8);
+    out.tls = true;
+  } else if (rest.starts_with("http://")) {
+    rest.remove_prefix(7);
   }
-  if (rest.starts_with("http://")) rest.remove_prefix(7);
   while (rest.ends_with('/')) rest.remove_suffix(1);
   if (rest.empty() || rest.find('/') != std::string_view::npos) {
-    return Error::Transport("bad endpoint (want http://host:port): " + endpoint);
+    return Error::Transport("bad endpoint (want http://host:port or https://host:port): " +
+                            endpoint);
   }
-  Endpoint out;
   out.host_header = std::string(rest);
   std::string_view host = rest;
   std::string_view port;
@@ -45,7 +48,7 @@ Result<Endpoint> ParseEndpoint(const std::string& endpoint) {
     port = rest.substr(colon + 1);
   }
   if (host.empty()) return Error::Transport("bad endpoint (no host): " + endpoint);
-  if (port.empty()) port = "80";
+  if (port.empty()) port = out.tls ? "443" : "80";
   for (char c : port) {
     if (c < '0' || c > '9') return Error::Transport("bad endpoint port: " + endpoint);
   }

@@ -9,7 +9,12 @@
 namespace cmq::client {
 
 struct ClientOptions {
-  std::string endpoint = "http://127.0.0.1:8080";  // http:// only (no TLS in this library yet)
+  std::string endpoint = "http://127.0.0.1:8080";  // or https:// (TLS)
+  // https: the PEM file of the certificate authorities to trust; empty: the system's.
+  std::string tls_ca_file;
+  // https: check the server's certificate and host name (false: anyone may pose as the
+  // server; for tests with self-signed certificates only).
+  bool tls_verify = true;
   std::string path = "/v2/index.php";
   std::string secret_id;  // empty secret_key: requests are not signed
   std::string secret_key;
@@ -22,11 +27,13 @@ struct ClientOptions {
 // An endpoint split for connecting and signing.
 struct Endpoint {
   std::string host;         // to resolve: "127.0.0.1", "::1", "cmq.example"
-  std::string port;         // "8080"; "80" when the endpoint has none
+  std::string port;         // "8080"; "80" (http) or "443" (https) when the endpoint has none
   std::string host_header;  // as sent and signed: the endpoint without scheme and trailing '/'
+  bool tls = false;         // https://
 };
 
-// Accepts "http://host[:port][/]" or "host[:port]"; IPv6 literals in brackets.
+// Accepts "http://host[:port][/]", "https://host[:port][/]" or "host[:port]" (http); IPv6
+// literals in brackets.
 Result<Endpoint> ParseEndpoint(const std::string& endpoint);
 
 }  // namespace cmq::client

@@ -301,9 +301,16 @@ int main(int argc, char** argv) {
   Globals g;
   CLI::App app{"cmqctl: command-line client for CMQ-compatible queues"};
   app.require_subcommand(1);
-  app.add_option("--endpoint", g.options.endpoint, "http://host:port")
+  app.add_option("--endpoint", g.options.endpoint, "http://host:port or https://host:port")
       ->envname("CMQ_ENDPOINT")
       ->capture_default_str();
+  app.add_option("--ca-file", g.options.tls_ca_file,
+                 "https: PEM file of the certificate authorities to trust (default: the "
+                 "system's)")
+      ->envname("CMQ_CA_FILE");
+  bool insecure = false;
+  app.add_flag("--insecure", insecure,
+               "https: do not check the server's certificate (self-signed test servers only)");
   app.add_option("--path", g.options.path, "request path")->capture_default_str();
   app.add_option("--secret-id", g.options.secret_id, "SecretId")->envname("CMQ_SECRET_ID");
   app.add_option("--secret-key", g.options.secret_key, "SecretKey (empty: do not sign)")
@@ -446,6 +453,7 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
   }
+  g.options.tls_verify = !insecure;
 
   Client c(g.options);
   if (*create) {

@@ -10,6 +10,7 @@
 #include <boost/beast/ssl.hpp>
 #include <nlohmann/json.hpp>
 
+#include "client/client.h"
 #include "cmqd_process.h"
 #include "common/url.h"
 #include "http_client.h"
@@ -77,6 +78,48 @@ TEST(HttpsTest, TheApiIsServedOverTlsAndPlainHttpAlike) {
   json attributes = plain.Call("GetQueueAttributes", {{"queueName", "secure"}});
   ASSERT_EQ(attributes["code"], 0) << attributes.dump();
   EXPECT_EQ(attributes["inactiveMsgNum"], 1);
+}
+
+// Our own client library (and so cmqctl) over https: the certificate checked against a CA
+// file, refused without it, accepted unchecked only when asked.
+TEST(HttpsTest, OurClientSpeaksHttpsAndChecksTheCertificate) {
+  const int https_port = FreeLoopbackPort();
+  CmqdProcess cmqd(MakeTempDir("cmq-https-client"),
+                   {"--https", "127.0.0.1:" + std::to_string(https_port), "--tls-cert",
+                    kTls + "server.crt", "--tls-key", kTls + "server.key"});
+  cmqd.Start();
+  const std::string endpoint = "https://127.0.0.1:" + std::to_string(https_port);
+  client::ClientOptions trusted;
+  trusted.endpoint = endpoint;
+  trusted.tls_ca_file = kTls + "server.crt";
+  client::Client c(trusted);
+  ASSERT_TRUE(c.CreateQueue("viaTls").ok());
+  auto sent = c.SendMessage("viaTls", "over tls");
+  ASSERT_TRUE(sent.ok()) << sent.error().ToString();
+  auto got = c.ReceiveMessage("viaTls", 1);
+  ASSERT_TRUE(got.ok()) << got.error().ToString();
+  EXPECT_EQ(got->msg_id, *sent);
+  EXPECT_EQ(got->body, "over tls");
+
+  client::ClientOptions system_roots;  // the test certificate is self-signed: not trusted
+  system_roots.endpoint = endpoint;
+  auto refused = client::Client(system_roots).ListQueue();
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().kind, client::Error::Kind::kTransport);
+  EXPECT_NE(refused.error().message.find("TLS handshake"), std::string::npos)
+      << refused.error().ToString();
+
+  client::ClientOptions insecure = system_roots;
+  insecure.tls_verify = false;
+  auto listed = client::Client(insecure).ListQueue();
+  ASSERT_TRUE(listed.ok()) << listed.error().ToString();
+  EXPECT_EQ(listed->total_count, 1);
+
+  // Plain http to the https port fails cleanly, not with a hang.
+  client::ClientOptions plain;
+  plain.endpoint = "http://127.0.0.1:" + std::to_string(https_port);
+  plain.request_timeout = std::chrono::milliseconds(5000);
+  EXPECT_FALSE(client::Client(plain).ListQueue().ok());
 }
 
 TEST(HttpsTest, ABadTlsConfigurationStopsTheStartWithAClearError) {

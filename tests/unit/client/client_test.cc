@@ -344,7 +344,7 @@ TEST(ClientTest, TimeoutIsATransportError) {
 
 TEST(ClientTest, BadEndpointIsAnError) {
   ClientOptions o;
-  o.endpoint = "https://example.com";
+  o.endpoint = "ftp://example.com/x";
   Client client(o);
   auto r = client.DeleteQueue("q");
   ASSERT_FALSE(r.ok());

@@ -27,7 +27,17 @@ TEST(EndpointTest, Parses) {
   EXPECT_EQ(e->host, "::1");
   EXPECT_EQ(e->port, "9000");
   EXPECT_EQ(e->host_header, "[::1]:9000");
-  EXPECT_FALSE(ParseEndpoint("https://x:1").ok());
+  EXPECT_FALSE(e->tls);
+  e = ParseEndpoint("https://cmq.example/");
+  ASSERT_TRUE(e.ok());
+  EXPECT_TRUE(e->tls);
+  EXPECT_EQ(e->port, "443");
+  EXPECT_EQ(e->host_header, "cmq.example");
+  e = ParseEndpoint("https://127.0.0.1:8443");
+  ASSERT_TRUE(e.ok());
+  EXPECT_TRUE(e->tls);
+  EXPECT_EQ(e->port, "8443");
+  EXPECT_FALSE(ParseEndpoint("https://").ok());
   EXPECT_FALSE(ParseEndpoint("http://x:1/path").ok());
   EXPECT_FALSE(ParseEndpoint("http://x:abc").ok());
   EXPECT_FALSE(ParseEndpoint("").ok());
