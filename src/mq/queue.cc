@@ -121,7 +121,8 @@ void Queue::RunChecks(int64_t now_ms) {
       continue;
     }
     ++half.checks;
-    due_checks_.emplace_back(r->seq, half.producer);
+    due_checks_.push_back(
+        DueCheck{r->seq, half.producer, half.sent_as.empty() ? name_ : half.sent_as});
     // Within retention (DropExpired ran first), so the offset fits: see limits.h.
     int64_t next_offset = now_ms + CheckGapMs(half.check_ms, half.checks) - r->enqueue_ms;
     CMQ_ASSERT(next_offset > 0 && next_offset < (int64_t{1} << 32),
@@ -229,7 +230,7 @@ void Queue::Enqueue(uint64_t seq, const BodyLocation& body, int64_t now_ms, int6
 }
 
 void Queue::EnqueueHalf(uint64_t seq, const BodyLocation& body, int64_t now_ms, int64_t check_ms,
-                        const std::string& producer) {
+                        const std::string& producer, const std::string& sent_as) {
   CMQ_ASSERT(records_.empty() || records_.back().seq < seq, "seqs must increase");
   CMQ_ASSERT(records_.empty() || records_.back().enqueue_ms <= now_ms, "time went back");
   CMQ_ASSERT(check_ms >= kTransactionCheckMsMin && check_ms <= kTransactionCheckMsMax,
@@ -244,7 +245,7 @@ void Queue::EnqueueHalf(uint64_t seq, const BodyLocation& body, int64_t now_ms, 
   r.next_visible_offset_ms = static_cast<uint32_t>(check_ms);
   r.state = MessageState::kHalf;
   ++counts_[static_cast<size_t>(r.state)];
-  halves_.emplace(seq, HalfInfo{producer, check_ms, 0});
+  halves_.emplace(seq, HalfInfo{producer, check_ms, 0, sent_as == name_ ? "" : sent_as});
   PushCheck(r);
 }
 
@@ -260,7 +261,7 @@ bool Queue::Confirm(uint64_t seq, bool commit) {
   return true;
 }
 
-std::vector<std::pair<uint64_t, std::string>> Queue::TakeDueChecks() {
+std::vector<Queue::DueCheck> Queue::TakeDueChecks() {
   return std::exchange(due_checks_, {});
 }
 

@@ -53,15 +53,23 @@ class Queue {
 
   // Transaction messages. REQUIRES (EnqueueHalf): CheckSend(count, 0) passed; seq as for
   // Enqueue; check_ms in [kTransactionCheckMsMin, kTransactionCheckMsMax]; producer at most
-  // kMaxProducerIdLength bytes. The message stays hidden until Confirm commits it.
+  // kMaxProducerIdLength bytes; sent_as the queue's name as the producer wrote it (names
+  // compare case-insensitively, but the SDK finds its checker by the name it used). The
+  // message stays hidden until Confirm commits it.
   void EnqueueHalf(uint64_t seq, const BodyLocation& body, int64_t now_ms, int64_t check_ms,
-                   const std::string& producer);
+                   const std::string& producer, const std::string& sent_as);
   // Commits (visible now) or rolls back (discarded) the half message seq; false if seq
   // names no half message (unknown, already confirmed, rolled back or expired).
   bool Confirm(uint64_t seq, bool commit);
+  // A check-back due: whom to ask about which message, under which queue name.
+  struct DueCheck {
+    uint64_t seq = 0;
+    std::string producer;
+    std::string queue_name;  // as the producer sent it
+  };
   // The check-backs that became due in Advance since the last call, in the order they fell
-  // due: (seq, producer). The state machine hands them to the node, which asks producers.
-  std::vector<std::pair<uint64_t, std::string>> TakeDueChecks();
+  // due. The state machine hands them to the node, which asks the producers.
+  std::vector<DueCheck> TakeDueChecks();
 
   // Counters, times and attributes at now_ms.
   void FillInfo(int64_t now_ms, QueueInfo& info) const;
@@ -94,6 +102,7 @@ class Queue {
     std::string producer;
     int64_t check_ms = 0;
     uint32_t checks = 0;
+    std::string sent_as;  // the queue name as sent, when it differs from name_ (else empty)
   };
 
   uint64_t Count(MessageState s) const { return counts_[static_cast<size_t>(s)]; }
@@ -155,7 +164,7 @@ class Queue {
   std::vector<uint64_t> retained_;                 // min-heap (std::greater) of seq of kDeleted
   std::vector<TimerEntry> checks_;                 // min-heap by next check-back of kHalf
   std::unordered_map<uint64_t, HalfInfo> halves_;  // by seq: every kHalf record
-  std::vector<std::pair<uint64_t, std::string>> due_checks_;  // not in snapshots
+  std::vector<DueCheck> due_checks_;               // not in snapshots
 };
 
 }  // namespace cmq::mq

@@ -101,6 +101,7 @@ void Queue::AppendSnapshot(std::string& out) const {
       PutVarint64(out, info.checks);
       PutVarint64(out, static_cast<uint64_t>(info.check_ms));
       PutLengthPrefixed(out, info.producer);
+      PutLengthPrefixed(out, info.sent_as);
     }
     if (dequeued) {
       PutVarint64(out, r.dequeue_count);
@@ -187,14 +188,18 @@ Result<std::unique_ptr<Queue>> Queue::ReadSnapshot(Reader& in, const RestoreBoun
       HalfInfo info;
       uint64_t check_ms;
       std::string_view producer;
+      std::string_view sent_as;
       if (!in.Varint(info.checks) || info.checks > kTransactionMaxChecks ||
           !in.Varint64(check_ms) || check_ms < uint64_t{kTransactionCheckMsMin} ||
           check_ms > uint64_t{kTransactionCheckMsMax} || !in.LengthPrefixed(producer) ||
-          producer.size() > kMaxProducerIdLength || r.next_visible_offset_ms == 0) {
+          producer.size() > kMaxProducerIdLength || r.next_visible_offset_ms == 0 ||
+          !in.LengthPrefixed(sent_as) ||
+          (!sent_as.empty() && (sent_as == name || NameKey(sent_as) != NameKey(name)))) {
         return Corrupt("bad half message in queue " + std::string(name));
       }
       info.check_ms = static_cast<int64_t>(check_ms);
       info.producer.assign(producer);
+      info.sent_as.assign(sent_as);
       q->halves_.emplace(seq, std::move(info));
     }
     if (dequeued && (!in.Varint(r.dequeue_count) || r.dequeue_count == 0 ||

@@ -122,7 +122,8 @@ ApplyResult StateMachine::Impl::SendMessages(Queue& q, const Command& cmd, const
   for (std::string_view body : cmd.bodies) {
     ++last_seq;
     if (half) {
-      q.EnqueueHalf(last_seq, Locate(body, ctx), now_ms, cmd.transaction_check_ms, cmd.producer);
+      q.EnqueueHalf(last_seq, Locate(body, ctx), now_ms, cmd.transaction_check_ms, cmd.producer,
+                    cmd.queue_name);
     } else {
       q.Enqueue(last_seq, Locate(body, ctx), now_ms, cmd.delay_seconds);
     }
@@ -148,9 +149,9 @@ ApplyResult StateMachine::Impl::ConfirmTransaction(Queue& q, const Command& cmd)
 }
 
 void StateMachine::Impl::CollectChecks(Queue& q, ApplyResult& result) const {
-  for (auto& [seq, producer] : q.TakeDueChecks()) {
+  for (Queue::DueCheck& due : q.TakeDueChecks()) {
     result.transaction_checks.push_back(
-        TransactionCheck{q.name(), id_base | seq, std::move(producer)});
+        TransactionCheck{std::move(due.queue_name), id_base | due.seq, std::move(due.producer)});
   }
 }
 

@@ -146,6 +146,28 @@ TEST_F(TransactionTest, ChecksBackOnScheduleThenRollsBack) {
   EXPECT_EQ(h.Receive("Tq").status.code(), ErrorCode::kNoMessage);
 }
 
+// Names compare case-insensitively, but the SDK finds its checker by the name it sent.
+TEST_F(TransactionTest, CheckBacksNameTheQueueAsTheProducerWroteIt) {
+  ApplyResult lower = h.SendHalf("tq", Strings({"a"}), 1'000, "p1");
+  ApplyResult exact = h.SendHalf("Tq", Strings({"b"}), 1'000, "p2");
+  ASSERT_TRUE(lower.status.ok());
+  h.now_ms += 1'000;
+  ApplyResult r = h.Housekeeping();
+  ASSERT_EQ(r.transaction_checks.size(), 2u);
+  EXPECT_EQ(r.transaction_checks[0], (TransactionCheck{"tq", lower.msg_ids[0], "p1"}));
+  EXPECT_EQ(r.transaction_checks[1], (TransactionCheck{"Tq", exact.msg_ids[0], "p2"}));
+  // And so after a snapshot.
+  std::string snapshot = h.sm.Snapshot();
+  Result<std::unique_ptr<StateMachine>> restored = StateMachine::Restore(snapshot);
+  ASSERT_TRUE(restored.ok()) << restored.status().ToString();
+  h.followers = {restored->get()};
+  h.now_ms += 2'000;
+  ApplyResult again = h.Housekeeping();
+  ASSERT_EQ(again.transaction_checks.size(), 2u);
+  EXPECT_EQ(testing::DescribeResult(h.follower_results.at(0)), testing::DescribeResult(again));
+  EXPECT_EQ(again.transaction_checks[0].queue_name, "tq");
+}
+
 TEST_F(TransactionTest, AnyCommandOnTheQueueReportsDueChecks) {
   ApplyResult sent = h.SendHalf("Tq", Strings({"a"}), 1'000);
   h.now_ms += 1'000;
