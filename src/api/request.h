@@ -31,8 +31,8 @@ struct HttpRequest {
   // Of a TCP request: the queue or topic it names, for routing it to its group's leader.
   // Not forwarded (the leader reads the body).
   std::string route_name;
-  // Of a TCP request: the client id its connection authenticated with. A transaction
-  // message keeps it, to know whom to ask at check-back. Forwarded with the request.
+  // Of a TCP transaction send: the client id its connection authenticated with, kept with
+  // the half messages to know whom to ask at check-back. Forwarded with the request.
   std::string tcp_client_id;
 };
 

@@ -183,7 +183,11 @@ bool TcpSession::OnFrame(std::string_view body) {
   request.tcp = true;
   request.body.assign(body);
   request.route_name = TcpRouteName(m);
-  request.tcp_client_id = client_id_;
+  // Only a transaction's send needs to know its producer (and the hot path no copy).
+  if ((m.cmd() == kTcpSend && m.tcp_send_msg().is_transaction() == 1) ||
+      (m.cmd() == kTcpBatchSend && m.tcp_batch_send_msg().is_transaction() == 1)) {
+    request.tcp_client_id = client_id_;
+  }
   ++inflight_;
   shared_->handler(std::move(request), [self = shared_from_this(), one_way](HttpResponse response) {
     net::post(self->socket_.get_executor(),

@@ -443,20 +443,31 @@ TEST_F(TcpServerTest, TransactionConfirmIsHandedOnButNeverAnswered) {
   const HttpRequest r = handler_.requests().at(0);
   EXPECT_TRUE(r.tcp);
   EXPECT_EQ(r.route_name, "q");
-  EXPECT_EQ(r.tcp_client_id, "192.0.2.2@DEFAULT");
 }
 
-// Data commands carry the client id the connection authenticated with.
-TEST_F(TcpServerTest, RequestsCarryTheAuthenticatedClientId) {
+// A transaction's send carries the client id the connection authenticated with (its
+// producer, asked at check-back); other commands do not need it.
+TEST_F(TcpServerTest, TransactionSendsCarryTheAuthenticatedClientId) {
   StartServer();
   Socket s = Connect();
+  tcp::CMQProto half = SendTo("q");
+  half.mutable_tcp_send_msg()->set_is_transaction(1);
   ASSERT_EQ(Call(s, Auth("AKIDany", "sig", "HmacSHA1", "app@1")).result(), 0);
+  ASSERT_EQ(Call(s, half).result(), 0);
   ASSERT_EQ(Call(s, SendTo("q")).result(), 0);
   ASSERT_EQ(Call(s, Auth("AKIDany", "sig", "HmacSHA1", "app@2")).result(), 0);
-  ASSERT_EQ(Call(s, SendTo("q")).result(), 0);
-  ASSERT_EQ(handler_.calls(), 2u);
+  half.set_seqno(next_seqno_++);
+  ASSERT_EQ(Call(s, half).result(), 0);
+  tcp::CMQProto batch = Request(kTcpBatchSend);
+  batch.mutable_tcp_batch_send_msg()->set_queue_name("q");
+  batch.mutable_tcp_batch_send_msg()->add_msgbody("b");
+  batch.mutable_tcp_batch_send_msg()->set_is_transaction(1);
+  ASSERT_EQ(Call(s, batch).result(), 0);
+  ASSERT_EQ(handler_.calls(), 4u);
   EXPECT_EQ(handler_.requests().at(0).tcp_client_id, "app@1");
-  EXPECT_EQ(handler_.requests().at(1).tcp_client_id, "app@2");
+  EXPECT_EQ(handler_.requests().at(1).tcp_client_id, "");
+  EXPECT_EQ(handler_.requests().at(2).tcp_client_id, "app@2");
+  EXPECT_EQ(handler_.requests().at(3).tcp_client_id, "app@2");
 }
 
 // Check-back (spec §6.10): AskProducer sends 1042 {queue_name, msg_id} on the newest
