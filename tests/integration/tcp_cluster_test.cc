@@ -154,5 +154,99 @@ TEST(TcpClusterTest, TransactionMessagesAreCheckedBackAndConfirmedThroughAnyNode
   EXPECT_FALSE(more.has_value()) << "cmd " << more->cmd();
 }
 
+// The leader of the queue's group dies right after a transaction send: the schedule is in
+// the replicated state, so the new leader's housekeeping makes the check-back fall due, and
+// the node holding the producer's connection asks; the producer's answers (one-way 1041s,
+// resent at each further check-back should one be lost in the failover) commit one message
+// and roll back the other.
+TEST(TcpClusterTest, TransactionCheckBacksSurviveTheLeadersDeath) {
+  ClusterProcesses c(3, {}, 0, /*with_tcp=*/true);
+  c.StartAll();
+  for (int g = 1; g <= 3; ++g) ASSERT_NE(c.WaitForGroupLeader(1, g), 0) << "group " << g;
+  const std::string queue = "txfail";
+  json r = CallRetrying(c, 1, "CreateQueue", {{"queueName", queue}});
+  ASSERT_EQ(r["code"], 0) << r.dump();
+  const int group = static_cast<int>(mq::GroupOfName(queue, 3));
+  const int leader = c.WaitForGroupLeader(1, group);
+  ASSERT_NE(leader, 0);
+  const int via = leader % 3 + 1;
+  ASSERT_TRUE(c.WaitAllCaughtUp(leader, 30s, group));
+
+  TcpWire wire(c.tcp_port(via));
+  ASSERT_EQ(wire.Auth("any", "any", "HmacSHA1", "txn-failover@1").result(), 0);
+  cmq::tcp::CMQProto send;
+  send.set_cmd(1022);
+  auto* batch = send.mutable_tcp_batch_send_msg();
+  batch->set_queue_name(queue);
+  batch->add_msgbody("survives");
+  batch->add_msgbody("rolled back");
+  batch->set_is_transaction(1);
+  batch->set_first_query_interval(2);
+  auto sent = wire.Call(send);
+  ASSERT_EQ(sent.result(), 0) << sent.error();
+  const uint64_t commit_id = sent.msgids(0);
+  const uint64_t rollback_id = sent.msgids(1);
+  c.node(leader).Kill(SIGKILL);
+
+  // Answers every check-back as the SDK's checker would; returns the answer to `request`.
+  auto answer_checks = [&](const std::optional<cmq::tcp::CMQProto>& frame) {
+    if (!frame || frame->cmd() != 1042) return;
+    const uint64_t id = frame->transaction_query().msg_id();
+    cmq::tcp::CMQProto confirm;
+    confirm.set_cmd(1041);
+    confirm.set_seqno(wire.NextSeqno());
+    confirm.mutable_transaction_confirm()->set_queue_name(frame->transaction_query().queue_name());
+    auto* item = confirm.mutable_transaction_confirm()->add_item();
+    item->set_msg_id(id);
+    item->set_state(id == commit_id ? 1 : 2);
+    wire.Write(confirm);
+  };
+  bool asked = false;
+  std::optional<cmq::tcp::CMQProto> delivered;
+  const auto deadline = std::chrono::steady_clock::now() + 60s;
+  while (!delivered && std::chrono::steady_clock::now() < deadline) {
+    cmq::tcp::CMQProto pull = PullRequest(queue, 1);
+    pull.set_seqno(wire.NextSeqno());
+    wire.Write(pull);
+    for (;;) {
+      auto frame = wire.ReadWithin(20s);
+      ASSERT_TRUE(frame.has_value()) << "no answer to a pull within 20 s";
+      if (frame->cmd() == 1042) {
+        asked = true;
+        answer_checks(frame);
+        continue;
+      }
+      ASSERT_EQ(frame->seqno(), pull.seqno());
+      if (frame->result() == 0) delivered = frame;
+      break;
+    }
+  }
+  EXPECT_TRUE(asked) << "no check-back reached the producer";
+  ASSERT_TRUE(delivered.has_value()) << "the committed message never became receivable";
+  EXPECT_EQ(delivered->pull_rsp().msg_id(), commit_id);
+  EXPECT_EQ(delivered->pull_rsp().msg_body(), "survives");
+  // The rolled-back one never comes (answering any late check-back about it: rollback).
+  const auto quiet_until = std::chrono::steady_clock::now() + 4s;
+  while (std::chrono::steady_clock::now() < quiet_until) {
+    cmq::tcp::CMQProto pull = PullRequest(queue, 1);
+    pull.set_seqno(wire.NextSeqno());
+    wire.Write(pull);
+    for (;;) {
+      auto frame = wire.ReadWithin(20s);
+      ASSERT_TRUE(frame.has_value());
+      if (frame->cmd() == 1042) {
+        answer_checks(frame);
+        continue;
+      }
+      ASSERT_EQ(frame->seqno(), pull.seqno());
+      EXPECT_NE(frame->result(), 0) << "delivered: " << frame->pull_rsp().msg_body();
+      if (frame->result() == 0) {
+        EXPECT_NE(frame->pull_rsp().msg_id(), rollback_id);
+      }
+      break;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace cmq::testing
