@@ -131,6 +131,9 @@ Status ReadMember(const std::string& key, const json& value, ServerConfig& c,
   } else if (key == "tcp_max_inflight") {
     CMQ_RETURN_IF_ERROR(ReadInt(value, key, 1, 1 << 20, n, path));
     c.tcp_max_inflight = static_cast<uint32_t>(n);
+  } else if (key == "tcp_max_inflight_pulls") {
+    CMQ_RETURN_IF_ERROR(ReadInt(value, key, 1, 1 << 16, n, path));
+    c.tcp_max_inflight_pulls = static_cast<uint32_t>(n);
   } else if (key == "io_threads") {
     CMQ_RETURN_IF_ERROR(ReadInt(value, key, 0, 1024, n, path));
     c.io_threads = static_cast<uint32_t>(n);

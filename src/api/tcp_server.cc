@@ -10,6 +10,7 @@ TcpServerOptions TcpServerOptions::FromConfig(const ServerConfig& config) {
   o.idle_timeout = std::chrono::seconds(config.tcp_idle_timeout_seconds);
   o.write_timeout = std::chrono::seconds(config.write_timeout_seconds);
   o.max_inflight = config.tcp_max_inflight;
+  o.max_inflight_pulls = config.tcp_max_inflight_pulls;
   return o;
 }
 

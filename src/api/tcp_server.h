@@ -15,7 +15,8 @@
 // - data commands (1021..1028) are handed to the RequestHandler as HttpRequests with
 //   `tcp` set, and may be answered in any order: pulls wait while later requests run;
 // - at most max_inflight requests per connection: beyond that the session stops reading
-//   until answers go out (a client cannot make the server buffer without bound);
+//   until answers go out (a client cannot make the server buffer without bound); of them
+//   at most max_inflight_pulls pulls (one more is answered 4000 at once);
 // - a connection silent for idle_timeout with nothing in flight is closed, and so is one
 //   whose answers take longer than write_timeout to write.
 //
@@ -40,6 +41,10 @@ struct TcpServerOptions {
   std::chrono::milliseconds idle_timeout{60'000};
   std::chrono::milliseconds write_timeout{30'000};
   uint32_t max_inflight = 4096;
+  // Pulls in flight per connection: one more answers 4000 at once (the SDK keeps at most 16).
+  // A pull's answer may hold 16 MiB of bodies, so this bounds what one connection's long
+  // polls can make the server hold (max_inflight alone would allow 64 GiB).
+  uint32_t max_inflight_pulls = 64;
 
   static TcpServerOptions FromConfig(const ServerConfig& config);
 };

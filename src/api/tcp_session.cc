@@ -177,6 +177,15 @@ bool TcpSession::OnFrame(std::string_view body) {
     Answer(answer);
     return true;
   }
+  const bool pull = m.cmd() == kTcpPull || m.cmd() == kTcpBatchPull;
+  if (pull && pulls_inflight_ >= shared_->options.max_inflight_pulls) {
+    tcp::CMQProto answer = TcpAnswerTo(m);
+    SetTcpError(answer,
+                InvalidParameters("too many pulls in flight on this connection (at most " +
+                                  std::to_string(shared_->options.max_inflight_pulls) + ")"));
+    Answer(answer);
+    return true;
+  }
   HttpRequest request;
   request.method = "POST";
   request.target = "/";
@@ -189,12 +198,14 @@ bool TcpSession::OnFrame(std::string_view body) {
     request.tcp_client_id = client_id_;
   }
   ++inflight_;
-  shared_->handler(std::move(request), [self = shared_from_this(), one_way](HttpResponse response) {
-    net::post(self->socket_.get_executor(),
-              [self, one_way, body = std::move(response.body)]() mutable {
-                self->OnAnswer(std::move(body), one_way);
-              });
-  });
+  if (pull) ++pulls_inflight_;
+  shared_->handler(std::move(request),
+                   [self = shared_from_this(), one_way, pull](HttpResponse response) {
+                     net::post(self->socket_.get_executor(),
+                               [self, one_way, pull, body = std::move(response.body)]() mutable {
+                                 self->OnAnswer(std::move(body), one_way, pull);
+                               });
+                   });
   return true;
 }
 
@@ -245,8 +256,9 @@ void TcpSession::QueueFrame(std::string_view body) {
   MaybeWrite();
 }
 
-void TcpSession::OnAnswer(std::string body, bool one_way) {
+void TcpSession::OnAnswer(std::string body, bool one_way, bool pull) {
   --inflight_;
+  if (pull) --pulls_inflight_;
   if (closed_) return;
   if (!one_way) QueueFrame(body);
   Resume();

@@ -78,7 +78,7 @@ class TcpSession : public std::enable_shared_from_this<TcpSession> {
   void Answer(const tcp::CMQProto& answer);
   void QueueFrame(std::string_view body);
   // An answer (or, one_way, only the end of a request in flight: nothing is written).
-  void OnAnswer(std::string body, bool one_way);
+  void OnAnswer(std::string body, bool one_way, bool pull);
   void MaybeWrite();
   void OnWrite(boost::system::error_code ec);
   void ArmTimer(Clock::duration after);
@@ -97,8 +97,9 @@ class TcpSession : public std::enable_shared_from_this<TcpSession> {
   bool write_in_progress_ = false;
   bool closed_ = false;
   bool authed_ = false;
-  std::string client_id_;  // as authenticated (when authed_)
-  uint32_t inflight_ = 0;  // requests handed to the handler and not yet answered
+  std::string client_id_;        // as authenticated (when authed_)
+  uint32_t inflight_ = 0;        // requests handed to the handler and not yet answered
+  uint32_t pulls_inflight_ = 0;  // of them, pulls
   Clock::time_point last_read_;
   Clock::time_point write_started_;
 };

@@ -95,14 +95,16 @@ TEST(ConfigTest, TcpKeys) {
   EXPECT_TRUE(defaults->tcp_route.empty());
   EXPECT_EQ(defaults->tcp_idle_timeout_seconds, 60);
   EXPECT_EQ(defaults->tcp_max_inflight, 4096u);
+  EXPECT_EQ(defaults->tcp_max_inflight_pulls, 64u);
   auto c = ParseServerConfig(R"({
     "tcp": "0.0.0.0:9100", "tcp_route": ["10.0.0.1:9100", "10.0.0.2:9100"],
-    "tcp_idle_timeout_seconds": 120, "tcp_max_inflight": 64 })");
+    "tcp_idle_timeout_seconds": 120, "tcp_max_inflight": 64, "tcp_max_inflight_pulls": 8 })");
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   EXPECT_EQ(c->tcp, "0.0.0.0:9100");
   EXPECT_EQ(c->tcp_route, (std::vector<std::string>{"10.0.0.1:9100", "10.0.0.2:9100"}));
   EXPECT_EQ(c->tcp_idle_timeout_seconds, 120);
   EXPECT_EQ(c->tcp_max_inflight, 64u);
+  EXPECT_EQ(c->tcp_max_inflight_pulls, 8u);
   EXPECT_NE(c.value(), ServerConfig{});
   // The bounds are accepted.
   auto edges = ParseServerConfig(
@@ -123,6 +125,8 @@ TEST(ConfigTest, BadTcpValuesAreRefused) {
            R"({"tcp_route": [9100]})",
            R"({"tcp_route": ["10.0.0.1:9100", null]})",
            R"({"tcp_idle_timeout_seconds": 0})",
+           R"({"tcp_max_inflight_pulls": 0})",
+           R"({"tcp_max_inflight_pulls": 65537})",
            R"({"tcp_idle_timeout_seconds": -5})",
            R"({"tcp_idle_timeout_seconds": 86401})",
            R"({"tcp_idle_timeout_seconds": "60"})",

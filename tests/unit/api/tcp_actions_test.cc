@@ -517,8 +517,8 @@ TEST_F(TcpActionsTest, TransactionSendIsHiddenUntilCommitted) {
 // 0 or absent is 5 s.
 TEST_F(TcpActionsTest, FirstQueryIntervalUnits) {
   const std::pair<std::optional<int32_t>, int64_t> cases[] = {
-      {std::nullopt, 5'000}, {0, 5'000}, {5, 5'000}, {3600, 3'600'000}, {3601, 3'601},
-      {5000, 5'000},         {1, 1'000},
+      {std::nullopt, 5'000}, {0, 5'000},    {5, 5'000}, {3600, 3'600'000},
+      {3601, 3'601},         {5000, 5'000}, {1, 1'000},
   };
   for (const auto& [interval, expected_ms] : cases) {
     tcp::CMQProto m = Request(kTcpSend);
@@ -538,7 +538,8 @@ TEST_F(TcpActionsTest, FirstQueryIntervalUnits) {
     m.mutable_tcp_send_msg()->set_first_query_interval(bad);
     tcp::CMQProto a = Call(m);
     EXPECT_EQ(a.result(), 4000) << bad;
-    EXPECT_EQ(a.error(), "(10350)parameter first_query_interval value or length is out of range") << bad;
+    EXPECT_EQ(a.error(), "(10350)parameter first_query_interval value or length is out of range")
+        << bad;
   }
 }
 

@@ -807,15 +807,57 @@ TEST_F(TcpServerTest, ABadAddressFailsToStart) {
   EXPECT_FALSE(server.Start().ok());
 }
 
+// Pulls in flight are capped apart (their answers can be 16 MiB each): one more is refused
+// at once, while other requests still run; once one is answered, pulls run again.
+TEST_F(TcpServerTest, PullsBeyondTheirCapAreRefusedAtOnce) {
+  TcpServerOptions options;
+  options.max_inflight_pulls = 2;
+  StartServer(options);
+  handler_.Hold();
+  Socket s = Connect();
+  LogIn(s);
+  auto pull = [&](const std::string& queue) {
+    tcp::CMQProto m = Request(kTcpBatchPull);
+    m.mutable_tcp_batch_pull_msg()->set_queue_name(queue);
+    m.mutable_tcp_batch_pull_msg()->set_num_msg(16);
+    m.mutable_tcp_batch_pull_msg()->set_poll_wait_seconds(30);
+    return m;
+  };
+  tcp::CMQProto p1 = pull("q1");
+  tcp::CMQProto p2 = pull("q2");
+  tcp::CMQProto p3 = pull("q3");
+  tcp::CMQProto send = SendTo("q4");
+  Write(s, Frame(p1) + Frame(p2) + Frame(p3) + Frame(send));
+  auto refused = ReadFrame(s);
+  ASSERT_TRUE(refused.has_value());
+  EXPECT_EQ(refused->seqno(), p3.seqno());
+  EXPECT_EQ(refused->result(), 4000);
+  EXPECT_NE(refused->error().find("too many pulls in flight"), std::string::npos)
+      << refused->error();
+  ASSERT_TRUE(WaitFor([&] { return handler_.calls() == 3; }));  // p1, p2 and the send
+  EXPECT_EQ(handler_.requests()[2].route_name, "q4");
+  ASSERT_TRUE(handler_.Release(p1.seqno()));
+  auto a = ReadFrame(s);
+  ASSERT_TRUE(a.has_value());
+  EXPECT_EQ(a->seqno(), p1.seqno());
+  tcp::CMQProto p5 = pull("q5");
+  Write(s, Frame(p5));
+  ASSERT_TRUE(WaitFor([&] { return handler_.calls() == 4; }));
+  EXPECT_EQ(handler_.requests()[3].route_name, "q5");
+  handler_.ReleaseAll();
+}
+
 TEST(TcpServerOptionsTest, FromConfig) {
   ServerConfig config;
   config.tcp_idle_timeout_seconds = 45;
   config.write_timeout_seconds = 7;
   config.tcp_max_inflight = 12;
+  config.tcp_max_inflight_pulls = 3;
   TcpServerOptions o = TcpServerOptions::FromConfig(config);
   EXPECT_EQ(o.idle_timeout, milliseconds(45'000));
   EXPECT_EQ(o.write_timeout, milliseconds(7'000));
   EXPECT_EQ(o.max_inflight, 12u);
+  EXPECT_EQ(o.max_inflight_pulls, 3u);
 }
 
 TEST(TcpFrameTest, HeaderIsTwoZerosAndALittleEndianTotal) {
