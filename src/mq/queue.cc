@@ -209,20 +209,29 @@ Status Queue::CheckSend(uint64_t count, int64_t delay_seconds) const {
   return Status::Ok();
 }
 
-void Queue::Enqueue(uint64_t seq, const BodyLocation& body, int64_t now_ms, int64_t delay_seconds) {
+MessageRecord& Queue::Append(uint64_t seq, const BodyLocation& body, int64_t now_ms,
+                             MessageState state, uint32_t next_visible_offset_ms) {
   CMQ_ASSERT(records_.empty() || records_.back().seq < seq, "seqs must increase");
   CMQ_ASSERT(records_.empty() || records_.back().enqueue_ms <= now_ms, "time went back");
-  CMQ_ASSERT(delay_seconds >= 0 && delay_seconds <= kDelaySecondsMax, "delay unchecked");
   MessageRecord& r = records_.emplace_back();
   r.seq = seq;
   r.log_index = body.log_index;
   r.enqueue_ms = now_ms;
   r.body_offset = body.offset;
   r.body_length = body.length;
-  r.next_visible_offset_ms = static_cast<uint32_t>(delay_seconds * 1000);
-  r.state = delay_seconds > 0 ? MessageState::kDelayed : MessageState::kVisible;
-  ++counts_[static_cast<size_t>(r.state)];
-  if (r.state == MessageState::kDelayed) {
+  r.next_visible_offset_ms = next_visible_offset_ms;
+  r.state = state;
+  ++counts_[static_cast<size_t>(state)];
+  return r;
+}
+
+void Queue::Enqueue(uint64_t seq, const BodyLocation& body, int64_t now_ms, int64_t delay_seconds) {
+  CMQ_ASSERT(delay_seconds >= 0 && delay_seconds <= kDelaySecondsMax, "delay unchecked");
+  const bool delayed = delay_seconds > 0;
+  MessageRecord& r =
+      Append(seq, body, now_ms, delayed ? MessageState::kDelayed : MessageState::kVisible,
+             static_cast<uint32_t>(delay_seconds * 1000));
+  if (delayed) {
     PushTimer(r);
   } else {
     PushVisible(r);
@@ -231,20 +240,11 @@ void Queue::Enqueue(uint64_t seq, const BodyLocation& body, int64_t now_ms, int6
 
 void Queue::EnqueueHalf(uint64_t seq, const BodyLocation& body, int64_t now_ms, int64_t check_ms,
                         const std::string& producer, const std::string& sent_as) {
-  CMQ_ASSERT(records_.empty() || records_.back().seq < seq, "seqs must increase");
-  CMQ_ASSERT(records_.empty() || records_.back().enqueue_ms <= now_ms, "time went back");
   CMQ_ASSERT(check_ms >= kTransactionCheckMsMin && check_ms <= kTransactionCheckMsMax,
              "check interval unchecked");
   CMQ_ASSERT(producer.size() <= kMaxProducerIdLength, "producer id unchecked");
-  MessageRecord& r = records_.emplace_back();
-  r.seq = seq;
-  r.log_index = body.log_index;
-  r.enqueue_ms = now_ms;
-  r.body_offset = body.offset;
-  r.body_length = body.length;
-  r.next_visible_offset_ms = static_cast<uint32_t>(check_ms);
-  r.state = MessageState::kHalf;
-  ++counts_[static_cast<size_t>(r.state)];
+  MessageRecord& r =
+      Append(seq, body, now_ms, MessageState::kHalf, static_cast<uint32_t>(check_ms));
   halves_.emplace(seq, HalfInfo{producer, check_ms, 0, sent_as == name_ ? "" : sent_as});
   PushCheck(r);
 }

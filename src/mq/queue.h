@@ -144,6 +144,10 @@ class Queue {
   void EndHalf(MessageRecord& r, MessageState s);
   void CleanHeapTops();
   void Compact();
+  // A new record at the end of records_ (seq and time checked), counted in state; the
+  // caller puts it in the index of that state.
+  MessageRecord& Append(uint64_t seq, const BodyLocation& body, int64_t now_ms, MessageState state,
+                        uint32_t next_visible_offset_ms);
   void PushVisible(MessageRecord& r);
   void PushTimer(MessageRecord& r);
 

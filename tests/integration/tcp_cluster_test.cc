@@ -89,28 +89,27 @@ TEST(TcpClusterTest, EveryNodeServesEveryQueueAndSurvivesALeadersDeath) {
 // group: half messages are not pulled; the node holding the producer's connection sends the
 // check-back 1042 (once per check: the other replicas have no connection of it); the
 // producer's one-way 1041 commits one and rolls back the other.
+// Starts c, creates `queue` and returns the leader of its group (0 on failure).
+int StartWithQueue(ClusterProcesses& c, const std::string& queue) {
+  c.StartAll();
+  for (int g = 1; g <= 3; ++g) {
+    if (c.WaitForGroupLeader(1, g) == 0) return 0;
+  }
+  json r = CallRetrying(c, 1, "CreateQueue", {{"queueName", queue}});
+  if (r["code"] != 0) return 0;
+  return c.WaitForGroupLeader(1, static_cast<int>(mq::GroupOfName(queue, 3)));
+}
+
 TEST(TcpClusterTest, TransactionMessagesAreCheckedBackAndConfirmedThroughAnyNode) {
   ClusterProcesses c(3, {}, 0, /*with_tcp=*/true);
-  c.StartAll();
-  for (int g = 1; g <= 3; ++g) ASSERT_NE(c.WaitForGroupLeader(1, g), 0) << "group " << g;
   const std::string queue = "txq";
-  json r = CallRetrying(c, 1, "CreateQueue", {{"queueName", queue}});
-  ASSERT_EQ(r["code"], 0) << r.dump();
-  const int leader = c.WaitForGroupLeader(1, static_cast<int>(mq::GroupOfName(queue, 3)));
+  const int leader = StartWithQueue(c, queue);
   ASSERT_NE(leader, 0);
   const int via = leader % 3 + 1;  // another node: the send and confirm are forwarded
 
   TcpWire wire(c.tcp_port(via));
   ASSERT_EQ(wire.Auth("any", "any", "HmacSHA1", "txn-app@1").result(), 0);
-  cmq::tcp::CMQProto send;
-  send.set_cmd(1022);
-  auto* batch = send.mutable_tcp_batch_send_msg();
-  batch->set_queue_name(queue);
-  batch->add_msgbody("commit me");
-  batch->add_msgbody("roll me back");
-  batch->set_is_transaction(1);
-  batch->set_first_query_interval(1);  // seconds (at most 3600 is taken as seconds)
-  auto sent = wire.Call(send);
+  auto sent = wire.Call(HalfBatchSendRequest(queue, {"commit me", "roll me back"}, 1));
   ASSERT_EQ(sent.result(), 0) << sent.error();
   ASSERT_EQ(sent.msgids_size(), 2);
   const uint64_t commit_id = sent.msgids(0);
@@ -131,17 +130,7 @@ TEST(TcpClusterTest, TransactionMessagesAreCheckedBackAndConfirmedThroughAnyNode
   EXPECT_EQ(asked, (std::set<uint64_t>{commit_id, rollback_id}));
 
   // The answer is a one-way 1041 with a fresh seqno (the SDK's checker result).
-  cmq::tcp::CMQProto confirm;
-  confirm.set_cmd(1041);
-  confirm.set_seqno(wire.NextSeqno());
-  confirm.mutable_transaction_confirm()->set_queue_name(queue);
-  auto* commit = confirm.mutable_transaction_confirm()->add_item();
-  commit->set_msg_id(commit_id);
-  commit->set_state(1);
-  auto* rollback = confirm.mutable_transaction_confirm()->add_item();
-  rollback->set_msg_id(rollback_id);
-  rollback->set_state(2);
-  wire.Write(confirm);
+  wire.Write(ConfirmRequest(wire.NextSeqno(), queue, {{commit_id, 1}, {rollback_id, 2}}));
 
   auto pulled = wire.Call(PullRequest(queue, 5));
   ASSERT_EQ(pulled.result(), 0) << pulled.error();
@@ -161,28 +150,16 @@ TEST(TcpClusterTest, TransactionMessagesAreCheckedBackAndConfirmedThroughAnyNode
 // and roll back the other.
 TEST(TcpClusterTest, TransactionCheckBacksSurviveTheLeadersDeath) {
   ClusterProcesses c(3, {}, 0, /*with_tcp=*/true);
-  c.StartAll();
-  for (int g = 1; g <= 3; ++g) ASSERT_NE(c.WaitForGroupLeader(1, g), 0) << "group " << g;
   const std::string queue = "txfail";
-  json r = CallRetrying(c, 1, "CreateQueue", {{"queueName", queue}});
-  ASSERT_EQ(r["code"], 0) << r.dump();
-  const int group = static_cast<int>(mq::GroupOfName(queue, 3));
-  const int leader = c.WaitForGroupLeader(1, group);
+  const int leader = StartWithQueue(c, queue);
   ASSERT_NE(leader, 0);
+  const int group = static_cast<int>(mq::GroupOfName(queue, 3));
   const int via = leader % 3 + 1;
   ASSERT_TRUE(c.WaitAllCaughtUp(leader, 30s, group));
 
   TcpWire wire(c.tcp_port(via));
   ASSERT_EQ(wire.Auth("any", "any", "HmacSHA1", "txn-failover@1").result(), 0);
-  cmq::tcp::CMQProto send;
-  send.set_cmd(1022);
-  auto* batch = send.mutable_tcp_batch_send_msg();
-  batch->set_queue_name(queue);
-  batch->add_msgbody("survives");
-  batch->add_msgbody("rolled back");
-  batch->set_is_transaction(1);
-  batch->set_first_query_interval(2);
-  auto sent = wire.Call(send);
+  auto sent = wire.Call(HalfBatchSendRequest(queue, {"survives", "rolled back"}, 2));
   ASSERT_EQ(sent.result(), 0) << sent.error();
   const uint64_t commit_id = sent.msgids(0);
   const uint64_t rollback_id = sent.msgids(1);
@@ -192,14 +169,8 @@ TEST(TcpClusterTest, TransactionCheckBacksSurviveTheLeadersDeath) {
   auto answer_checks = [&](const std::optional<cmq::tcp::CMQProto>& frame) {
     if (!frame || frame->cmd() != 1042) return;
     const uint64_t id = frame->transaction_query().msg_id();
-    cmq::tcp::CMQProto confirm;
-    confirm.set_cmd(1041);
-    confirm.set_seqno(wire.NextSeqno());
-    confirm.mutable_transaction_confirm()->set_queue_name(frame->transaction_query().queue_name());
-    auto* item = confirm.mutable_transaction_confirm()->add_item();
-    item->set_msg_id(id);
-    item->set_state(id == commit_id ? 1 : 2);
-    wire.Write(confirm);
+    wire.Write(ConfirmRequest(wire.NextSeqno(), frame->transaction_query().queue_name(),
+                              {{id, id == commit_id ? 1 : 2}}));
   };
   bool asked = false;
   std::optional<cmq::tcp::CMQProto> delivered;

@@ -15,6 +15,8 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "common/signature.h"
 #include "proto/cmq.pb.h"
@@ -120,6 +122,37 @@ inline cmq::tcp::CMQProto SendRequest(const std::string& queue, const std::strin
   m.set_request_id(1);  // the SDK sends its own counter here on sends
   m.mutable_tcp_send_msg()->set_queue_name(queue);
   m.mutable_tcp_send_msg()->set_msgbody(body);
+  return m;
+}
+
+// A transaction's batch send (spec §6.9): half messages, first checked back after
+// first_query_interval (seconds when at most 3600).
+inline cmq::tcp::CMQProto HalfBatchSendRequest(const std::string& queue,
+                                               const std::vector<std::string>& bodies,
+                                               int first_query_interval) {
+  cmq::tcp::CMQProto m;
+  m.set_cmd(1022);
+  auto* batch = m.mutable_tcp_batch_send_msg();
+  batch->set_queue_name(queue);
+  for (const std::string& body : bodies) batch->add_msgbody(body);
+  batch->set_is_transaction(1);
+  batch->set_first_query_interval(first_query_interval);
+  return m;
+}
+
+// The one-way 1041 (the SDK's checker answer or local transaction outcome): state 1
+// commits, 2 rolls back. Written with Write: no answer comes.
+inline cmq::tcp::CMQProto ConfirmRequest(int64_t seqno, const std::string& queue,
+                                         const std::vector<std::pair<uint64_t, int>>& items) {
+  cmq::tcp::CMQProto m;
+  m.set_cmd(1041);
+  m.set_seqno(seqno);
+  m.mutable_transaction_confirm()->set_queue_name(queue);
+  for (const auto& [msg_id, state] : items) {
+    auto* item = m.mutable_transaction_confirm()->add_item();
+    item->set_msg_id(msg_id);
+    item->set_state(state);
+  }
   return m;
 }
 
