@@ -23,7 +23,7 @@ namespace net = boost::asio;
 namespace http = boost::beast::http;
 using json = nlohmann::json;
 
-const std::string kTls = std::string(CMQ_TEST_DATA_DIR) + "/tls/";
+const std::string kTls = std::string(CMQ_TEST_FIXTURES_DIR) + "/tls/";
 
 // One TLS connection that trusts only the test certificate; posts CMQ forms.
 class HttpsClient {

@@ -24,9 +24,9 @@ namespace http = boost::beast::http;
 using tcp = net::ip::tcp;
 using namespace std::chrono_literals;
 
-const std::string kCert = std::string(CMQ_TEST_DATA_DIR) + "/tls/server.crt";
-const std::string kKey = std::string(CMQ_TEST_DATA_DIR) + "/tls/server.key";
-const std::string kOtherKey = std::string(CMQ_TEST_DATA_DIR) + "/tls/other.key";
+const std::string kCert = std::string(CMQ_TEST_FIXTURES_DIR) + "/tls/server.crt";
+const std::string kKey = std::string(CMQ_TEST_FIXTURES_DIR) + "/tls/server.key";
+const std::string kOtherKey = std::string(CMQ_TEST_FIXTURES_DIR) + "/tls/other.key";
 
 class HttpsServerTest : public ::testing::Test {
  protected:
@@ -72,7 +72,7 @@ class HttpsServerTest : public ::testing::Test {
 // A client that trusts only the test certificate and checks the host name, as curl
 // --cacert would.
 TEST_F(HttpsServerTest, ServesRequestsOverTlsWithACertificateTheClientVerifies) {
-  StartServer();
+  ASSERT_NO_FATAL_FAILURE(StartServer());
   net::ssl::context client_ctx(net::ssl::context::tls_client);
   client_ctx.load_verify_file(kCert);
   client_ctx.set_verify_mode(net::ssl::verify_peer);
@@ -98,7 +98,7 @@ TEST_F(HttpsServerTest, ServesRequestsOverTlsWithACertificateTheClientVerifies) 
 }
 
 TEST_F(HttpsServerTest, PlainHttpToTheHttpsPortIsClosedUnanswered) {
-  StartServer();
+  ASSERT_NO_FATAL_FAILURE(StartServer());
   tcp::socket s(client_ioc_);
   s.connect(Endpoint());
   const std::string plain =
@@ -117,7 +117,7 @@ TEST_F(HttpsServerTest, PlainHttpToTheHttpsPortIsClosedUnanswered) {
 TEST_F(HttpsServerTest, AClientThatNeverHandshakesIsClosedAtTheIdleDeadline) {
   HttpServerOptions options;
   options.idle_timeout = 300ms;
-  StartServer(options);
+  ASSERT_NO_FATAL_FAILURE(StartServer(options));
   tcp::socket s(client_ioc_);
   s.connect(Endpoint());
   const auto start = std::chrono::steady_clock::now();
