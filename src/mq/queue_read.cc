@@ -130,6 +130,7 @@ void Queue::FillInfo(int64_t now_ms, QueueInfo& info) const {
   info.inactive_msg_num = live(MessageState::kInFlight) - due_in_flight;
   info.delay_msg_num = live(MessageState::kDelayed) - due_delayed;
   info.rewind_msg_num = live(MessageState::kDeleted) - out_of_window;
+  info.transaction_msg_num = live(MessageState::kHalf);
   info.min_msg_time_s = 0;
   for (size_t i = first_live; i < records_.size(); ++i) {
     MessageState s = records_[i].state;

@@ -101,11 +101,12 @@ struct QueueInfo {
   int64_t create_time_s = 0;
   int64_t last_modify_time_s = 0;
   // Counters at the time asked for.
-  uint64_t active_msg_num = 0;    // visible now
-  uint64_t inactive_msg_num = 0;  // received, hidden until their visibility timeout
-  uint64_t delay_msg_num = 0;     // not yet visible because of delaySeconds
-  uint64_t rewind_msg_num = 0;    // deleted but retained for rewind
-  int64_t min_msg_time_s = 0;     // enqueue time of the oldest undeleted message; 0 if none
+  uint64_t active_msg_num = 0;       // visible now
+  uint64_t inactive_msg_num = 0;     // received, hidden until their visibility timeout
+  uint64_t delay_msg_num = 0;        // not yet visible because of delaySeconds
+  uint64_t rewind_msg_num = 0;       // deleted but retained for rewind
+  uint64_t transaction_msg_num = 0;  // half messages waiting for their producer's confirm
+  int64_t min_msg_time_s = 0;        // enqueue time of the oldest undeleted message; 0 if none
 };
 
 struct QueueListing {

@@ -58,10 +58,10 @@ TEST_F(QueueActionsTest, GetQueueAttributesHasAllFieldsAsNumbers) {
   ASSERT_EQ(Create("attrs", {{"visibilityTimeout", "45"}, {"rewindSeconds", "60"}})["code"], 0);
   auto j = h.Post({{"Action", "GetQueueAttributes"}, {"queueName", "attrs"}});
   ASSERT_EQ(j["code"], 0) << j;
-  for (const char* field :
-       {"maxMsgHeapNum", "pollingWaitSeconds", "visibilityTimeout", "maxMsgSize",
-        "msgRetentionSeconds", "createTime", "lastModifyTime", "activeMsgNum", "inactiveMsgNum",
-        "rewindSeconds", "rewindmsgNum", "rewindMsgNum", "minMsgTime", "delayMsgNum"}) {
+  for (const char* field : {"maxMsgHeapNum", "pollingWaitSeconds", "visibilityTimeout",
+                            "maxMsgSize", "msgRetentionSeconds", "createTime", "lastModifyTime",
+                            "activeMsgNum", "inactiveMsgNum", "rewindSeconds", "rewindmsgNum",
+                            "rewindMsgNum", "minMsgTime", "delayMsgNum", "transactionMsgNum"}) {
     EXPECT_TRUE(j[field].is_number_integer()) << field << " in " << j;
   }
   EXPECT_EQ(j["queueName"], "attrs");

@@ -490,6 +490,9 @@ TEST_F(TcpActionsTest, TransactionSendIsHiddenUntilCommitted) {
   EXPECT_EQ(h.service.last_command().producer, "producer-1");
   EXPECT_EQ(h.service.last_command().transaction_check_ms, 5000);
   EXPECT_EQ(Pull().result(), kTcpResultNoMessage);
+  auto attributes = h.Post({{"Action", "GetQueueAttributes"}, {"queueName", "q"}});
+  EXPECT_EQ(attributes["transactionMsgNum"], 2) << attributes;
+  EXPECT_EQ(attributes["activeMsgNum"], 0) << attributes;
 
   tcp::CMQProto confirm = Request(kTcpTransactionConfirm);
   auto* body = confirm.mutable_transaction_confirm();

@@ -100,8 +100,9 @@ inline std::string ObserveQueue(const StateMachine& sm, const std::string& name,
         info->min_msg_time_s, sm.NextDueMs(name).value_or(-1)}) {
     AddField(out, 'a', static_cast<uint64_t>(v));
   }
-  for (uint64_t v : {info->active_msg_num, info->inactive_msg_num, info->delay_msg_num,
-                     info->rewind_msg_num, uint64_t{sm.HasVisibleMessage(name, now_ms)}}) {
+  for (uint64_t v :
+       {info->active_msg_num, info->inactive_msg_num, info->delay_msg_num, info->rewind_msg_num,
+        info->transaction_msg_num, uint64_t{sm.HasVisibleMessage(name, now_ms)}}) {
     AddField(out, 'c', v);
   }
   return out;

@@ -42,6 +42,7 @@ TEST_F(TransactionTest, HalfMessagesAreHiddenUntilCommitted) {
   EXPECT_FALSE(h.sm.HasVisibleMessage("Tq", h.now_ms + 3'600'000));
   QueueInfo info = h.Info("Tq");
   EXPECT_EQ(info.active_msg_num + info.inactive_msg_num + info.delay_msg_num, 0u);
+  EXPECT_EQ(info.transaction_msg_num, 2u);
   EXPECT_EQ(info.min_msg_time_s, 0);
   EXPECT_EQ(h.sm.message_count(), 2u);
 
@@ -49,6 +50,7 @@ TEST_F(TransactionTest, HalfMessagesAreHiddenUntilCommitted) {
   ASSERT_TRUE(confirmed.status.ok());
   EXPECT_EQ(confirmed.msg_ids, std::vector<uint64_t>{sent.msg_ids[1]});
   EXPECT_EQ(h.Info("Tq").active_msg_num, 1u);
+  EXPECT_EQ(h.Info("Tq").transaction_msg_num, 1u);
   ApplyResult r = h.Receive("Tq", 16);
   ASSERT_EQ(r.messages.size(), 1u);
   EXPECT_EQ(r.messages[0].msg_id, sent.msg_ids[1]);
@@ -66,6 +68,7 @@ TEST_F(TransactionTest, RolledBackMessagesAreGoneForGood) {
   ASSERT_TRUE(rolled.status.ok());
   EXPECT_TRUE(rolled.msg_ids.empty());
   EXPECT_EQ(h.sm.message_count(), 0u);
+  EXPECT_EQ(h.Info("Tq").transaction_msg_num, 0u);
   // Neither a later commit nor a rewind brings it back, and nobody is asked about it.
   EXPECT_TRUE(h.Confirm("Tq", {{sent.msg_ids[0], true}}).msg_ids.empty());
   ASSERT_TRUE(h.Rewind("Tq", 0).status.ok());
