@@ -12,6 +12,10 @@
 // A failure answers `result` = the HTTP code (4440 no such queue, ...) and `error` = the
 // HTTP message "(module)text"; an empty pull answers 10200, which the SDK's subscribe loop
 // looks for (§7).
+//
+// Transaction messages (§6.9): a send with is_transaction = 1 becomes a SendHalfMessages
+// command carrying the connection's client id (HttpRequest::tcp_client_id); a 1041 confirm
+// becomes ConfirmTransaction commands. Its answer is made but never written (one-way).
 
 #include <string>
 #include <string_view>

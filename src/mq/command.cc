@@ -54,6 +54,17 @@ bool DecodeName(Reader& r, Command& cmd) {
   return true;
 }
 
+// n bodies, each length-prefixed (views into r's buffer).
+bool DecodeBodies(Reader& r, Command& cmd) {
+  uint64_t n;
+  if (!Count(r, n)) return false;
+  cmd.bodies.resize(n);
+  for (auto& body : cmd.bodies) {
+    if (!r.LengthPrefixed(body)) return false;
+  }
+  return true;
+}
+
 bool DecodeBody(Reader& r, Command& cmd) {
   if (IsTopicCommand(cmd.type)) return DecodeTopicBody(r, cmd);
   switch (cmd.type) {
@@ -64,30 +75,16 @@ bool DecodeBody(Reader& r, Command& cmd) {
       return DecodeName(r, cmd);
     case CommandType::kRewindQueue:
       return DecodeName(r, cmd) && r.VarintSigned64(cmd.rewind_start_s);
-    case CommandType::kSendMessages: {
-      uint64_t n;
-      if (!DecodeName(r, cmd) || !r.VarintSigned64(cmd.delay_seconds) || !Count(r, n)) {
-        return false;
-      }
-      cmd.bodies.resize(n);
-      for (auto& body : cmd.bodies) {
-        if (!r.LengthPrefixed(body)) return false;
-      }
-      return true;
-    }
+    case CommandType::kSendMessages:
+      return DecodeName(r, cmd) && r.VarintSigned64(cmd.delay_seconds) && DecodeBodies(r, cmd);
     case CommandType::kSendHalfMessages: {
-      uint64_t n;
       std::string_view producer;
       if (!DecodeName(r, cmd) || !r.VarintSigned64(cmd.transaction_check_ms) ||
-          !r.LengthPrefixed(producer) || !Count(r, n)) {
+          !r.LengthPrefixed(producer)) {
         return false;
       }
       cmd.producer.assign(producer);
-      cmd.bodies.resize(n);
-      for (auto& body : cmd.bodies) {
-        if (!r.LengthPrefixed(body)) return false;
-      }
-      return true;
+      return DecodeBodies(r, cmd);
     }
     case CommandType::kConfirmTransaction: {
       uint64_t n;

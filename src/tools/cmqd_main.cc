@@ -77,6 +77,24 @@ cmq::Result<uint32_t> ResolveGroupCount(const std::string& data_dir, uint32_t re
   return count;
 }
 
+// Checks the listen address of `flag` (HOST:PORT; false, logged, if it is not one). With
+// no account configured, requests are not authenticated, so a host other than loopback is
+// replaced by 127.0.0.1 (warning that `what` binds there). host gets the host it binds.
+bool CheckListenAddress(const char* flag, const char* what, bool no_accounts, std::string& address,
+                        std::string& host) {
+  uint16_t port = 0;
+  if (!cmq::api::SplitHostPort(address, host, port)) {
+    spdlog::critical("{}: expected HOST:PORT, got '{}'", flag, address);
+    return false;
+  }
+  if (no_accounts && !IsLoopbackHost(host)) {
+    spdlog::warn("no account configured: {} binds to 127.0.0.1 instead of {}", what, host);
+    address = "127.0.0.1:" + std::to_string(port);
+    host = "127.0.0.1";
+  }
+  return true;
+}
+
 int Run(int argc, char** argv) {
   CLI::App app{"cmqd: an OpenCMQ node (CMQ HTTP API 2.0)"};
   std::string http, data, config_path;
@@ -168,9 +186,8 @@ int Run(int argc, char** argv) {
   std::shared_ptr<boost::asio::ssl::context> tls;
   if (!config.https.empty()) {
     std::string https_host;
-    uint16_t https_port = 0;
-    if (!cmq::api::SplitHostPort(config.https, https_host, https_port)) {
-      spdlog::critical("--https: expected HOST:PORT, got '{}'", config.https);
+    if (!CheckListenAddress("--https", "HTTPS", config.accounts.empty(), config.https,
+                            https_host)) {
       return 2;
     }
     if (config.tls_cert_file.empty() || config.tls_key_file.empty()) {
@@ -185,23 +202,13 @@ int Run(int argc, char** argv) {
       return 2;
     }
     tls = std::move(context).value();
-    if (config.accounts.empty() && !IsLoopbackHost(https_host)) {
-      spdlog::warn("no account configured: HTTPS binds to 127.0.0.1 instead of {}", https_host);
-      config.https = "127.0.0.1:" + std::to_string(https_port);
-    }
   }
 
   if (!config.tcp.empty()) {
     std::string tcp_host;
-    uint16_t tcp_port = 0;
-    if (!cmq::api::SplitHostPort(config.tcp, tcp_host, tcp_port)) {
-      spdlog::critical("--tcp: expected HOST:PORT, got '{}'", config.tcp);
+    if (!CheckListenAddress("--tcp", "the TCP protocol", config.accounts.empty(), config.tcp,
+                            tcp_host)) {
       return 2;
-    }
-    if (config.accounts.empty() && !IsLoopbackHost(tcp_host)) {
-      spdlog::warn("no account configured: the TCP protocol binds to 127.0.0.1 instead of {}",
-                   tcp_host);
-      config.tcp = "127.0.0.1:" + std::to_string(tcp_port);
     }
     if (config.tcp_route.empty() &&
         (tcp_host == "0.0.0.0" || tcp_host == "::" || tcp_host == "[::]" || tcp_host.empty())) {
@@ -383,19 +390,20 @@ int Run(int argc, char** argv) {
   std::string bound_host;
   uint16_t ignored = 0;
   cmq::api::SplitHostPort(config.http, bound_host, ignored);
-  std::string tcp_note;
+  std::string listeners_note;
   if (https_server) {
     std::string https_host;
     cmq::api::SplitHostPort(config.https, https_host, ignored);
-    tcp_note = fmt::format(", HTTPS on {}:{}", https_host, https_server->port());
+    listeners_note = fmt::format(", HTTPS on {}:{}", https_host, https_server->port());
   }
   if (tcp_server) {
     std::string tcp_host;
     cmq::api::SplitHostPort(config.tcp, tcp_host, ignored);
-    tcp_note += fmt::format(" and the CMQ TCP protocol on {}:{}", tcp_host, tcp_server->port());
+    listeners_note +=
+        fmt::format(" and the CMQ TCP protocol on {}:{}", tcp_host, tcp_server->port());
   }
   spdlog::info("cmqd ready: serving the CMQ HTTP API on {}:{}{} (data in {}, {} data group{})",
-               bound_host, server.port(), tcp_note, config.data_dir, nodes.size(),
+               bound_host, server.port(), listeners_note, config.data_dir, nodes.size(),
                nodes.size() == 1 ? "" : "s");
 
   boost::asio::signal_set signals(ioc, SIGINT, SIGTERM);
