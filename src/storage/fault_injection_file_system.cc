@@ -9,10 +9,20 @@
 namespace cmq::storage {
 
 struct FaultInjectionFileSystem::Inode {
-  std::string data;
+  std::string data;       // what was written; the file reads as data, then zeros to `reserved`
+  uint64_t reserved = 0;  // the size Preallocate gave the file (zeros past data)
   uint64_t synced_size = 0;
   uint64_t last_write_offset = 0;  // where the most recent Append began
   uint64_t unsynced() const { return data.size() - synced_size; }
+  uint64_t file_size() const { return std::max<uint64_t>(data.size(), reserved); }
+  // Bytes [offset, offset + n) of the file as a reader sees it.
+  std::string Read(uint64_t offset, size_t n) const {
+    uint64_t end = std::min<uint64_t>(file_size(), offset + n);
+    if (offset >= end) return {};
+    std::string out(static_cast<size_t>(end - offset), '\0');
+    if (offset < data.size()) data.copy(out.data(), out.size(), static_cast<size_t>(offset));
+    return out;
+  }
 };
 
 struct FaultInjectionFileSystem::State {
@@ -31,7 +41,7 @@ struct FaultInjectionFileSystem::State {
 
   uint64_t TotalBytes() const {
     uint64_t total = 0;
-    for (const auto& [name, inode] : live) total += inode->data.size();
+    for (const auto& [name, inode] : live) total += inode->file_size();
     return total;
   }
   // Consumes a pending sync failure.
@@ -75,7 +85,9 @@ class FaultWritableFile final : public WritableFile {
       return Status(ErrorCode::kIoError, "injected EIO on write to " + path_);
     }
     uint64_t total = state_->TotalBytes();
-    uint64_t room = state_->space_limit > total ? state_->space_limit - total : 0;
+    // Reserved blocks are already counted: only growth past the file's size takes room.
+    uint64_t room = (state_->space_limit > total ? state_->space_limit - total : 0) +
+                    (inode_->file_size() - inode_->data.size());
     inode_->last_write_offset = inode_->data.size();
     if (data.size() > room) {
       inode_->data.append(data.substr(0, room));  // a real write may land partially
@@ -92,6 +104,19 @@ class FaultWritableFile final : public WritableFile {
     CMQ_RETURN_IF_ERROR(state_->TakeSyncFault(path_));
     inode_->synced_size = inode_->data.size();
     ++state_->syncs;
+    return Status::Ok();
+  }
+
+  Status Preallocate(uint64_t bytes) override {
+    std::lock_guard lock(state_->mu);
+    if (epoch_ != state_->epoch) return DeadHandle(path_);
+    if (bytes <= inode_->file_size()) return Status::Ok();
+    uint64_t total = state_->TotalBytes();
+    uint64_t room = state_->space_limit > total ? state_->space_limit - total : 0;
+    if (bytes - inode_->file_size() > room) {
+      return Status(ErrorCode::kNoSpace, "injected ENOSPC on fallocate of " + path_);
+    }
+    inode_->reserved = bytes;
     return Status::Ok();
   }
 
@@ -122,14 +147,14 @@ class FaultRandomAccessFile final : public RandomAccessFile {
     std::lock_guard lock(state_->mu);
     out->clear();
     if (epoch_ != state_->epoch) return DeadHandle(path_);
-    if (offset < inode_->data.size()) out->assign(inode_->data, offset, n);
+    *out = inode_->Read(offset, n);
     return Status::Ok();
   }
 
   Result<uint64_t> Size() const override {
     std::lock_guard lock(state_->mu);
     if (epoch_ != state_->epoch) return DeadHandle(path_);
-    return static_cast<uint64_t>(inode_->data.size());
+    return inode_->file_size();
   }
 
  private:
@@ -150,6 +175,9 @@ Result<std::unique_ptr<WritableFile>> FaultInjectionFileSystem::OpenAppendable(
   if (!state_->dirs.contains(ParentOf(path))) return Missing(ParentOf(path));
   auto& inode = state_->live[path];
   if (!inode) inode = std::make_shared<Inode>();
+  // Appends go at the file's end, past a reserved tail as on a real file system: its
+  // zeros become written (and unsynced) bytes.
+  if (inode->reserved > inode->data.size()) inode->data.resize(inode->reserved, '\0');
   return std::unique_ptr<WritableFile>(new FaultWritableFile(state_, inode, path));
 }
 
@@ -179,7 +207,7 @@ Result<std::string> FaultInjectionFileSystem::ReadFile(const std::string& path) 
   std::lock_guard lock(state_->mu);
   auto it = state_->live.find(path);
   if (it == state_->live.end()) return Missing(path);
-  return it->second->data;
+  return it->second->Read(0, it->second->file_size());
 }
 
 Status FaultInjectionFileSystem::CreateDir(const std::string& path) {
@@ -220,8 +248,13 @@ Status FaultInjectionFileSystem::Truncate(const std::string& path, uint64_t size
   if (it == state_->live.end()) return Missing(path);
   CMQ_RETURN_IF_ERROR(state_->TakeSyncFault(path));
   Inode& inode = *it->second;
-  CMQ_ASSERT(size <= inode.data.size(), "Truncate may only shrink a file");
-  inode.data.resize(size);
+  CMQ_ASSERT(size <= inode.file_size(), "Truncate may only shrink a file");
+  if (size <= inode.data.size()) {
+    inode.data.resize(size);
+    inode.reserved = std::min(inode.reserved, size);
+  } else {
+    inode.reserved = size;  // a cut inside the reserved zeros
+  }
   inode.synced_size = std::min(inode.synced_size, size);
   inode.last_write_offset = std::min(inode.last_write_offset, size);
   return Status::Ok();
@@ -316,6 +349,12 @@ uint64_t FaultInjectionFileSystem::FileSize(const std::string& path) const {
   std::lock_guard lock(state_->mu);
   auto it = state_->live.find(path);
   return it == state_->live.end() ? 0 : it->second->data.size();
+}
+
+uint64_t FaultInjectionFileSystem::ReservedSize(const std::string& path) const {
+  std::lock_guard lock(state_->mu);
+  auto it = state_->live.find(path);
+  return it == state_->live.end() ? 0 : it->second->reserved;
 }
 
 uint64_t FaultInjectionFileSystem::SyncedSize(const std::string& path) const {

@@ -8,6 +8,9 @@
 // * Files are inodes; a directory maps names to inodes. Each inode remembers how many of its
 //   bytes are synced. Files here are only appended to and truncated, so the durable content
 //   of an inode is always a prefix of its current content: bytes [0, synced_size).
+// * Preallocate reserves a size: the file reads as its written bytes, then zeros up to it,
+//   and keeps that size through a crash (unsynced bytes inside it read as zeros again, as
+//   blocks reserved by fallocate do). Reserved bytes count toward the space limit.
 // * WritableFile::Sync (fdatasync) makes every byte appended so far durable.
 // * Names are durable only once their directory is synced: a file created (or removed)
 //   since the last SyncDir of its parent disappears (or reappears, with its synced bytes)
@@ -77,10 +80,11 @@ class FaultInjectionFileSystem final : public FileSystem {
   void CorruptByte(const std::string& path, uint64_t offset);
 
   // Introspection for tests.
-  uint64_t SyncCount() const;                          // successful WritableFile::Sync calls
-  uint64_t WriteCount() const;                         // successful WritableFile::Append calls
-  uint64_t FileSize(const std::string& path) const;    // 0 if missing
-  uint64_t SyncedSize(const std::string& path) const;  // 0 if missing
+  uint64_t SyncCount() const;                            // successful WritableFile::Sync calls
+  uint64_t WriteCount() const;                           // successful WritableFile::Append calls
+  uint64_t FileSize(const std::string& path) const;      // bytes written; 0 if missing
+  uint64_t ReservedSize(const std::string& path) const;  // from Preallocate; 0 if missing
+  uint64_t SyncedSize(const std::string& path) const;    // 0 if missing
 
   struct Inode;
   struct State;

@@ -19,15 +19,16 @@ Status ErrnoStatus(std::string_view call, const std::string& path, int err) {
   return Status(err == ENOSPC ? ErrorCode::kNoSpace : ErrorCode::kIoError, std::move(message));
 }
 
-// Writes all of data at the file's end (fd is O_APPEND), retrying short writes and EINTR.
-Status WriteAll(int fd, const std::string& path, std::string_view data) {
+// Writes all of data at offset, retrying short writes and EINTR.
+Status WriteAllAt(int fd, const std::string& path, std::string_view data, uint64_t offset) {
   while (!data.empty()) {
-    ssize_t n = ::write(fd, data.data(), data.size());
+    ssize_t n = ::pwrite(fd, data.data(), data.size(), static_cast<off_t>(offset));
     if (n < 0) {
       if (errno == EINTR) continue;
-      return ErrnoStatus("write", path, errno);
+      return ErrnoStatus("pwrite", path, errno);
     }
     data.remove_prefix(static_cast<size_t>(n));
+    offset += static_cast<uint64_t>(n);
   }
   return Status::Ok();
 }
@@ -47,7 +48,8 @@ class PosixWritableFile final : public WritableFile {
 
   Status Append(std::string_view data) override {
     CMQ_ASSERT(fd_ >= 0, "Append after Close");
-    Status st = WriteAll(fd_, path_, data);
+    // At size_, not at the file's end: that may be a preallocated tail of zeros.
+    Status st = WriteAllAt(fd_, path_, data, size_);
     // On error, a prefix may have reached the file; Size() stays at the last known good end.
     if (st.ok()) size_ += data.size();
     return st;
@@ -56,6 +58,12 @@ class PosixWritableFile final : public WritableFile {
     CMQ_ASSERT(fd_ >= 0, "Sync after Close");
     if (::fdatasync(fd_) != 0) return ErrnoStatus("fdatasync", path_, errno);
     return Status::Ok();
+  }
+  Status Preallocate(uint64_t bytes) override {
+    CMQ_ASSERT(fd_ >= 0, "Preallocate after Close");
+    int err = ::fallocate(fd_, 0, 0, static_cast<off_t>(bytes));
+    if (err == 0 || errno == EOPNOTSUPP || errno == ENOSYS) return Status::Ok();
+    return ErrnoStatus("fallocate", path_, errno);
   }
   uint64_t Size() const override { return size_; }
   Status Close() override {
@@ -113,7 +121,7 @@ std::string ParentDir(const std::string& path) {
 class PosixFileSystem final : public FileSystem {
  public:
   Result<std::unique_ptr<WritableFile>> OpenAppendable(const std::string& path) override {
-    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0) return ErrnoStatus("open", path, errno);
     struct stat st;
     if (::fstat(fd, &st) != 0) {
@@ -135,7 +143,7 @@ class PosixFileSystem final : public FileSystem {
     std::string tmp = path + ".tmp";
     int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) return ErrnoStatus("open", tmp, errno);
-    Status st = WriteAll(fd, tmp, data);
+    Status st = WriteAllAt(fd, tmp, data, 0);
     if (st.ok() && ::fdatasync(fd) != 0) st = ErrnoStatus("fdatasync", tmp, errno);
     Status closed = CloseFd(fd, tmp);
     if (st.ok()) st = closed;

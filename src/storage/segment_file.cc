@@ -68,10 +68,29 @@ Result<Probe> ProbeRecord(ScanReader& reader, uint64_t offset, uint64_t file_siz
   return probe;
 }
 
+// The offset of the first byte in [from, file_size) that is not zero; file_size if none.
+Result<uint64_t> NextNonZeroByte(ScanReader& reader, uint64_t from, uint64_t file_size) {
+  while (from < file_size) {
+    size_t n = static_cast<size_t>(std::min<uint64_t>(kScanChunkBytes, file_size - from));
+    auto bytes = reader.Get(from, n);
+    if (!bytes.ok()) return bytes.status();
+    size_t at = bytes->find_first_not_of('\0');
+    if (at != std::string_view::npos) return from + at;
+    from += n;
+  }
+  return file_size;
+}
+
 // Whether a valid record of index >= min_index starts anywhere in [from, file_size).
 Result<bool> FindValidRecord(ScanReader& reader, uint64_t from, uint64_t file_size,
                              uint64_t min_index) {
   for (uint64_t offset = from; offset + kRecordHeaderBytes <= file_size; ++offset) {
+    // A record's header holds its index (>= 1), so it ends after a nonzero byte: a run of
+    // zeros (a preallocated tail) is skipped instead of probed byte by byte.
+    auto nonzero = NextNonZeroByte(reader, offset, file_size);
+    if (!nonzero.ok()) return nonzero.status();
+    if (*nonzero >= offset + kRecordHeaderBytes) offset = *nonzero - (kRecordHeaderBytes - 1);
+    if (offset + kRecordHeaderBytes > file_size) break;
     auto probe = ProbeRecord(reader, offset, file_size);
     if (!probe.ok()) return probe.status();
     if (probe->valid && probe->header.index >= min_index) return true;
@@ -121,6 +140,12 @@ Result<SegmentScan> ScanSegment(const RandomAccessFile& file, uint64_t base_inde
     if (!probe.ok()) return probe.status();
     uint64_t expected_index = base_index + scan.offsets.size();
     if (!probe->valid) {
+      auto nonzero = NextNonZeroByte(reader, offset, *size);
+      if (!nonzero.ok()) return nonzero.status();
+      if (*nonzero == *size) {
+        scan.zero_tail = true;
+        break;
+      }
       scan.damaged = true;
       scan.damage = std::string(probe->problem) + " at offset " + std::to_string(offset);
       auto later = FindValidRecord(reader, offset + 1, *size, expected_index);

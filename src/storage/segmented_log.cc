@@ -271,6 +271,7 @@ Status SegmentedLog::StartSegment(uint64_t base_index) {
   auto file = fs_->OpenReadable(path);
   if (!file.ok()) return Fail(file.status());
   writer_ = std::move(*writer);
+  Preallocate();
   Segment segment;
   segment.base_index = base_index;
   segment.path = std::move(path);
@@ -283,6 +284,15 @@ Status SegmentedLog::StartSegment(uint64_t base_index) {
 Status SegmentedLog::OpenWriter() {
   CMQ_ASSERT(!writer_ && !segments_.empty(), "OpenWriter needs a segment and no writer");
   const Segment& last = segments_.back();
+  // The file may be longer than its records: the zeros of a preallocated tail (after a
+  // restart, or when a TruncateSuffix made a sealed segment the last one). Appends go at
+  // the file's end, so the tail is cut first.
+  auto file_size = last.file->Size();
+  if (!file_size.ok()) return Fail(file_size.status());
+  if (*file_size > last.end_offset) {
+    Status st = fs_->Truncate(last.path, last.end_offset);
+    if (!st.ok()) return Fail(st);
+  }
   auto writer = fs_->OpenAppendable(last.path);
   if (!writer.ok()) return Fail(writer.status());
   if ((*writer)->Size() != last.end_offset) {
@@ -291,7 +301,14 @@ Status SegmentedLog::OpenWriter() {
                            " bytes, expected " + std::to_string(last.end_offset)));
   }
   writer_ = std::move(*writer);
+  Preallocate();
   return Status::Ok();
+}
+
+void SegmentedLog::Preallocate() {
+  // Best effort: a file system without fallocate, or a disk too full to reserve a whole
+  // segment, only loses the faster fsync; a full disk shows at the append that needs room.
+  if (writer_->Size() < options_.segment_bytes) (void)writer_->Preallocate(options_.segment_bytes);
 }
 
 Status SegmentedLog::CloseWriter() {

@@ -76,8 +76,10 @@ class SegmentedLog final : public Log {
   Status PrepareSegmentFor(uint64_t index, size_t record_bytes);
   Status RollSegment(uint64_t base_index);
   Status StartSegment(uint64_t base_index);
-  Status OpenWriter();
+  Status OpenWriter();  // at the last segment's end, cutting a preallocated tail first
   Status CloseWriter();
+  void Preallocate();  // reserves the writer's file up to segment_bytes
+
   Status RemoveSegmentFiles(const std::vector<std::string>& paths);
   std::string PathOf(const std::string& name) const;
 

@@ -59,6 +59,7 @@ class GatedFile final : public storage::WritableFile {
     gate_->PassOrWait();
     return file_->Sync();
   }
+  Status Preallocate(uint64_t bytes) override { return file_->Preallocate(bytes); }
   uint64_t Size() const override { return file_->Size(); }
   Status Close() override { return file_->Close(); }
 

@@ -31,6 +31,36 @@ TEST_F(FaultInjectionFileSystemTest, CrashDropsUnsyncedBytes) {
   EXPECT_EQ(Contents("/d/f"), "synced");
 }
 
+TEST_F(FaultInjectionFileSystemTest, PreallocatedTailReadsAsZerosAndKeepsItsSizeThroughACrash) {
+  auto file = Create("/d/f");
+  ASSERT_TRUE(file->Append("ab").ok());
+  ASSERT_TRUE(file->Preallocate(8).ok());
+  ASSERT_TRUE(file->Sync().ok());
+  ASSERT_TRUE(file->Append("cd").ok());  // inside the reservation: no size change
+  EXPECT_EQ(file->Size(), 4u);
+  EXPECT_EQ(Contents("/d/f"), std::string("abcd\0\0\0\0", 8));
+  EXPECT_EQ(fs_.OpenReadable("/d/f").value()->Size().value(), 8u);
+  fs_.SimulateCrash();  // the unsynced "cd" reads as reserved zeros again
+  EXPECT_EQ(Contents("/d/f"), std::string("ab\0\0\0\0\0\0", 8));
+  ASSERT_TRUE(fs_.Truncate("/d/f", 6).ok());  // a cut inside the zeros
+  EXPECT_EQ(Contents("/d/f"), std::string("ab\0\0\0\0", 6));
+  ASSERT_TRUE(fs_.Truncate("/d/f", 1).ok());  // a cut inside the data drops the rest
+  EXPECT_EQ(Contents("/d/f"), "a");
+  EXPECT_EQ(fs_.ReservedSize("/d/f"), 1u);
+}
+
+TEST_F(FaultInjectionFileSystemTest, ReservedBytesCountTowardTheSpaceLimit) {
+  auto file = Create("/d/f");
+  fs_.SetSpaceLimit(10);
+  EXPECT_EQ(file->Preallocate(11).code(), ErrorCode::kNoSpace);
+  EXPECT_EQ(fs_.ReservedSize("/d/f"), 0u) << "a failed reservation reserves nothing";
+  ASSERT_TRUE(file->Preallocate(10).ok());
+  ASSERT_TRUE(file->Append("0123456789").ok()) << "written into reserved blocks";
+  EXPECT_EQ(file->Append("x").code(), ErrorCode::kNoSpace);
+  auto other = Create("/d/g");
+  EXPECT_EQ(other->Append("y").code(), ErrorCode::kNoSpace);
+}
+
 TEST_F(FaultInjectionFileSystemTest, NewFileWithoutDirSyncVanishesOnCrash) {
   auto file = fs_.OpenAppendable("/d/new");
   ASSERT_TRUE(file.ok());

@@ -121,12 +121,55 @@ TEST_F(LogRecoveryTest, BadLengthFieldInTheMiddleFailsOpen) {
 
 TEST_F(LogRecoveryTest, ZeroFilledTailIsCut) {
   WriteSyncedAndClose(3);
-  AppendRaw(SegmentPath(1), std::string(4096, '\0'));  // preallocated, never written
+  AppendRaw(SegmentPath(1), std::string(4096, '\0'));  // written zeros, not reserved ones
   Open();
   EXPECT_EQ(log_->LastIndex(), 3u);
-  EXPECT_EQ(fs_.FileSize(SegmentPath(1)), 3 * kRecordBytes);
   AppendRange(4, 4);
   ExpectEntry(4, 1);
+  EXPECT_EQ(fs_.FileSize(SegmentPath(1)), 4 * kRecordBytes) << "the zeros were cut";
+}
+
+TEST_F(LogRecoveryTest, SegmentsAreReservedAndTheirZerosAreNotDamage) {
+  AppendRange(1, 12);  // 8 records fill the 1,024-byte segment, 4 go into the next
+  ASSERT_TRUE(log_->Sync().ok());
+  EXPECT_EQ(fs_.ReservedSize(SegmentPath(1)), options_.segment_bytes);
+  EXPECT_EQ(fs_.ReservedSize(SegmentPath(9)), options_.segment_bytes);
+  EXPECT_EQ(fs_.FileSize(SegmentPath(1)), 8 * kRecordBytes) << "a sealed segment keeps zeros";
+  EXPECT_EQ(fs_.FileSize(SegmentPath(9)), 4 * kRecordBytes);
+  AppendRange(13, 14);  // unsynced: the crash turns them back into reserved zeros
+  fs_.SimulateCrash();
+  Open();
+  EXPECT_EQ(log_->LastIndex(), 12u);
+  for (uint64_t i = 1; i <= 12; ++i) ExpectEntry(i, 1);
+  AppendRange(13, 13);
+  ASSERT_TRUE(log_->Sync().ok());
+  Open();
+  EXPECT_EQ(log_->LastIndex(), 13u);
+  ExpectEntry(13, 1);
+}
+
+TEST_F(LogRecoveryTest, TornRecordInAReservedSegmentIsCut) {
+  AppendRange(1, 2);
+  ASSERT_TRUE(log_->Sync().ok());
+  AppendRange(3, 3);
+  fs_.SimulateCrashTearingLastWrite(kRecordHeaderBytes + 10);  // then the reserved zeros
+  EXPECT_EQ(fs_.ReservedSize(SegmentPath(1)), options_.segment_bytes);
+  Open();
+  EXPECT_EQ(log_->LastIndex(), 2u);
+  EXPECT_EQ(fs_.FileSize(SegmentPath(1)), 2 * kRecordBytes);
+  AppendRange(3, 3);
+  ExpectEntry(3, 1);
+}
+
+TEST_F(LogRecoveryTest, ValidRecordAfterAHoleOfReservedZerosFailsOpen) {
+  AppendRange(1, 2);
+  ASSERT_TRUE(log_->Sync().ok());
+  log_.reset();
+  // Record 3 lost (its bytes read as the reserved zeros), record 4 valid after it.
+  std::string record;
+  EncodeRecord(1, 4, TestPayload(4, 100), &record);
+  AppendRaw(SegmentPath(1), std::string(kRecordBytes, '\0') + record);
+  EXPECT_EQ(TryOpen().code(), ErrorCode::kCorruption);
 }
 
 TEST_F(LogRecoveryTest, ShortGarbageTailIsCut) {

@@ -8,6 +8,8 @@
 namespace cmq::storage {
 namespace {
 
+constexpr uint64_t kRecordBytes = kRecordHeaderBytes + 100;  // AppendRange's default
+
 class LogTest : public LogTestBase {
  protected:
   void SetUp() override { Open(); }
@@ -208,6 +210,17 @@ TEST_F(LogTest, SyncFailureIsSticky) {
   ExpectEntry(1, 1);  // reads still work
 }
 
+TEST_F(LogTest, AppendsIntoAReservedSegmentNeedNoMoreRoom) {
+  AppendRange(1, 1);
+  ASSERT_TRUE(log_->Sync().ok());
+  ASSERT_EQ(fs_.ReservedSize(SegmentPath(1)), options_.segment_bytes);
+  fs_.SetSpaceLimit(options_.segment_bytes);  // the disk is now full
+  AppendRange(2, 8);                          // the rest of the segment: its blocks were reserved
+  ASSERT_TRUE(log_->Sync().ok());
+  EXPECT_EQ(log_->Append(1, 9, TestPayload(9, 100)).code(), ErrorCode::kNoSpace)
+      << "a new segment needs room";
+}
+
 TEST_F(LogTest, WriteFailureIsSticky) {
   AppendRange(1, 2);
   fs_.FailWriteAfter(0);
@@ -219,9 +232,11 @@ TEST_F(LogTest, WriteFailureIsSticky) {
 }
 
 TEST_F(LogTest, NoSpaceSurfacesAsNoSpaceThenLogFailed) {
+  // Too little room to reserve the segment (best effort: it grows by appends instead).
+  fs_.SetSpaceLimit(3 * kRecordBytes + 50);  // three records and half of a fourth fit
   AppendRange(1, 3);
   ASSERT_TRUE(log_->Sync().ok());
-  fs_.SetSpaceLimit(fs_.FileSize(SegmentPath(1)) + 50);  // half a record fits
+  EXPECT_EQ(fs_.ReservedSize(SegmentPath(1)), 0u);
   EXPECT_EQ(log_->Append(1, 4, TestPayload(4, 100)).code(), ErrorCode::kNoSpace);
   EXPECT_TRUE(log_->failed());
   EXPECT_EQ(log_->Append(1, 4, "x").code(), ErrorCode::kLogFailed);

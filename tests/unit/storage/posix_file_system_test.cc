@@ -11,6 +11,8 @@
 #include "log_test_util.h"
 #include "storage/file_system.h"
 #include "storage/log.h"
+#include "storage/record.h"
+#include "storage/segment_file.h"
 
 namespace cmq::storage {
 namespace {
@@ -117,12 +119,49 @@ TEST_F(PosixTest, LogCutsAGarbageTailOnARealFile) {
     ASSERT_TRUE((*log)->Sync().ok());
   }
   std::string segment = options.dir + "/" + SegmentFileName(1);
-  uint64_t good_size = fs_->OpenAppendable(segment).value()->Size();
-  ASSERT_TRUE(fs_->OpenAppendable(segment).value()->Append(std::string(100, '\0')).ok());
+  EXPECT_EQ(std::filesystem::file_size(segment), options.segment_bytes) << "preallocated";
+  // A torn record right after the good ones, then the reserved zeros.
+  const uint64_t good_size = 3 * (kRecordHeaderBytes + 5);
+  std::string torn;
+  EncodeRecord(1, 4, "entry", &torn);
+  torn.resize(kRecordHeaderBytes + 2);
+  ASSERT_TRUE(fs_->Truncate(segment, good_size).ok());
+  ASSERT_TRUE(fs_->OpenAppendable(segment).value()->Append(torn).ok());
+  ASSERT_TRUE(fs_->OpenAppendable(segment).value()->Preallocate(options.segment_bytes).ok());
+  {
+    auto log = Log::Open(fs_.get(), options);
+    ASSERT_TRUE(log.ok()) << log.status().ToString();
+    EXPECT_EQ((*log)->LastIndex(), 3u);
+    EXPECT_EQ(std::filesystem::file_size(segment), good_size) << "the torn record is cut";
+    ASSERT_TRUE((*log)->Append(1, 4, "later").ok());
+    ASSERT_TRUE((*log)->Sync().ok());
+    EXPECT_EQ(std::filesystem::file_size(segment), options.segment_bytes) << "reserved again";
+  }
   auto log = Log::Open(fs_.get(), options);
   ASSERT_TRUE(log.ok()) << log.status().ToString();
-  EXPECT_EQ((*log)->LastIndex(), 3u);
-  EXPECT_EQ(fs_->OpenAppendable(segment).value()->Size(), good_size);
+  EXPECT_EQ((*log)->LastIndex(), 4u);
+  EXPECT_EQ((*log)->Read(4).value().payload, "later");
+}
+
+// Appends go after the last one, not at the file's end: Preallocate makes the file longer
+// than what was written, and the writer keeps its place.
+TEST_F(PosixTest, PreallocatedFileReadsAsZerosPastWhatWasAppended) {
+  std::string path = dir_ + "/f";
+  auto file = fs_->OpenAppendable(path);
+  ASSERT_TRUE(file.ok());
+  ASSERT_TRUE((*file)->Append("abc").ok());
+  ASSERT_TRUE((*file)->Preallocate(4096).ok());
+  ASSERT_TRUE((*file)->Append("def").ok());
+  EXPECT_EQ((*file)->Size(), 6u) << "the append position, not the file's size";
+  ASSERT_TRUE((*file)->Sync().ok());
+  auto reader = fs_->OpenReadable(path);
+  ASSERT_TRUE(reader.ok());
+  EXPECT_EQ((*reader)->Size().value(), 4096u);
+  std::string out;
+  ASSERT_TRUE((*reader)->Read(0, 8, &out).ok());
+  EXPECT_EQ(out, std::string("abcdef\0\0", 8));
+  ASSERT_TRUE((*file)->Preallocate(100).ok()) << "smaller than the file: nothing changes";
+  EXPECT_EQ((*reader)->Size().value(), 4096u);
 }
 
 // One writer appends and truncates while readers read: a reader sees either NotFound or
