@@ -78,6 +78,9 @@ Status ReadMember(const std::string& key, const json& value, ServerConfig& c,
   if (key == "https") return ReadString(value, key, c.https, path);
   if (key == "tls_cert_file") return ReadString(value, key, c.tls_cert_file, path);
   if (key == "tls_key_file") return ReadString(value, key, c.tls_key_file, path);
+  if (key == "peer_tls_cert_file") return ReadString(value, key, c.peer_tls_cert_file, path);
+  if (key == "peer_tls_key_file") return ReadString(value, key, c.peer_tls_key_file, path);
+  if (key == "peer_tls_ca_file") return ReadString(value, key, c.peer_tls_ca_file, path);
   if (key == "data_dir") return ReadString(value, key, c.data_dir, path);
   if (key == "accounts") return ReadAccounts(value, c.accounts, path);
   if (key == "timestamp_window_seconds") {

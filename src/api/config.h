@@ -72,6 +72,11 @@ struct ServerConfig {
   // A Raft message for an idle peer connection is written by the sending thread (saves the
   // transport thread's wake-up); false: always by the transport thread.
   bool peer_direct_writes = true;
+  // Mutual TLS between nodes (docs/cluster.md "TLS between nodes"): this node's certificate,
+  // its key and the CA that signs every node's certificate; all three or none.
+  std::string peer_tls_cert_file;
+  std::string peer_tls_key_file;
+  std::string peer_tls_ca_file;
   bool operator==(const ServerConfig&) const = default;
 };
 

@@ -27,8 +27,9 @@ class WritableFile {
   // Reserves the file's blocks up to `bytes` (fallocate): readers then see a file of at
   // least `bytes` whose tail past Size() reads as zeros, and Size() does not move. Why:
   // an append inside reserved blocks does not change the file's size, so the Sync after
-  // it writes the data and no size update through the journal; on ext4 that makes a
-  // small fdatasync about a quarter faster (docs/storage-format.md "Preallocation").
+  // it writes the data and not the inode's new size as well (a journal commit on ext4
+  // with a journal, an inode write without one); that makes a small fdatasync about a
+  // quarter faster here (docs/storage-format.md "Preallocation").
   // A file system that cannot reserve blocks returns ok and nothing changes.
   virtual Status Preallocate(uint64_t bytes) = 0;
   // fdatasync: every byte appended so far survives a crash once this returns ok. It does

@@ -105,6 +105,14 @@ int Run(int argc, char** argv) {
                  "--tls-cert and --tls-key)");
   app.add_option("--tls-cert", tls_cert, "PEM file of the HTTPS certificate chain");
   app.add_option("--tls-key", tls_key, "PEM file of the HTTPS private key");
+  std::string peer_tls_cert, peer_tls_key, peer_tls_ca;
+  app.add_option("--peer-tls-cert", peer_tls_cert,
+                 "PEM file of this node's certificate for TLS between nodes (with "
+                 "--peer-tls-key and --peer-tls-ca)");
+  app.add_option("--peer-tls-key", peer_tls_key, "PEM file of that certificate's private key");
+  app.add_option("--peer-tls-ca", peer_tls_ca,
+                 "PEM file of the CA that signs every node's certificate: other nodes must show "
+                 "one it signed");
   app.add_option("--data", data, "data directory (default ./data)");
   app.add_option("--config", config_path, "JSON config file (docs/config.md)");
   uint64_t node_id = 0;
@@ -154,6 +162,9 @@ int Run(int argc, char** argv) {
   if (!https.empty()) config.https = https;
   if (!tls_cert.empty()) config.tls_cert_file = tls_cert;
   if (!tls_key.empty()) config.tls_key_file = tls_key;
+  if (!peer_tls_cert.empty()) config.peer_tls_cert_file = peer_tls_cert;
+  if (!peer_tls_key.empty()) config.peer_tls_key_file = peer_tls_key;
+  if (!peer_tls_ca.empty()) config.peer_tls_ca_file = peer_tls_ca;
   if (!data.empty()) config.data_dir = data;
   if (node_id != 0) config.node_id = node_id;
   if (!peers.empty()) config.peers = peers;
@@ -253,6 +264,9 @@ int Run(int argc, char** argv) {
             : config.cluster_id ^ (uint64_t{node_options.group_count} << 56);
     net_options.transport.node_id = config.node_id;
     net_options.transport.direct_writes = config.peer_direct_writes;
+    net_options.transport.tls_cert_file = config.peer_tls_cert_file;
+    net_options.transport.tls_key_file = config.peer_tls_key_file;
+    net_options.transport.tls_ca_file = config.peer_tls_ca_file;
     net_options.transport.listen_host = self->second.first;
     net_options.transport.listen_port = self->second.second;
     if (!config.listen.empty()) {
@@ -273,7 +287,8 @@ int Run(int argc, char** argv) {
     node_options.join = join;
     auto started = cmq::cluster::PeerNetwork::Start(net_options);
     if (!started.ok()) {
-      spdlog::critical("cannot listen for other nodes on {}:{}: {}",
+      // A port in use, or the peer TLS files (both name the cause).
+      spdlog::critical("cannot start the node-to-node transport on {}:{}: {}",
                        net_options.transport.listen_host, net_options.transport.listen_port,
                        started.status().ToString());
       return 1;

@@ -36,7 +36,38 @@ Connection::Connection(tcp::socket socket, const ConnectionConfig& config, Conne
       socket_(std::move(socket)),
       resolver_(socket_.get_executor()),
       deadline_(socket_.get_executor()),
-      reader_(config.max_frame_bytes) {}
+      reader_(config.max_frame_bytes) {
+  if (config_.tls) {
+    tls_ = std::make_unique<net::ssl::stream<tcp::socket&>>(socket_, *config_.tls);
+  }
+}
+
+template <class Buffers, class Handler>
+void Connection::AsyncWrite(const Buffers& buffers, Handler&& handler) {
+  if (tls_) {
+    net::async_write(*tls_, buffers, std::forward<Handler>(handler));
+  } else {
+    net::async_write(socket_, buffers, std::forward<Handler>(handler));
+  }
+}
+
+template <class Buffers, class Handler>
+void Connection::AsyncReadExactly(const Buffers& buffers, Handler&& handler) {
+  if (tls_) {
+    net::async_read(*tls_, buffers, std::forward<Handler>(handler));
+  } else {
+    net::async_read(socket_, buffers, std::forward<Handler>(handler));
+  }
+}
+
+template <class Buffer, class Handler>
+void Connection::AsyncReadSome(const Buffer& buffer, Handler&& handler) {
+  if (tls_) {
+    tls_->async_read_some(buffer, std::forward<Handler>(handler));
+  } else {
+    socket_.async_read_some(buffer, std::forward<Handler>(handler));
+  }
+}
 
 void Connection::ArmDeadline() {
   deadline_.expires_after(config_.handshake_timeout);
@@ -86,7 +117,7 @@ void Connection::Dial(const PeerAddress& address) {
               }
               self->state_ = State::kHandshaking;
               self->SetNoDelay();
-              self->WriteHandshake();
+              self->StartHandshake();
             });
       });
 }
@@ -99,40 +130,61 @@ void Connection::Accept() {
   state_ = State::kHandshaking;
   SetNoDelay();
   ArmDeadline();
-  ReadHandshake();
+  StartHandshake();
+}
+
+void Connection::StartHandshake() {
+  auto transport_handshake = [this] {
+    if (role_ == Role::kDialer) {
+      WriteHandshake();
+    } else {
+      ReadHandshake();
+    }
+  };
+  if (!tls_) return transport_handshake();
+  // Within the same deadline as the transport handshake (ArmDeadline).
+  tls_->async_handshake(
+      role_ == Role::kDialer ? net::ssl::stream_base::client : net::ssl::stream_base::server,
+      [self = shared_from_this(), transport_handshake](const error_code& ec) {
+        if (self->state_ != State::kHandshaking) return;
+        if (ec) {
+          spdlog::warn("transport: node {}: TLS handshake with {} failed: {}",
+                       self->config_.self_id, self->remote_, ec.message());
+          return self->Close(fmt::format("TLS handshake: {}", ec.message()));
+        }
+        transport_handshake();
+      });
 }
 
 // The dialer speaks first; the acceptor answers only a handshake it accepted, so a refused
 // dialer learns nothing but a closed socket.
 void Connection::WriteHandshake() {
   hs_out_ = EncodeHandshake(Handshake{kWireVersion, config_.cluster_id, config_.self_id, peer_});
-  net::async_write(socket_, net::buffer(hs_out_),
-                   [self = shared_from_this()](const error_code& ec, size_t) {
-                     if (self->state_ != State::kHandshaking) return;
-                     if (ec) return self->Close(fmt::format("sending handshake: {}", ec.message()));
-                     if (self->role_ == Role::kDialer) {
-                       self->ReadHandshake();
-                     } else {
-                       self->Activate();
-                     }
-                   });
+  AsyncWrite(net::buffer(hs_out_), [self = shared_from_this()](const error_code& ec, size_t) {
+    if (self->state_ != State::kHandshaking) return;
+    if (ec) return self->Close(fmt::format("sending handshake: {}", ec.message()));
+    if (self->role_ == Role::kDialer) {
+      self->ReadHandshake();
+    } else {
+      self->Activate();
+    }
+  });
 }
 
 void Connection::ReadHandshake() {
   // Exactly the handshake: frames that follow it are read later by the FrameReader.
-  net::async_read(socket_, net::buffer(hs_in_),
-                  [self = shared_from_this()](const error_code& ec, size_t) {
-                    if (self->state_ != State::kHandshaking) return;
-                    if (ec) {
-                      return self->Close(fmt::format("reading handshake: {}", ec.message()));
-                    }
-                    if (!self->CheckHandshake()) return;
-                    if (self->role_ == Role::kDialer) {
-                      self->Activate();
-                    } else {
-                      self->WriteHandshake();
-                    }
-                  });
+  AsyncReadExactly(net::buffer(hs_in_), [self = shared_from_this()](const error_code& ec, size_t) {
+    if (self->state_ != State::kHandshaking) return;
+    if (ec) {
+      return self->Close(fmt::format("reading handshake: {}", ec.message()));
+    }
+    if (!self->CheckHandshake()) return;
+    if (self->role_ == Role::kDialer) {
+      self->Activate();
+    } else {
+      self->WriteHandshake();
+    }
+  });
 }
 
 bool Connection::CheckHandshake() {
@@ -186,7 +238,7 @@ void Connection::Stream(PeerQueue& queue) {
 
 void Connection::ReadSome() {
   std::span<char> span = reader_.WritableSpan();
-  socket_.async_read_some(
+  AsyncReadSome(
       net::buffer(span.data(), span.size()),
       [self = shared_from_this()](const error_code& ec, size_t n) { self->OnRead(ec, n); });
 }
@@ -225,9 +277,8 @@ void Connection::MaybeWrite() {
   if (state_ != State::kActive || queue_ == nullptr || writing_) return;
   if (!queue_->TakeBatch(batch_)) return;
   writing_ = true;
-  net::async_write(
-      socket_, batch_.Build(),
-      [self = shared_from_this()](const error_code& ec, size_t) { self->OnWritten(ec); });
+  AsyncWrite(batch_.Build(),
+             [self = shared_from_this()](const error_code& ec, size_t) { self->OnWritten(ec); });
 }
 
 void Connection::OnWritten(const error_code& ec) {

@@ -7,6 +7,8 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <cstdint>
@@ -29,6 +31,8 @@ struct ConnectionConfig {
   // Bounds resolve + connect + handshake of a dial, and the handshake of an accepted socket
   // (so a silent client cannot hold a socket forever).
   std::chrono::milliseconds handshake_timeout{0};
+  // Set: every connection is TLS (peer_tls.h), with the TLS handshake first.
+  std::shared_ptr<boost::asio::ssl::context> tls;
 };
 
 class Connection;
@@ -82,14 +86,17 @@ class Connection : public std::enable_shared_from_this<Connection> {
   uint64_t peer() const { return peer_; }  // 0 for an inbound connection before its handshake
   bool active() const { return state_ == State::kActive; }
   const std::string& remote() const { return remote_; }
-  // The socket, for the direct writes of its peer's queue (PeerQueue::WriteDirect).
-  int native_handle() { return socket_.native_handle(); }
+  // The socket, for the direct writes of its peer's queue (PeerQueue::WriteDirect); -1
+  // over TLS, where only the io thread may write (through the TLS stream).
+  int native_handle() { return tls_ ? -1 : socket_.native_handle(); }
 
  private:
   enum class State { kIdle, kResolving, kConnecting, kHandshaking, kActive, kClosed };
 
   void ArmDeadline();
   void SetNoDelay();
+  // TLS handshake (when config_.tls), then the transport handshake in the role's order.
+  void StartHandshake();
   void WriteHandshake();
   void ReadHandshake();
   // Validates hs_in_; refuses (logs and closes) and returns false on a mismatch.
@@ -98,6 +105,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void ReadSome();
   void OnRead(const boost::system::error_code& ec, size_t n);
   void OnWritten(const boost::system::error_code& ec);
+  // Reads and writes through TLS when it is on, else on the socket.
+  template <class Buffers, class Handler>
+  void AsyncWrite(const Buffers& buffers, Handler&& handler);
+  template <class Buffers, class Handler>
+  void AsyncReadExactly(const Buffers& buffers, Handler&& handler);
+  template <class Buffer, class Handler>
+  void AsyncReadSome(const Buffer& buffer, Handler&& handler);
 
   const ConnectionConfig& config_;
   ConnectionOwner& owner_;
@@ -107,6 +121,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::string remote_;  // "host:port", for logs
 
   boost::asio::ip::tcp::socket socket_;
+  // Over socket_, when config_.tls is set.
+  std::unique_ptr<boost::asio::ssl::stream<boost::asio::ip::tcp::socket&>> tls_;
   boost::asio::ip::tcp::resolver resolver_;
   boost::asio::steady_timer deadline_;
 

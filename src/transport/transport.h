@@ -86,6 +86,12 @@ struct TransportOptions {
   // A frame sent while its peer's connection is idle is written by the sending thread
   // (docs/transport.md "Writing and batching"); false: always by the io thread.
   bool direct_writes = true;
+  // Mutual TLS (docs/transport.md "TLS"): all three PEM files, or none for plain TCP. Every
+  // connection is then encrypted, and both ends must show a certificate that tls_ca_file
+  // signed. Direct writes are off with TLS (the sending thread cannot use the TLS stream).
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  std::string tls_ca_file;
 };
 
 struct PeerStats {

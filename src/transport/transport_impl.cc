@@ -46,8 +46,15 @@ Status ValidateOptions(const TransportOptions& o, const Transport::FrameHandler&
 Result<std::unique_ptr<Transport>> Transport::Start(TransportOptions options, FrameHandler on_frame,
                                                     PeerHandler on_lost) {
   CMQ_RETURN_IF_ERROR(ValidateOptions(options, on_frame));
-  auto transport =
-      std::make_unique<TransportImpl>(std::move(options), std::move(on_frame), std::move(on_lost));
+  std::shared_ptr<net::ssl::context> tls;
+  PeerTlsFiles tls_files{options.tls_cert_file, options.tls_key_file, options.tls_ca_file};
+  if (tls_files.enabled()) {
+    auto ctx = MakePeerTlsContext(tls_files);
+    if (!ctx.ok()) return ctx.status();
+    tls = std::move(*ctx);
+  }
+  auto transport = std::make_unique<TransportImpl>(std::move(options), std::move(on_frame),
+                                                   std::move(on_lost), std::move(tls));
   CMQ_RETURN_IF_ERROR(transport->Listen());
   transport->Run();
   return std::unique_ptr<Transport>(std::move(transport));
@@ -62,10 +69,11 @@ TransportImpl::Peer::Peer(uint64_t id, PeerAddress address, bool we_dial,
       redial_timer(ioc),
       backoff_ms(options.min_backoff_ms) {}
 
-TransportImpl::TransportImpl(TransportOptions options, FrameHandler on_frame, PeerHandler on_lost)
+TransportImpl::TransportImpl(TransportOptions options, FrameHandler on_frame, PeerHandler on_lost,
+                             std::shared_ptr<net::ssl::context> tls)
     : options_(std::move(options)),
       conn_config_{options_.cluster_id, options_.node_id, options_.max_frame_bytes,
-                   std::chrono::milliseconds(options_.connect_timeout_ms)},
+                   std::chrono::milliseconds(options_.connect_timeout_ms), std::move(tls)},
       on_frame_(std::move(on_frame)),
       on_lost_(std::move(on_lost)),
       work_(ioc_.get_executor()),

@@ -30,13 +30,16 @@
 #include "common/status.h"
 #include "transport/connection.h"
 #include "transport/peer_queue.h"
+#include "transport/peer_tls.h"
 #include "transport/transport.h"
 
 namespace cmq::transport {
 
 class TransportImpl final : public Transport, private ConnectionOwner {
  public:
-  TransportImpl(TransportOptions options, FrameHandler on_frame, PeerHandler on_lost);
+  // tls: the peer TLS context (peer_tls.h), or null for plain TCP.
+  TransportImpl(TransportOptions options, FrameHandler on_frame, PeerHandler on_lost,
+                std::shared_ptr<boost::asio::ssl::context> tls);
   ~TransportImpl() override;
 
   // Binds and listens (before the io thread starts, so errors reach Start's caller).

@@ -1,9 +1,13 @@
 // A real 3-node cluster: any node serves any request, an acknowledged message survives the
 // kill -9 of the leader, a new leader serves, a restarted node catches up, and a node that
 // missed a compacted stretch of the log is brought back by a snapshot that carries the
-// message bodies it needs (it can then serve them as leader).
+// message bodies it needs (it can then serve them as leader). The same over TLS between
+// nodes, and the refusals of a node with a stranger's certificate or a bad TLS set-up.
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <sys/time.h>
+#include <unistd.h>
 
 #include <map>
 #include <regex>
@@ -303,6 +307,113 @@ TEST(ClusterTest, AFourthNodeTakesOverAGroupsReplicaWithoutDowntime) {
   auto seen = Drain(c, survivor, "members");
   for (const std::string& body : acked) EXPECT_EQ(seen[body], 1) << body;
   EXPECT_EQ(seen.size(), acked.size());
+}
+
+const std::string kPeerTls = std::string(CMQ_TEST_FIXTURES_DIR) + "/peer-tls/";
+
+std::vector<std::string> PeerTlsArgs(const std::string& name = "node") {
+  return {"--peer-tls-cert",        kPeerTls + name + ".crt", "--peer-tls-key",
+          kPeerTls + name + ".key", "--peer-tls-ca",          kPeerTls + "ca.crt"};
+}
+
+// Everything between the nodes goes over TLS: elections, replication, forwarded requests
+// (through a follower) and a failover.
+TEST(ClusterTest, TlsBetweenNodesCarriesReplicationForwardingAndFailover) {
+  auto args = PeerTlsArgs();
+  args.push_back("--no-leader-balance");
+  ClusterProcesses c(3, args);
+  c.StartAll();
+  const int g = static_cast<int>(mq::GroupOfName("over-tls", 3));
+  const int leader = c.WaitForLeader(1, 15s, g);
+  ASSERT_NE(leader, 0) << "no leader elected over TLS";
+  const int follower = leader % 3 + 1;
+  CreateQueue(c, follower, {{"queueName", "over-tls"}});
+  if (::testing::Test::HasFatalFailure()) return;
+  std::set<std::string> acked;
+  for (int i = 0; i < 30; ++i) {
+    std::string body = "tls-" + std::to_string(i);
+    ASSERT_FALSE(SendWithRetry(c, 1 + i % 3, "over-tls", body).empty()) << body;
+    acked.insert(body);
+  }
+  ASSERT_TRUE(c.WaitAllCaughtUp(follower)) << c.Status(follower).dump();
+  c.node(leader).Kill(SIGKILL);
+  ASSERT_FALSE(SendWithRetry(c, follower, "over-tls", "after-kill").empty())
+      << "no new leader over TLS";
+  acked.insert("after-kill");
+  auto seen = Drain(c, follower, "over-tls");
+  for (const std::string& body : acked) EXPECT_EQ(seen[body], 1) << body;
+  EXPECT_EQ(seen.size(), acked.size());
+  // The node-to-node port speaks nothing but TLS: plain bytes fail the TLS handshake.
+  const std::string& address = c.peer_address(follower);
+  const int peer_port = std::stoi(address.substr(address.rfind(':') + 1));
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(static_cast<uint16_t>(peer_port));
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof(sa)), 0);
+  const std::string plain = "plain text, not a TLS client hello\n";
+  ASSERT_EQ(::write(fd, plain.data(), plain.size()), static_cast<ssize_t>(plain.size()));
+  timeval read_timeout{5, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &read_timeout, sizeof(read_timeout));
+  char byte;
+  (void)::read(fd, &byte, 1);  // until the node answers with an alert or closes
+  ::close(fd);
+  auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (c.node(follower).log().find("TLS handshake with") == std::string::npos &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_NE(c.node(follower).log().find("TLS handshake with"), std::string::npos);
+}
+
+// A node whose certificate another CA signed never joins: the other two elect leaders and
+// serve without it, and it logs the failed TLS handshakes.
+TEST(ClusterTest, ANodeWithAStrangersCertificateIsKeptOut) {
+  ClusterProcesses c(3, {});
+  // Nodes 1 and 2 trust the cluster's CA; node 3 shows a certificate of another CA.
+  for (int id = 1; id <= 3; ++id) {
+    auto args = PeerTlsArgs(id == 3 ? "stranger" : "node");
+    c.node(id).AppendArgs(args);
+  }
+  c.StartAll();
+  for (int g = 1; g <= 3; ++g) ASSERT_NE(c.WaitForLeader(1, 15s, g), 0) << "group " << g;
+  CreateQueue(c, 1, {{"queueName", "kept-out"}});
+  if (::testing::Test::HasFatalFailure()) return;
+  ASSERT_FALSE(SendWithRetry(c, 2, "kept-out", "without node 3").empty());
+  json status = c.Status(1);
+  for (const auto& group : status["groups"]) {
+    EXPECT_NE(group["leaderId"], 3) << status.dump();
+  }
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (c.node(3).log().find("TLS handshake") == std::string::npos &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_NE(c.node(3).log().find("TLS handshake"), std::string::npos) << c.node(3).log();
+}
+
+TEST(ClusterTest, ABadPeerTlsSetUpStopsTheStartWithTheCause) {
+  const std::string peers = "1=127.0.0.1:" + std::to_string(FreeLoopbackPort()) +
+                            ",2=127.0.0.1:" + std::to_string(FreeLoopbackPort());
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"--peer-tls-cert", kPeerTls + "node.crt", "--peer-tls-key", kPeerTls + "node.key"},
+       "all three"},
+      {{"--peer-tls-cert", kPeerTls + "node.crt", "--peer-tls-key", kPeerTls + "stranger.key",
+        "--peer-tls-ca", kPeerTls + "ca.crt"},
+       "peer TLS key " + kPeerTls + "stranger.key"},
+  };
+  for (const auto& [tls_args, expected] : cases) {
+    std::vector<std::string> args = {"--node-id", "1", "--peers", peers};
+    args.insert(args.end(), tls_args.begin(), tls_args.end());
+    CmqdProcess cmqd(MakeTempDir("cmq-peer-tls-bad"), args);
+    try {
+      cmqd.Start();
+      ADD_FAILURE() << "cmqd started with " << expected;
+    } catch (const std::runtime_error& e) {
+      EXPECT_NE(std::string(e.what()).find(expected), std::string::npos) << e.what();
+    }
+  }
 }
 
 }  // namespace

@@ -94,6 +94,10 @@ class CmqdProcess {
     return status;
   }
 
+  // More arguments for the next Start.
+  void AppendArgs(const std::vector<std::string>& args) {
+    extra_args_.insert(extra_args_.end(), args.begin(), args.end());
+  }
   int port() const { return port_; }
   pid_t pid() const { return pid_; }
   const std::string& data_dir() const { return data_dir_; }

@@ -88,6 +88,19 @@ TEST(ConfigTest, PeerDirectWrites) {
   EXPECT_FALSE(ParseServerConfig(R"({"peer_direct_writes": "no"})").ok());
 }
 
+TEST(ConfigTest, PeerTlsFiles) {
+  auto defaults = ParseServerConfig("{}");
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_EQ(defaults->peer_tls_cert_file, "");  // off
+  auto c = ParseServerConfig(
+      R"({"peer_tls_cert_file": "n.crt", "peer_tls_key_file": "n.key", "peer_tls_ca_file": "ca.crt"})");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->peer_tls_cert_file, "n.crt");
+  EXPECT_EQ(c->peer_tls_key_file, "n.key");
+  EXPECT_EQ(c->peer_tls_ca_file, "ca.crt");
+  EXPECT_FALSE(ParseServerConfig(R"({"peer_tls_ca_file": 1})").ok());
+}
+
 TEST(ConfigTest, TcpKeys) {
   auto defaults = ParseServerConfig("{}");
   ASSERT_TRUE(defaults.ok());
