@@ -246,7 +246,9 @@ Status SegmentedLog::PrepareSegmentFor(uint64_t index, size_t record_bytes) {
 
 // Seals the active segment and starts the next one. The sealed segment is synced before
 // the new file exists, so a segment that is followed by another is always complete on disk:
-// recovery may treat damage in any segment but the last as corruption.
+// recovery may treat damage in any segment but the last as corruption. Its unused
+// reservation is cut (durably) first: a sealed segment then holds its records and nothing
+// else, as before preallocation, so an older cmqd can still read the log.
 Status SegmentedLog::RollSegment(uint64_t base_index) {
   if (unsynced_) {
     if (!writer_) CMQ_RETURN_IF_ERROR(OpenWriter());
@@ -255,6 +257,13 @@ Status SegmentedLog::RollSegment(uint64_t base_index) {
     unsynced_ = false;
   }
   CMQ_RETURN_IF_ERROR(CloseWriter());
+  const Segment& sealed = segments_.back();
+  auto file_size = sealed.file->Size();
+  if (!file_size.ok()) return Fail(file_size.status());
+  if (*file_size > sealed.end_offset) {
+    Status st = fs_->Truncate(sealed.path, sealed.end_offset);
+    if (!st.ok()) return Fail(st);
+  }
   return StartSegment(base_index);
 }
 
