@@ -257,14 +257,18 @@ Status SegmentedLog::RollSegment(uint64_t base_index) {
     unsynced_ = false;
   }
   CMQ_RETURN_IF_ERROR(CloseWriter());
-  const Segment& sealed = segments_.back();
-  auto file_size = sealed.file->Size();
+  CMQ_RETURN_IF_ERROR(CutReservedTail(segments_.back()));
+  return StartSegment(base_index);
+}
+
+Status SegmentedLog::CutReservedTail(const Segment& segment) {
+  auto file_size = segment.file->Size();
   if (!file_size.ok()) return Fail(file_size.status());
-  if (*file_size > sealed.end_offset) {
-    Status st = fs_->Truncate(sealed.path, sealed.end_offset);
+  if (*file_size > segment.end_offset) {
+    Status st = fs_->Truncate(segment.path, segment.end_offset);
     if (!st.ok()) return Fail(st);
   }
-  return StartSegment(base_index);
+  return Status::Ok();
 }
 
 // Creates an empty segment file for base_index, makes its name durable and opens it.
@@ -293,15 +297,9 @@ Status SegmentedLog::StartSegment(uint64_t base_index) {
 Status SegmentedLog::OpenWriter() {
   CMQ_ASSERT(!writer_ && !segments_.empty(), "OpenWriter needs a segment and no writer");
   const Segment& last = segments_.back();
-  // The file may be longer than its records: the zeros of a preallocated tail (after a
-  // restart, or when a TruncateSuffix made a sealed segment the last one). Appends go at
-  // the file's end, so the tail is cut first.
-  auto file_size = last.file->Size();
-  if (!file_size.ok()) return Fail(file_size.status());
-  if (*file_size > last.end_offset) {
-    Status st = fs_->Truncate(last.path, last.end_offset);
-    if (!st.ok()) return Fail(st);
-  }
+  // After a restart the file may be longer than its records (the zeros of its
+  // reservation); appends go at the file's end, so the tail is cut first.
+  CMQ_RETURN_IF_ERROR(CutReservedTail(last));
   auto writer = fs_->OpenAppendable(last.path);
   if (!writer.ok()) return Fail(writer.status());
   if ((*writer)->Size() != last.end_offset) {

@@ -79,6 +79,9 @@ class SegmentedLog final : public Log {
   Status OpenWriter();  // at the last segment's end, cutting a preallocated tail first
   Status CloseWriter();
   void Preallocate();  // reserves the writer's file up to segment_bytes
+  // Shrinks the segment's file to its records (durably) if it is longer: the zeros of a
+  // reservation. Fails the log on error.
+  Status CutReservedTail(const Segment& segment);
 
   Status RemoveSegmentFiles(const std::vector<std::string>& paths);
   std::string PathOf(const std::string& name) const;
