@@ -60,10 +60,11 @@ sim: build
 DURATION ?= 600
 # Fault tests (tests/fault/, docs/fault-tests.md): 3 real cmqd nodes behind fault-injecting
 # proxies, killed, paused and partitioned while producers and consumers run, then a checker.
-# make fault DURATION=120 SEED=7: a shorter run with the fault schedule of seed 7.
+# make fault DURATION=120 SEED=7: a shorter run with the fault schedule of seed 7;
+# CMQD_ARGS="..." gives every node more arguments (e.g. the --peer-tls-* files).
 fault: build
 	python3 -m unittest discover -s tests/fault -p 'test_*.py'
-	python3 tests/fault/run.py --cmqd $(BUILD)/cmqd --duration $(DURATION) $(if $(SEED),--seed $(SEED))
+	python3 tests/fault/run.py --cmqd $(BUILD)/cmqd --duration $(DURATION) $(if $(SEED),--seed $(SEED)) $(if $(CMQD_ARGS),--cmqd-args="$(CMQD_ARGS)")
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -82,7 +82,7 @@ class Node:
         if self.cluster.size > 1:
             cmd += ["--node-id", str(self.node_id), "--peers", self.cluster.peers_for(self.node_id),
                     "--listen", f"127.0.0.1:{self.listen_port}"]
-        return cmd
+        return cmd + self.cluster.extra_args
 
     def running(self):
         return self.process is not None and self.process.poll() is None
@@ -165,10 +165,11 @@ class Node:
 
 
 class Cluster:
-    def __init__(self, cmqd, workdir, size=3, tcp=False):
+    def __init__(self, cmqd, workdir, size=3, tcp=False, extra_args=()):
         if size < 1:
             raise ValueError("size must be >= 1")
         self.cmqd = os.path.abspath(cmqd)
+        self.extra_args = list(extra_args)  # for every node, e.g. --peer-tls-* (run.py)
         self.workdir = workdir
         self.size = size
         self.tcp = tcp  # every node also serves the CMQ TCP protocol (--tcp)

@@ -51,6 +51,10 @@ def parse_args(argv):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--cmqd", default="build/cmqd", help="the cmqd binary")
+    p.add_argument("--cmqd-args", default="",
+                   help="more arguments for every node, one string split at spaces; write "
+                        "--cmqd-args=\"...\" (e.g. "
+                        "'--peer-tls-cert F --peer-tls-key F --peer-tls-ca F')")
     p.add_argument("--duration", type=float, default=120, help="load phase, seconds")
     p.add_argument("--seed", type=int, help="seeds the fault schedule and the clients "
                    "(thread timing still varies between runs)")
@@ -131,7 +135,8 @@ class Run:
         if args.tcp_clients > 0 and not supports_tcp(args.cmqd):
             self.tcp_note = f"{args.cmqd} has no --tcp: every client speaks HTTP"
             args.tcp_clients = 0
-        self.cluster = Cluster(args.cmqd, workdir, args.nodes, tcp=args.tcp_clients > 0)
+        self.cluster = Cluster(args.cmqd, workdir, args.nodes, tcp=args.tcp_clients > 0,
+                               extra_args=args.cmqd_args.split())
         self.nemesis = None
         self.clients_stop = threading.Event()
         self.clients = []
