@@ -202,6 +202,9 @@ class Node final : public QueueService {
   // Snapshots (node_snapshot.cc).
   void MaybeSnapshot();
   void OnSnapshotSaved(uint64_t index, uint64_t oldest_referenced, Status status);
+  // Leader: proposes kMoveBodies for the small queues whose bodies keep the log below
+  // `below` (docs/queue-model.md "Moving old bodies forward").
+  void MoveBodiesPinningLogBelow(uint64_t below);
   // HTTP push (node_push.cc).
   void OnPushTick();
   void PumpPushes();

@@ -269,6 +269,7 @@ void Node::ApplyEntry(const raft::Entry& e, std::map<std::string, size_t>& woken
     const mq::Command& cmd = decoded->commands[i];
     mq::ApplyResult result = state_->Apply(cmd, ctx);
     ++stats_.commands_applied;
+    if (cmd.type == mq::CommandType::kMoveBodies) stats_.bodies_moved += result.msg_ids.size();
     for (const std::string& fed : result.queues_fed) woken[fed] += cmd.bodies.size();
     if (result.status.ok() &&
         (cmd.type == mq::CommandType::kSendMessages || cmd.type == mq::CommandType::kRewindQueue ||

@@ -54,6 +54,9 @@ void Node::OnSnapshotSaved(uint64_t index, uint64_t oldest_referenced, Status st
   if (stopped_ || kept_snapshots_.size() < 2) return;  // keep the log for the fallback
   const auto& [older_index, older_referenced] = kept_snapshots_.front();
   uint64_t before = std::min(older_index + 1, older_referenced);
+  // Bodies older than the older snapshot hold the log back: a message nobody consumes
+  // would keep every later segment for as long as the queue retains it (up to 15 days).
+  if (older_referenced < older_index + 1 && is_leader_) MoveBodiesPinningLogBelow(older_index + 1);
   boost::asio::post(disk_ctx_, [this, before] {
     // One segment per hold of the write lock: a follower persists on its group's thread
     // under that lock, and removing a gigabyte of segments at once (after a large backlog
@@ -76,6 +79,47 @@ void Node::OnSnapshotSaved(uint64_t index, uint64_t oldest_referenced, Status st
       stats_.log_first_index = first;
     });
   });
+}
+
+// Limits of one round of moves (one per snapshot): a queue is moved whole, in one command,
+// only if it is small; a large backlog is data the log must keep anyway.
+constexpr size_t kMoveMaxMessagesPerQueue = 4096;
+constexpr uint64_t kMoveMaxBytesPerQueue = 4ull << 20;
+constexpr uint64_t kMoveMaxBytesPerRound = 16ull << 20;
+
+void Node::MoveBodiesPinningLogBelow(uint64_t below) {
+  uint64_t round_bytes = 0;
+  for (auto& queue :
+       state_->BodiesPinningLogBelow(below, kMoveMaxMessagesPerQueue, kMoveMaxBytesPerQueue)) {
+    std::vector<std::string> bodies;
+    bodies.reserve(queue.bodies.size());
+    for (const mq::BodyLocation& where : queue.bodies) {
+      auto body = ReadBody(where);
+      if (!body.ok()) {
+        spdlog::error("group {}: reading a body to move forward failed: {}", options_.group_id,
+                      body.status().ToString());
+        return;
+      }
+      round_bytes += body->size();
+      bodies.push_back(std::move(body).value());
+    }
+    if (round_bytes > kMoveMaxBytesPerRound) return;  // the next snapshot goes on
+    mq::Command cmd;
+    cmd.type = mq::CommandType::kMoveBodies;
+    cmd.queue_name = queue.queue_name;
+    cmd.moves.swap(queue.moves);
+    cmd.bodies.assign(bodies.begin(), bodies.end());
+    Proposal p;
+    mq::EncodeCommand(cmd, p.encoded);
+    p.done = [group = options_.group_id, name = cmd.queue_name](CommandResult r) {
+      // Not moved (the queue changed meanwhile, or leadership did): the next round tries.
+      if (!r.apply.status.ok()) {
+        spdlog::debug("group {}: moving the bodies of queue {}: {}", group, name,
+                      r.apply.status.ToString());
+      }
+    };
+    Enqueue(std::move(p));
+  }
 }
 
 // A follower behind the leader's log gets the newest snapshot, with the log entries that

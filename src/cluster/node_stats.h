@@ -34,6 +34,9 @@ struct NodeStats {
   std::vector<Peer> peers;  // every member of the group (progress filled on the leader)
   uint64_t snapshots_sent = 0;
   uint64_t snapshots_installed = 0;
+  // Messages whose bodies the leader moved forward so the log below could go (kMoveBodies
+  // applied here with an effect, on any replica).
+  uint64_t bodies_moved = 0;
 };
 
 }  // namespace cmq::cluster

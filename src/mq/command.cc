@@ -98,6 +98,15 @@ bool DecodeBody(Reader& r, Command& cmd) {
       }
       return true;
     }
+    case CommandType::kMoveBodies: {
+      uint64_t n;
+      if (!DecodeName(r, cmd) || !Count(r, n)) return false;
+      cmd.moves.resize(n);
+      for (auto& move : cmd.moves) {
+        if (!r.Varint64(move.msg_id) || !r.Varint64(move.from_log_index)) return false;
+      }
+      return DecodeBodies(r, cmd) && cmd.bodies.size() == cmd.moves.size();
+    }
     case CommandType::kReceiveMessages: {
       std::string_view has_timeout;
       if (!DecodeName(r, cmd) || !r.Varint(cmd.num_messages) || !r.Bytes(1, has_timeout)) {
@@ -158,6 +167,15 @@ void EncodeCommand(const Command& cmd, std::string& out) {
         PutVarint64(out, c.msg_id);
         out.push_back(static_cast<char>(c.commit ? 1 : 2));
       }
+      break;
+    case CommandType::kMoveBodies:
+      PutVarint64(out, cmd.moves.size());
+      for (const BodyMove& m : cmd.moves) {
+        PutVarint64(out, m.msg_id);
+        PutVarint64(out, m.from_log_index);
+      }
+      PutVarint64(out, cmd.bodies.size());
+      for (std::string_view body : cmd.bodies) PutLengthPrefixed(out, body);
       break;
     case CommandType::kReceiveMessages:
       PutVarint64(out, cmd.num_messages);

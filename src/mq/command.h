@@ -36,6 +36,18 @@ enum class CommandType : uint8_t {
   // Transaction messages (TCP protocol only; docs/queue-model.md "Transaction messages").
   kSendHalfMessages = 18,    // like kSendMessages, but hidden until confirmed
   kConfirmTransaction = 19,  // commits or rolls back half messages
+  // Copies the bodies of a queue's messages into this entry, so that the old log entries
+  // holding them can go (docs/queue-model.md "Moving old bodies forward"). Proposed by the
+  // leader, never by a client.
+  kMoveBodies = 20,
+};
+
+// One message of a kMoveBodies: which, and where its body was when the move was proposed
+// (the move applies only if nothing changed since).
+struct BodyMove {
+  uint64_t msg_id = 0;
+  uint64_t from_log_index = 0;
+  bool operator==(const BodyMove&) const = default;
 };
 
 // One item of a transaction confirm: commit (make visible) or roll back (discard) the half
@@ -96,6 +108,9 @@ struct Command {
   int64_t transaction_check_ms = 0;
   std::string producer;
   std::vector<TransactionConfirm> confirms;  // kConfirmTransaction
+  // kMoveBodies: every message the queue held when it was proposed, in id order, each
+  // with its body (bodies[i] is moves[i]'s).
+  std::vector<BodyMove> moves;
 
   // kReceiveMessages: how many at most (1..16); an optional visibility timeout override in
   // seconds (the TCP protocol's visible_timeout; HTTP uses the queue's attribute).

@@ -261,6 +261,41 @@ bool Queue::Confirm(uint64_t seq, bool commit) {
   return true;
 }
 
+bool Queue::MoveBodies(const std::vector<Move>& moves) {
+  // First check that the moves cover the records held, then change them: all or nothing.
+  size_t next = 0;
+  for (const MessageRecord& r : records_) {
+    if (r.state == MessageState::kGone) continue;
+    while (next < moves.size() && moves[next].seq < r.seq) ++next;  // gone since
+    if (next == moves.size()) return false;  // sent since the move was proposed
+    const Move& m = moves[next];
+    if (m.seq != r.seq || m.from_log_index != r.log_index || m.to.length != r.body_length) {
+      return false;
+    }
+    ++next;
+  }
+  next = 0;
+  for (MessageRecord& r : records_) {
+    if (r.state == MessageState::kGone) continue;
+    while (moves[next].seq < r.seq) ++next;
+    CMQ_ASSERT(moves[next].to.log_index > r.log_index, "a body moved backwards");
+    r.log_index = moves[next].to.log_index;
+    r.body_offset = moves[next].to.offset;
+    ++next;
+  }
+  return true;
+}
+
+std::vector<std::pair<uint64_t, BodyLocation>> Queue::HeldBodies() const {
+  std::vector<std::pair<uint64_t, BodyLocation>> out;
+  out.reserve(records_.size() - Count(MessageState::kGone));
+  for (const MessageRecord& r : records_) {
+    if (r.state == MessageState::kGone) continue;
+    out.emplace_back(r.seq, BodyLocation{r.log_index, r.body_offset, r.body_length});
+  }
+  return out;
+}
+
 std::vector<Queue::DueCheck> Queue::TakeDueChecks() {
   return std::exchange(due_checks_, {});
 }

@@ -61,6 +61,25 @@ class Queue {
   // Commits (visible now) or rolls back (discarded) the half message seq; false if seq
   // names no half message (unknown, already confirmed, rolled back or expired).
   bool Confirm(uint64_t seq, bool commit);
+
+  // Moving bodies forward (docs/queue-model.md "Moving old bodies forward"). A message to
+  // move: its seq, the log index its body was in when the move was proposed, and where the
+  // body is now.
+  struct Move {
+    uint64_t seq = 0;
+    uint64_t from_log_index = 0;
+    BodyLocation to;
+  };
+  // Points every record held (tombstones aside) at its new body, if moves (in seq order)
+  // name every one of them, each still at from_log_index with a body of the same length;
+  // moves of records gone since are skipped. Otherwise (a message was sent since, or a
+  // body already moved) nothing changes and false is returned. All or nothing keeps the
+  // log indexes of records_ in order: the moved ones all point into one entry, and any
+  // later send into a later one.
+  bool MoveBodies(const std::vector<Move>& moves);
+  // Every record held (tombstones aside), in seq order: seq and body. For proposing a
+  // move; the caller bounds how many it takes (count first).
+  std::vector<std::pair<uint64_t, BodyLocation>> HeldBodies() const;
   // A check-back due: whom to ask about which message, under which queue name.
   struct DueCheck {
     uint64_t seq = 0;

@@ -357,4 +357,23 @@ uint64_t StateMachine::OldestReferencedLogIndex() const {
   return oldest;
 }
 
+std::vector<StateMachine::QueueBodies> StateMachine::BodiesPinningLogBelow(
+    uint64_t below, size_t max_messages, uint64_t max_bytes) const {
+  std::vector<QueueBodies> out;
+  for (const auto& [key, q] : impl_->queues) {
+    std::optional<uint64_t> oldest = q->OldestLogIndex();
+    if (!oldest || *oldest >= below || q->retained_count() > max_messages) continue;
+    QueueBodies item;
+    item.queue_name = q->name();
+    uint64_t bytes = 0;
+    for (const auto& [seq, body] : q->HeldBodies()) {
+      bytes += body.length;
+      item.moves.push_back(BodyMove{impl_->id_base | seq, body.log_index});
+      item.bodies.push_back(body);
+    }
+    if (bytes <= max_bytes) out.push_back(std::move(item));
+  }
+  return out;
+}
+
 }  // namespace cmq::mq

@@ -148,6 +148,28 @@ ApplyResult StateMachine::Impl::ConfirmTransaction(Queue& q, const Command& cmd)
   return result;
 }
 
+ApplyResult StateMachine::Impl::MoveBodies(Queue& q, const Command& cmd, const ApplyContext& ctx) {
+  if (cmd.bodies.size() != cmd.moves.size()) {
+    return WithStatus(Status(ErrorCode::kInvalidArgument, "body move: one body per message"));
+  }
+  std::vector<Queue::Move> moves;
+  moves.reserve(cmd.moves.size());
+  for (size_t i = 0; i < cmd.moves.size(); ++i) {
+    const BodyMove& m = cmd.moves[i];
+    if ((m.msg_id & ~kMaxMessageSeq) != id_base) {
+      return WithStatus(
+          Status(ErrorCode::kInvalidArgument, "body move: a message of another group"));
+    }
+    moves.push_back(
+        Queue::Move{m.msg_id & kMaxMessageSeq, m.from_log_index, Locate(cmd.bodies[i], ctx)});
+  }
+  ApplyResult result;
+  if (q.MoveBodies(moves)) {
+    for (const BodyMove& m : cmd.moves) result.msg_ids.push_back(m.msg_id);
+  }
+  return result;
+}
+
 void StateMachine::Impl::CollectChecks(Queue& q, ApplyResult& result) const {
   for (Queue::DueCheck& due : q.TakeDueChecks()) {
     result.transaction_checks.push_back(
@@ -211,6 +233,8 @@ ApplyResult StateMachine::Impl::ApplyQueueCommand(Queue& q, const Command& cmd,
       return SendMessages(q, cmd, ctx, now_ms);
     case CommandType::kConfirmTransaction:
       return ConfirmTransaction(q, cmd);
+    case CommandType::kMoveBodies:
+      return MoveBodies(q, cmd, ctx);
     case CommandType::kReceiveMessages:
       return ReceiveMessages(q, cmd, now_ms);
     case CommandType::kDeleteMessages:
@@ -258,6 +282,7 @@ ApplyResult StateMachine::Apply(const Command& cmd, const ApplyContext& ctx) {
     case CommandType::kSendMessages:
     case CommandType::kSendHalfMessages:
     case CommandType::kConfirmTransaction:
+    case CommandType::kMoveBodies:
     case CommandType::kReceiveMessages:
     case CommandType::kDeleteMessages: {
       Queue* q = impl_->Find(cmd.queue_name);

@@ -66,7 +66,8 @@ struct ApplyResult {
   Status status;         // the command's outcome
   std::string queue_id;  // kCreateQueue
   // kSendMessages and kSendHalfMessages: in body order. kConfirmTransaction: the messages
-  // committed (made visible) by it.
+  // committed (made visible) by it. kMoveBodies: the messages moved (all or none; none when
+  // the queue changed since the move was proposed).
   std::vector<uint64_t> msg_ids;
   std::vector<ReceivedMessage> messages;  // kReceiveMessages (kNoMessage if none)
   // kDeleteMessages: only the failed handles, in request order. When any handle failed,
@@ -265,6 +266,19 @@ class StateMachine {
   // that the next command on their queue (or Housekeeping) drops still count. The log may
   // drop entries below min(snapshot's last_applied_index() + 1, this). O(queues).
   uint64_t OldestReferencedLogIndex() const;
+
+  // What to move forward so that the log below `below` can go (docs/queue-model.md "Moving
+  // old bodies forward"): each queue whose oldest held body is in an entry below it, and
+  // that holds at most max_messages messages with at most max_bytes of bodies, as the moves
+  // of a kMoveBodies of that queue and the current location of each body. O(queues) plus
+  // the messages of the queues taken.
+  struct QueueBodies {
+    std::string queue_name;
+    std::vector<BodyMove> moves;
+    std::vector<BodyLocation> bodies;
+  };
+  std::vector<QueueBodies> BodiesPinningLogBelow(uint64_t below, size_t max_messages,
+                                                 uint64_t max_bytes) const;
 
  private:
   struct Impl;

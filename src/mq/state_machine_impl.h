@@ -45,6 +45,7 @@ struct StateMachine::Impl {
   ApplyResult ReceiveMessages(Queue& q, const Command& cmd, int64_t now_ms);
   ApplyResult DeleteMessages(Queue& q, const Command& cmd, int64_t now_ms);
   ApplyResult ConfirmTransaction(Queue& q, const Command& cmd);
+  ApplyResult MoveBodies(Queue& q, const Command& cmd, const ApplyContext& ctx);
   // Moves the check-backs q owes into result.
   void CollectChecks(Queue& q, ApplyResult& result) const;
   ApplyResult ApplyToQueue(Queue& q, const Command& cmd, const ApplyContext& ctx, int64_t now_ms);

@@ -282,10 +282,35 @@ std::vector<std::string> SimNode::ReadBodies(const mq::ApplyResult& result, raft
   return bodies;
 }
 
+void SimNode::ProposeBodyMoves(uint64_t below) {
+  for (const auto& queue : state_->BodiesPinningLogBelow(below, 64, 1 << 20)) {
+    std::vector<std::string> bodies;
+    for (const mq::BodyLocation& where : queue.bodies) {
+      auto data = ReadEntryData(where.log_index);
+      if (!data.ok() || where.offset + where.length > data->size()) return;  // not here
+      bodies.push_back(data->substr(where.offset, where.length));
+    }
+    mq::Command cmd;
+    cmd.type = mq::CommandType::kMoveBodies;
+    cmd.queue_name = queue.queue_name;
+    cmd.moves = queue.moves;
+    cmd.bodies.assign(bodies.begin(), bodies.end());
+    std::string encoded;
+    mq::EncodeCommand(cmd, encoded);
+    SIM_TRACE(*trace_, "node {} moves {} bodies of queue {}", id_, cmd.moves.size(),
+              cmd.queue_name);
+    batch_.emplace_back(ClientCall{}, std::move(encoded));  // client 0: nobody waits
+  }
+}
+
 // A snapshot every snapshot_interval_entries applied entries; the log then keeps what the
 // older of the two kept snapshots needs (the snapshot carries the message bodies).
 Status SimNode::MaybeSnapshot() {
   if (applied_index_ < snapshot_index_ + params_.snapshot_interval_entries) return Status::Ok();
+  // As cluster::Node does: the leader moves the bodies that hold the log below the
+  // snapshot about to become the older one into a new entry (kMoveBodies), so that the
+  // checker sees receives served from moved bodies, across crashes and snapshots.
+  if (is_leader() && snapshot_index_ > 0) ProposeBodyMoves(snapshot_index_ + 1);
   AppSnapshot app;
   app.applied_index = applied_index_;
   app.applied_hash = applied_hash_;
@@ -297,7 +322,7 @@ Status SimNode::MaybeSnapshot() {
     auto decoded = mq::DecodeEntry(*data);
     if (!decoded.ok()) continue;
     for (const mq::Command& cmd : decoded->commands) {
-      if (cmd.type == mq::CommandType::kSendMessages) {
+      if (cmd.type == mq::CommandType::kSendMessages || cmd.type == mq::CommandType::kMoveBodies) {
         app.body_entries.emplace(i, *data);
         break;
       }

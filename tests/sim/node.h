@@ -91,6 +91,9 @@ class SimNode {
   void Apply(const raft::Entry& e);
   void ApplyCommands(const raft::Entry& e, std::vector<mq::ApplyResult>* results);
   Status MaybeSnapshot();
+  // Leader: queues a kMoveBodies for each small queue whose bodies hold the log below
+  // `below` (as cluster::Node does after a snapshot).
+  void ProposeBodyMoves(uint64_t below);
   Result<std::string> ReadEntryData(raft::Index index) const;
   std::vector<std::string> ReadBodies(const mq::ApplyResult& result, raft::Index index);
   void FailPending(raft::Index up_to);

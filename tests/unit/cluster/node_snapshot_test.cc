@@ -122,6 +122,37 @@ TEST_F(NodeSnapshotTest, UnconsumedMessagesKeepTheirSegments) {
   for (int i = 0; i < 5; ++i) EXPECT_EQ(bodies[i], "keep-" + std::to_string(i));
 }
 
+// A few messages nobody consumes no longer keep every later segment: the leader moves
+// their bodies forward (kMoveBodies) and the log below them goes.
+TEST_F(NodeSnapshotTest, AStuckMessageNoLongerPinsTheLog) {
+  CreateQueue("stuck");
+  CreateQueue("busy");
+  std::vector<uint64_t> stuck_ids;
+  for (int i = 0; i < 3; ++i) stuck_ids.push_back(Send("stuck", "stuck-" + std::to_string(i)));
+  const uint64_t stuck_entry = node_->stats().last_index;
+  std::string pad(300, 'y');
+  for (int round = 0; round < 60; ++round) {
+    for (int i = 0; i < 16; ++i) Send("busy", pad);
+    ReceiveAndDelete("busy");
+  }
+  NodeStats stats = node_->stats();
+  EXPECT_GE(stats.bodies_moved, 3u);
+  EXPECT_GT(stats.log_first_index, stuck_entry) << "the stuck messages still pin the log";
+  Crash();
+  EXPECT_GT(node_->stats().log_first_index, stuck_entry);
+  mq::Command rc;
+  rc.type = mq::CommandType::kReceiveMessages;
+  rc.queue_name = "stuck";
+  rc.num_messages = 16;
+  CommandResult r = Run(rc);
+  ASSERT_TRUE(r.apply.status.ok()) << r.apply.status.ToString();
+  ASSERT_EQ(r.apply.messages.size(), 3u);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(r.apply.messages[i].msg_id, stuck_ids[i]) << "ids and order are kept";
+    EXPECT_EQ(r.bodies[i], "stuck-" + std::to_string(i));
+  }
+}
+
 TEST_F(NodeSnapshotTest, DamagedNewestSnapshotFallsBackToTheOlderOne) {
   CreateQueue("q");
   std::string pad(250, 'z');

@@ -52,6 +52,10 @@ std::vector<Command> OneOfEachType() {
   Command confirm = Cmd(CommandType::kConfirmTransaction, "q");
   confirm.confirms = {{1, true}, {UINT64_MAX, false}};
   out.push_back(confirm);
+  Command move = Cmd(CommandType::kMoveBodies, "q");
+  move.moves = {{1, 7}, {UINT64_MAX, UINT64_MAX}, {5, 1}};
+  move.bodies.assign(std::begin(kBodies), std::begin(kBodies) + 3);
+  out.push_back(move);
   return out;
 }
 
@@ -139,6 +143,15 @@ TEST(CommandEncodingTest, ConfirmActionOtherThanCommitOrRollbackIsCorruption) {
     std::string_view in = bytes;
     EXPECT_EQ(DecodeCommand(in).status().code(), ErrorCode::kCorruption) << int{action};
   }
+}
+
+TEST(CommandEncodingTest, AMoveWithoutOneBodyPerMessageIsCorruption) {
+  Command move = Cmd(CommandType::kMoveBodies, "q");
+  move.moves = {{1, 7}, {2, 7}};
+  move.bodies = {"only one"};
+  std::string bytes = Encode(move);
+  std::string_view in = bytes;
+  EXPECT_EQ(DecodeCommand(in).status().code(), ErrorCode::kCorruption);
 }
 
 TEST(CommandEncodingTest, HugeCountIsCorruptionWithoutAllocating) {

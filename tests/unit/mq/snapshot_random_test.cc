@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <optional>
 #include <random>
 
 #include "common/checksum.h"
@@ -117,15 +118,51 @@ class Generator {
   std::vector<std::string> bodies_;
 };
 
-// Applies count random commands to h (and its followers, compared with h).
-void RunCommands(Harness& h, Generator& gen, int count) {
+// A kMoveBodies of one of the queues holding bodies below the current entry, as a leader
+// proposes it (the bodies' bytes do not matter to the state, only their lengths); nullopt
+// if no queue qualifies. *bodies keeps the body bytes.
+std::optional<Command> SomeMove(const Harness& h, Generator& gen,
+                                std::vector<std::string>* bodies) {
+  auto queues = h.sm.BodiesPinningLogBelow(h.index + 1, 64, 1 << 20);
+  if (queues.empty()) return std::nullopt;
+  const auto& pick = queues[gen.Below(queues.size())];
+  Command cmd = Cmd(CommandType::kMoveBodies, pick.queue_name);
+  cmd.moves = pick.moves;
+  bodies->clear();
+  for (const BodyLocation& where : pick.bodies) bodies->push_back(std::string(where.length, 'm'));
+  cmd.bodies.assign(bodies->begin(), bodies->end());
+  return cmd;
+}
+
+// Applies count random commands to h (and its followers, compared with h). One in 20 is a
+// body move, proposed from the state as it is, and applied either at once or after one
+// more command (which may make it a no-op). *moves_applied counts the moves that moved.
+void RunCommands(Harness& h, Generator& gen, int count, int* moves_applied = nullptr) {
+  std::vector<std::string> move_bodies;
   for (int i = 0; i < count; ++i) {
     h.now_ms += gen.Step();
+    std::optional<Command> move;
+    if (gen.Below(20) == 0) move = SomeMove(h, gen, &move_bodies);
+    if (move && gen.Below(2) == 0) {
+      ApplyResult r = h.Apply(*move);
+      for (const ApplyResult& f : h.follower_results) {
+        ASSERT_EQ(DescribeResult(f), DescribeResult(r)) << "move before command " << i;
+      }
+      if (moves_applied != nullptr && !r.msg_ids.empty()) ++*moves_applied;
+      move.reset();
+    }
     ApplyResult r = h.Apply(gen.Next(h.now_ms));
     for (const ApplyResult& f : h.follower_results) {
       ASSERT_EQ(DescribeResult(f), DescribeResult(r)) << "command " << i;
     }
     gen.Saw(r);
+    if (move) {
+      ApplyResult moved = h.Apply(*move);
+      for (const ApplyResult& f : h.follower_results) {
+        ASSERT_EQ(DescribeResult(f), DescribeResult(moved)) << "move after command " << i;
+      }
+      if (moves_applied != nullptr && !moved.msg_ids.empty()) ++*moves_applied;
+    }
   }
 }
 
@@ -157,8 +194,9 @@ TEST_P(SnapshotRandomTest, RestoredMidwayAppliesTheRestExactlyAsStraightThrough)
                                      static_cast<int>(gen.Below(kCommands))};
   std::sort(restore_points.begin(), restore_points.end());
   int done = 0;
+  int moves = 0;
   for (int point : restore_points) {
-    ASSERT_NO_FATAL_FAILURE(RunCommands(straight, gen, point - done));
+    ASSERT_NO_FATAL_FAILURE(RunCommands(straight, gen, point - done, &moves));
     done = point;
     std::string snapshot = other->Snapshot();
     ASSERT_EQ(snapshot, straight.sm.Snapshot());
@@ -171,7 +209,8 @@ TEST_P(SnapshotRandomTest, RestoredMidwayAppliesTheRestExactlyAsStraightThrough)
                 ObserveMachine(straight.sm, straight.now_ms + later_ms));
     }
   }
-  ASSERT_NO_FATAL_FAILURE(RunCommands(straight, gen, kCommands - done));
+  ASSERT_NO_FATAL_FAILURE(RunCommands(straight, gen, kCommands - done, &moves));
+  EXPECT_GT(moves, 10) << "bodies were moved along the way";
   EXPECT_EQ(ObserveMachine(*other, straight.now_ms), ObserveMachine(straight.sm, straight.now_ms));
   EXPECT_EQ(other->Snapshot(), straight.sm.Snapshot());
   EXPECT_GT(straight.sm.message_count(), 0u);
