@@ -235,6 +235,11 @@ void Node::Submit(const mq::Command& cmd, CommandCallback done) {
   Proposal p;
   mq::EncodeCommand(cmd, p.encoded);
   p.done = std::move(done);
+  if (cmd.type == mq::CommandType::kSendMessages ||
+      cmd.type == mq::CommandType::kSendHalfMessages) {
+    p.is_send = true;
+    p.queue_key = QueueKey(cmd.queue_name);
+  }
   boost::asio::post(strand_ctx_, [this, p = std::move(p)]() mutable { Enqueue(std::move(p)); });
 }
 
@@ -471,6 +476,7 @@ void Node::OnPollTick() {
 
 void Node::OnHousekeeping() {
   if (stopped_) return;
+  RetryBodyMoves();
   if (is_leader_ && failed_.ok() && state_->message_count() > 0) {
     mq::Command cmd;
     cmd.type = mq::CommandType::kHousekeeping;

@@ -203,8 +203,11 @@ class Node final : public QueueService {
   void MaybeSnapshot();
   void OnSnapshotSaved(uint64_t index, uint64_t oldest_referenced, Status status);
   // Leader: proposes kMoveBodies for the small queues whose bodies keep the log below
-  // `below` (docs/queue-model.md "Moving old bodies forward").
+  // `below` (docs/queue-model.md "Moving old bodies forward"), within the byte budget.
   void MoveBodiesPinningLogBelow(uint64_t below);
+  // Housekeeping: a queue left for later (a send on its way) or whose move found it
+  // changed is tried again, while the budget of the snapshot interval lasts.
+  void RetryBodyMoves();
   // HTTP push (node_push.cc).
   void OnPushTick();
   void PumpPushes();
@@ -255,6 +258,13 @@ class Node final : public QueueService {
   bool stopped_ = false;
   Status failed_;  // sticky: the log failed, writes are refused
   NodeStats stats_;
+  // Moving bodies forward (node_snapshot.cc): the mark of the last snapshot's round, the
+  // bytes it may still copy, and whether a queue was left for later.
+  uint64_t move_below_ = 0;
+  uint64_t move_bytes_left_ = 0;
+  bool move_missed_ = false;
+  // Sends enqueued and not yet finished, per queue key (lower-case name).
+  std::unordered_map<std::string, int> sends_in_flight_;
   uint64_t recovered_entries_ = 0;
   uint64_t applied_index_ = 0;
   uint64_t applied_bytes_since_snapshot_ = 0;

@@ -27,6 +27,7 @@ using internal::LeadershipChanged;
 using internal::QueueKey;
 
 void Node::Enqueue(Proposal p) {
+  if (p.is_send) ++sends_in_flight_[p.queue_key];  // until Finish, whichever way it ends
   if (stopped_) {
     Finish(p, ErrorResult(Status(ErrorCode::kUnavailable, "server is shutting down")));
     return;
@@ -300,6 +301,12 @@ void Node::ApplyEntry(const raft::Entry& e, std::map<std::string, size_t>& woken
 }
 
 void Node::Finish(Proposal& p, mq::ApplyResult result) {
+  if (p.is_send) {
+    p.is_send = false;  // counted out once, whichever way it ends
+    auto it = sends_in_flight_.find(p.queue_key);
+    CMQ_ASSERT(it != sends_in_flight_.end() && it->second > 0, "a send finished twice");
+    if (--it->second == 0) sends_in_flight_.erase(it);
+  }
   if (!p.done) return;
   CommandResult out;
   if (p.is_receive && result.status.ok()) {

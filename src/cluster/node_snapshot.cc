@@ -4,14 +4,27 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <boost/asio/post.hpp>
 
 #include "cluster/group_snapshot.h"
 #include "cluster/node.h"
+#include "cluster/node_internal.h"
 #include "common/assert.h"
 #include "raft/codec.h"
 
 namespace cmq::cluster {
+
+// Moving bodies forward (docs/queue-model.md "Moving old bodies forward"). A queue is moved
+// whole, in one command, only if it is small: a large backlog is data the log keeps anyway.
+// One round after each snapshot; a queue with a send on its way is left for a later round
+// at housekeeping (the send would be applied first and make the move a no-op), and so is a
+// queue whose move found it changed all the same (a topic's copy). At most 32 MiB of copies
+// per snapshot interval (256 MiB of entries by default), 16 MiB per round.
+constexpr size_t kMoveMaxMessagesPerQueue = 4096;
+constexpr uint64_t kMoveMaxBytesPerQueue = 4ull << 20;
+constexpr uint64_t kMoveMaxBytesPerRound = 16ull << 20;
+constexpr uint64_t kMoveMaxBytesPerInterval = 32ull << 20;
 
 // The state is serialized on the strand (a pause linear in the retained messages: tens of
 // ms per million), written by the snapshot thread, and then the disk thread drops the log
@@ -56,7 +69,12 @@ void Node::OnSnapshotSaved(uint64_t index, uint64_t oldest_referenced, Status st
   uint64_t before = std::min(older_index + 1, older_referenced);
   // Bodies older than the older snapshot hold the log back: a message nobody consumes
   // would keep every later segment for as long as the queue retains it (up to 15 days).
-  if (older_referenced < older_index + 1 && is_leader_) MoveBodiesPinningLogBelow(older_index + 1);
+  if (older_referenced < older_index + 1 && is_leader_) {
+    move_below_ = older_index + 1;
+    move_bytes_left_ = kMoveMaxBytesPerInterval;
+    move_missed_ = false;
+    MoveBodiesPinningLogBelow(move_below_);
+  }
   boost::asio::post(disk_ctx_, [this, before] {
     // One segment per hold of the write lock: a follower persists on its group's thread
     // under that lock, and removing a gigabyte of segments at once (after a large backlog
@@ -81,16 +99,29 @@ void Node::OnSnapshotSaved(uint64_t index, uint64_t oldest_referenced, Status st
   });
 }
 
-// Limits of one round of moves (one per snapshot): a queue is moved whole, in one command,
-// only if it is small; a large backlog is data the log must keep anyway.
-constexpr size_t kMoveMaxMessagesPerQueue = 4096;
-constexpr uint64_t kMoveMaxBytesPerQueue = 4ull << 20;
-constexpr uint64_t kMoveMaxBytesPerRound = 16ull << 20;
+void Node::RetryBodyMoves() {
+  if (!is_leader_ || !move_missed_ || move_bytes_left_ == 0 || !failed_.ok()) return;
+  move_missed_ = false;
+  MoveBodiesPinningLogBelow(move_below_);
+}
 
 void Node::MoveBodiesPinningLogBelow(uint64_t below) {
+  const uint64_t max_bytes = std::min(kMoveMaxBytesPerRound, move_bytes_left_);
   uint64_t round_bytes = 0;
   for (auto& queue :
        state_->BodiesPinningLogBelow(below, kMoveMaxMessagesPerQueue, kMoveMaxBytesPerQueue)) {
+    if (sends_in_flight_.contains(internal::QueueKey(queue.queue_name))) {
+      // A send on its way would be applied before the move and make it a no-op: later.
+      move_missed_ = true;
+      continue;
+    }
+    uint64_t queue_bytes = 0;
+    for (const mq::BodyLocation& where : queue.bodies) queue_bytes += where.length;
+    if (round_bytes + queue_bytes > max_bytes) {  // a later round, or the next interval
+      move_missed_ = true;
+      return;
+    }
+    round_bytes += queue_bytes;
     std::vector<std::string> bodies;
     bodies.reserve(queue.bodies.size());
     for (const mq::BodyLocation& where : queue.bodies) {
@@ -100,10 +131,8 @@ void Node::MoveBodiesPinningLogBelow(uint64_t below) {
                       body.status().ToString());
         return;
       }
-      round_bytes += body->size();
       bodies.push_back(std::move(body).value());
     }
-    if (round_bytes > kMoveMaxBytesPerRound) return;  // the next snapshot goes on
     mq::Command cmd;
     cmd.type = mq::CommandType::kMoveBodies;
     cmd.queue_name = queue.queue_name;
@@ -111,13 +140,17 @@ void Node::MoveBodiesPinningLogBelow(uint64_t below) {
     cmd.bodies.assign(bodies.begin(), bodies.end());
     Proposal p;
     mq::EncodeCommand(cmd, p.encoded);
-    p.done = [group = options_.group_id, name = cmd.queue_name](CommandResult r) {
-      // Not moved (the queue changed meanwhile, or leadership did): the next round tries.
+    // Called on the strand. Not moved: a message was sent to the queue between the
+    // proposal and the move (a busy queue), so housekeeping tries again; or leadership
+    // changed, and the next round (or the next leader) tries.
+    p.done = [this, name = cmd.queue_name](CommandResult r) {
+      if (r.apply.status.ok() && r.apply.msg_ids.empty()) move_missed_ = true;
       if (!r.apply.status.ok()) {
-        spdlog::debug("group {}: moving the bodies of queue {}: {}", group, name,
+        spdlog::debug("group {}: moving the bodies of queue {}: {}", options_.group_id, name,
                       r.apply.status.ToString());
       }
     };
+    move_bytes_left_ -= std::min<uint64_t>(move_bytes_left_, queue_bytes);
     Enqueue(std::move(p));
   }
 }

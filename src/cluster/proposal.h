@@ -14,6 +14,9 @@ struct Proposal {
   bool is_receive = false;
   int64_t deadline_ms = 0;  // receives: answer kNoMessage once the clock passes this
   std::string queue_key;    // receives: the queue's name in lower case, for parking
+  // A send (or half send) to queue_key: counted in Node::sends_in_flight_ from Enqueue to
+  // Finish, so that a body move is not proposed while it could land first.
+  bool is_send = false;
 };
 
 }  // namespace cmq::cluster

@@ -25,6 +25,7 @@ class NodeSnapshotTest : public ::testing::Test {
     options.data_dir = "/data";
     options.snapshot_interval_bytes = 16 << 10;
     options.log_segment_bytes = 8 << 10;
+    if (housekeeping_ms_ > 0) options.housekeeping_interval_ms = housekeeping_ms_;
     auto node = Node::Open(&fs_, &clock_, options);
     ASSERT_TRUE(node.ok()) << node.status().ToString();
     node_ = std::move(node).value();
@@ -82,6 +83,7 @@ class NodeSnapshotTest : public ::testing::Test {
     return r.bodies;
   }
 
+  int64_t housekeeping_ms_ = 0;  // 0: the default
   SystemClock clock_;
   storage::FaultInjectionFileSystem fs_;
   std::unique_ptr<Node> node_;
@@ -151,6 +153,66 @@ TEST_F(NodeSnapshotTest, AStuckMessageNoLongerPinsTheLog) {
     EXPECT_EQ(r.apply.messages[i].msg_id, stuck_ids[i]) << "ids and order are kept";
     EXPECT_EQ(r.bodies[i], "stuck-" + std::to_string(i));
   }
+}
+
+// The same for a message stuck in flight in a queue that keeps flowing: a move proposed
+// while a send to it is on its way finds the queue changed and is a no-op, and housekeeping
+// tries again.
+TEST_F(NodeSnapshotTest, AMessageStuckInABusyQueueNoLongerPinsTheLog) {
+  housekeeping_ms_ = 20;
+  Reopen();
+  mq::Command create;
+  create.type = mq::CommandType::kCreateQueue;
+  create.queue_name = "q";
+  create.attributes.rewind_seconds = 3600;  // deleted messages stay (and move) too
+  ASSERT_TRUE(Run(create).apply.status.ok());
+  const uint64_t stuck_id = Send("q", "poison");
+  const uint64_t stuck_entry = node_->stats().last_index;
+  mq::Command rc;
+  rc.type = mq::CommandType::kReceiveMessages;
+  rc.queue_name = "q";
+  rc.visibility_timeout_s = 43'200;  // received, never deleted while the queue flows
+  CommandResult held = Run(rc);
+  ASSERT_EQ(held.apply.messages.size(), 1u);
+  std::string pad(200, 'b');
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (node_->stats().log_first_index <= stuck_entry &&
+         std::chrono::steady_clock::now() < deadline) {
+    // Sends in flight together, so that a move is often proposed while one is on its way.
+    std::vector<std::future<CommandResult>> sent;
+    for (int i = 0; i < 16; ++i) {
+      auto done = std::make_shared<std::promise<CommandResult>>();
+      sent.push_back(done->get_future());
+      mq::Command cmd;
+      cmd.type = mq::CommandType::kSendMessages;
+      cmd.queue_name = "q";
+      cmd.bodies = {pad};
+      node_->Submit(cmd, [done](CommandResult r) { done->set_value(std::move(r)); });
+    }
+    for (auto& f : sent) ASSERT_TRUE(f.get().apply.status.ok());
+    EXPECT_EQ(ReceiveAndDelete("q").size(), 16u) << "the stuck message stays in flight";
+  }
+  EXPECT_GT(node_->stats().log_first_index, stuck_entry) << "the stuck message pins the log";
+  EXPECT_GE(node_->stats().bodies_moved, 1u);
+  Crash();
+  // Its receipt handle still works after the restart; rewound, it comes back first, its
+  // body read from where it was moved (its first entry is gone).
+  mq::Command del;
+  del.type = mq::CommandType::kDeleteMessages;
+  del.queue_name = "q";
+  del.receipt_handles = {held.apply.messages[0].receipt_handle};
+  EXPECT_TRUE(Run(del).apply.status.ok());
+  mq::Command rewind;
+  rewind.type = mq::CommandType::kRewindQueue;
+  rewind.queue_name = "q";
+  rewind.rewind_start_s = 0;
+  ASSERT_TRUE(Run(rewind).apply.status.ok());
+  rc.visibility_timeout_s = 30;
+  CommandResult again = Run(rc);
+  ASSERT_TRUE(again.apply.status.ok()) << again.apply.status.ToString();
+  ASSERT_EQ(again.apply.messages.size(), 1u);
+  EXPECT_EQ(again.apply.messages[0].msg_id, stuck_id);
+  EXPECT_EQ(again.bodies.at(0), "poison");
 }
 
 TEST_F(NodeSnapshotTest, DamagedNewestSnapshotFallsBackToTheOlderOne) {
