@@ -42,30 +42,12 @@ Connection::Connection(tcp::socket socket, const ConnectionConfig& config, Conne
   }
 }
 
-template <class Buffers, class Handler>
-void Connection::AsyncWrite(const Buffers& buffers, Handler&& handler) {
+template <class Op>
+void Connection::OnStream(Op&& op) {
   if (tls_) {
-    net::async_write(*tls_, buffers, std::forward<Handler>(handler));
+    op(*tls_);
   } else {
-    net::async_write(socket_, buffers, std::forward<Handler>(handler));
-  }
-}
-
-template <class Buffers, class Handler>
-void Connection::AsyncReadExactly(const Buffers& buffers, Handler&& handler) {
-  if (tls_) {
-    net::async_read(*tls_, buffers, std::forward<Handler>(handler));
-  } else {
-    net::async_read(socket_, buffers, std::forward<Handler>(handler));
-  }
-}
-
-template <class Buffer, class Handler>
-void Connection::AsyncReadSome(const Buffer& buffer, Handler&& handler) {
-  if (tls_) {
-    tls_->async_read_some(buffer, std::forward<Handler>(handler));
-  } else {
-    socket_.async_read_some(buffer, std::forward<Handler>(handler));
+    op(socket_);
   }
 }
 
@@ -160,7 +142,7 @@ void Connection::StartHandshake() {
 // dialer learns nothing but a closed socket.
 void Connection::WriteHandshake() {
   hs_out_ = EncodeHandshake(Handshake{kWireVersion, config_.cluster_id, config_.self_id, peer_});
-  AsyncWrite(net::buffer(hs_out_), [self = shared_from_this()](const error_code& ec, size_t) {
+  auto on_written = [self = shared_from_this()](const error_code& ec, size_t) {
     if (self->state_ != State::kHandshaking) return;
     if (ec) return self->Close(fmt::format("sending handshake: {}", ec.message()));
     if (self->role_ == Role::kDialer) {
@@ -168,12 +150,13 @@ void Connection::WriteHandshake() {
     } else {
       self->Activate();
     }
-  });
+  };
+  OnStream([&](auto& stream) { net::async_write(stream, net::buffer(hs_out_), on_written); });
 }
 
 void Connection::ReadHandshake() {
   // Exactly the handshake: frames that follow it are read later by the FrameReader.
-  AsyncReadExactly(net::buffer(hs_in_), [self = shared_from_this()](const error_code& ec, size_t) {
+  auto on_read = [self = shared_from_this()](const error_code& ec, size_t) {
     if (self->state_ != State::kHandshaking) return;
     if (ec) {
       return self->Close(fmt::format("reading handshake: {}", ec.message()));
@@ -184,7 +167,8 @@ void Connection::ReadHandshake() {
     } else {
       self->WriteHandshake();
     }
-  });
+  };
+  OnStream([&](auto& stream) { net::async_read(stream, net::buffer(hs_in_), on_read); });
 }
 
 bool Connection::CheckHandshake() {
@@ -238,9 +222,11 @@ void Connection::Stream(PeerQueue& queue) {
 
 void Connection::ReadSome() {
   std::span<char> span = reader_.WritableSpan();
-  AsyncReadSome(
-      net::buffer(span.data(), span.size()),
-      [self = shared_from_this()](const error_code& ec, size_t n) { self->OnRead(ec, n); });
+  OnStream([&](auto& stream) {
+    stream.async_read_some(
+        net::buffer(span.data(), span.size()),
+        [self = shared_from_this()](const error_code& ec, size_t n) { self->OnRead(ec, n); });
+  });
 }
 
 void Connection::OnRead(const error_code& ec, size_t n) {
@@ -277,8 +263,11 @@ void Connection::MaybeWrite() {
   if (state_ != State::kActive || queue_ == nullptr || writing_) return;
   if (!queue_->TakeBatch(batch_)) return;
   writing_ = true;
-  AsyncWrite(batch_.Build(),
-             [self = shared_from_this()](const error_code& ec, size_t) { self->OnWritten(ec); });
+  OnStream([&](auto& stream) {
+    net::async_write(
+        stream, batch_.Build(),
+        [self = shared_from_this()](const error_code& ec, size_t) { self->OnWritten(ec); });
+  });
 }
 
 void Connection::OnWritten(const error_code& ec) {

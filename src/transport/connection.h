@@ -105,13 +105,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void ReadSome();
   void OnRead(const boost::system::error_code& ec, size_t n);
   void OnWritten(const boost::system::error_code& ec);
-  // Reads and writes through TLS when it is on, else on the socket.
-  template <class Buffers, class Handler>
-  void AsyncWrite(const Buffers& buffers, Handler&& handler);
-  template <class Buffers, class Handler>
-  void AsyncReadExactly(const Buffers& buffers, Handler&& handler);
-  template <class Buffer, class Handler>
-  void AsyncReadSome(const Buffer& buffer, Handler&& handler);
+  // Calls op with the stream reads and writes go through: TLS when it is on, else the socket.
+  template <class Op>
+  void OnStream(Op&& op);
 
   const ConnectionConfig& config_;
   ConnectionOwner& owner_;
