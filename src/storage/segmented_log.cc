@@ -184,6 +184,7 @@ Status SegmentedLog::Append(uint64_t term, uint64_t index, std::string_view payl
   }
   size_t record_bytes = kRecordHeaderBytes + payload.size();
   CMQ_RETURN_IF_ERROR(PrepareSegmentFor(index, record_bytes));
+  ReserveFor(record_bytes);
   EncodeRecord(term, index, payload, &record_buffer_);
   Status st = writer_->Append(record_buffer_);
   if (record_buffer_.capacity() > kKeptRecordBufferBytes) record_buffer_ = std::string();
@@ -284,7 +285,7 @@ Status SegmentedLog::StartSegment(uint64_t base_index) {
   auto file = fs_->OpenReadable(path);
   if (!file.ok()) return Fail(file.status());
   writer_ = std::move(*writer);
-  Preallocate();
+  reserved_to_ = 0;
   Segment segment;
   segment.base_index = base_index;
   segment.path = std::move(path);
@@ -308,14 +309,20 @@ Status SegmentedLog::OpenWriter() {
                            " bytes, expected " + std::to_string(last.end_offset)));
   }
   writer_ = std::move(*writer);
-  Preallocate();
+  reserved_to_ = 0;
   return Status::Ok();
 }
 
-void SegmentedLog::Preallocate() {
-  // Best effort: a file system without fallocate, or a disk too full to reserve a whole
-  // segment, only loses the faster fsync; a full disk shows at the append that needs room.
-  if (writer_->Size() < options_.segment_bytes) (void)writer_->Preallocate(options_.segment_bytes);
+void SegmentedLog::ReserveFor(size_t record_bytes) {
+  const uint64_t end = writer_->Size() + record_bytes;
+  if (end <= reserved_to_) return;
+  // Reserve a step ahead, not the whole segment: a node with many groups (or a test with
+  // many nodes) would otherwise hold segment_bytes of disk per group from the start. Best
+  // effort: without fallocate, or with too full a disk, only the faster fsync is lost; a
+  // full disk shows at the append that needs room.
+  const uint64_t target = std::max(end, std::min(end + kReserveAheadBytes, options_.segment_bytes));
+  (void)writer_->Preallocate(target);
+  reserved_to_ = target;  // also after a failure: tried again a step later, not per append
 }
 
 Status SegmentedLog::CloseWriter() {

@@ -78,7 +78,9 @@ class SegmentedLog final : public Log {
   Status StartSegment(uint64_t base_index);
   Status OpenWriter();  // at the last segment's end, cutting a preallocated tail first
   Status CloseWriter();
-  void Preallocate();  // reserves the writer's file up to segment_bytes
+  // Before an append of record_bytes: reserves the writer's file up to kReserveAheadBytes
+  // past it (at most segment_bytes, docs/storage-format.md "Preallocation").
+  void ReserveFor(size_t record_bytes);
   // Shrinks the segment's file to its records (durably) if it is longer: the zeros of a
   // reservation. Fails the log on error.
   Status CutReservedTail(const Segment& segment);
@@ -97,9 +99,11 @@ class SegmentedLog final : public Log {
 
   // Writer-only state.
   std::unique_ptr<WritableFile> writer_;  // appends to segments_.back(); opened lazily
-  bool unsynced_ = false;                 // bytes appended since the last successful Sync
-  std::string record_buffer_;             // reused by Append: no allocation per entry
-  Status failure_;                        // the first failure
+  uint64_t reserved_to_ = 0;              // the writer's file is reserved up to here
+  static constexpr uint64_t kReserveAheadBytes = 4ull << 20;
+  bool unsynced_ = false;      // bytes appended since the last successful Sync
+  std::string record_buffer_;  // reused by Append: no allocation per entry
+  Status failure_;             // the first failure
   std::atomic<bool> failed_{false};
 };
 

@@ -9,12 +9,14 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <regex>
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -24,12 +26,37 @@
 
 namespace cmq::testing {
 
+// The temporary directories this test process made, removed when it exits (each test
+// runs in a process of its own under ctest), unless CMQ_KEEP_TEST_DIRS is set: a node's
+// data reserves log space ahead of its writes, and hundreds of leftover directories filled
+// a disk once.
+class TempDirs {
+ public:
+  static TempDirs& Get() {
+    static TempDirs dirs;
+    return dirs;
+  }
+  void Add(std::string dir) { dirs_.push_back(std::move(dir)); }
+  ~TempDirs() {
+    if (std::getenv("CMQ_KEEP_TEST_DIRS") != nullptr) return;
+    for (const std::string& dir : dirs_) {
+      std::error_code ignored;
+      std::filesystem::remove_all(dir, ignored);
+    }
+  }
+
+ private:
+  std::vector<std::string> dirs_;
+};
+
 inline std::string MakeTempDir(const std::string& prefix) {
   std::string tmpl = (std::filesystem::temp_directory_path() / (prefix + "-XXXXXX")).string();
   std::vector<char> buf(tmpl.begin(), tmpl.end());
   buf.push_back('\0');
   if (mkdtemp(buf.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-  return std::string(buf.data());
+  std::string dir(buf.data());
+  TempDirs::Get().Add(dir);
+  return dir;
 }
 
 class CmqdProcess {

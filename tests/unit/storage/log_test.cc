@@ -210,6 +210,23 @@ TEST_F(LogTest, SyncFailureIsSticky) {
   ExpectEntry(1, 1);  // reads still work
 }
 
+TEST_F(LogTest, ASegmentIsReservedAStepAheadOfItsEnd) {
+  options_.segment_bytes = 64 << 20;
+  Open();
+  constexpr uint64_t kAhead = 4 << 20;
+  const std::string payload(64 << 10, 'r');  // 64 KiB records
+  const uint64_t record = kRecordHeaderBytes + payload.size();
+  ASSERT_TRUE(log_->Append(1, 1, payload).ok());
+  EXPECT_EQ(fs_.ReservedSize(SegmentPath(1)), record + kAhead) << "not the whole segment";
+  uint64_t index = 2;
+  while (fs_.FileSize(SegmentPath(1)) + record <= record + kAhead) {
+    ASSERT_TRUE(log_->Append(1, index++, payload).ok());
+  }
+  EXPECT_EQ(fs_.ReservedSize(SegmentPath(1)), record + kAhead) << "within the reservation";
+  ASSERT_TRUE(log_->Append(1, index, payload).ok());  // past it: a step further
+  EXPECT_EQ(fs_.ReservedSize(SegmentPath(1)), index * record + kAhead);
+}
+
 TEST_F(LogTest, AppendsIntoAReservedSegmentNeedNoMoreRoom) {
   AppendRange(1, 1);
   ASSERT_TRUE(log_->Sync().ok());
