@@ -3,6 +3,7 @@
 // integration and crash tests. cmqd's output goes to DIR/cmqd.log; the test waits for the
 // line containing "ready" and reads the bound port from it.
 
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -121,6 +122,16 @@ class CmqdProcess {
     return status;
   }
 
+  // Starts cmqd expecting it to refuse to: a test failure unless it exits during start-up
+  // saying `expected`.
+  void ExpectStartFails(const std::string& expected) {
+    try {
+      Start();
+      ADD_FAILURE() << "cmqd started, though it should have refused: " << expected;
+    } catch (const std::runtime_error& e) {
+      EXPECT_NE(std::string(e.what()).find(expected), std::string::npos) << e.what();
+    }
+  }
   // More arguments for the next Start.
   void AppendArgs(const std::vector<std::string>& args) {
     extra_args_.insert(extra_args_.end(), args.begin(), args.end());
