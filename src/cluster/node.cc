@@ -336,6 +336,7 @@ void Node::StepRaft(std::string_view message) {
     if (m.to != options_.node_id) return;  // misrouted: never step another node's message
     Status st = raft_->Step(m);
     if (!st.ok()) spdlog::debug("raft step: {}", st.ToString());
+    if (!failed_.ok()) FollowLeaderAfterFailure();
     Drive();
   });
 }

@@ -181,6 +181,8 @@ class Node final : public QueueService {
   void SendMessages(std::vector<raft::Message>& messages);
   void SendSnapshot(raft::Message m);
   void OnSoftState(const raft::SoftState& ss);
+  // After the log failed: publishes who leads as the core sees it, never this node.
+  void FollowLeaderAfterFailure();
   Status InstallSnapshot(const raft::Snapshot& snapshot);    // disk thread
   void RestoreFromSnapshot(const raft::Snapshot& snapshot);  // strand, after it is durable
   void FailInLog(uint64_t up_to_index, const Status& status);

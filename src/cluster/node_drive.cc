@@ -160,6 +160,18 @@ void Node::Drive() {
   if (apply_now) ApplyCommitted(committed);
 }
 
+void Node::FollowLeaderAfterFailure() {
+  // A node whose log failed takes no Ready any more (it cannot persist one), so
+  // OnSoftState no longer runs. It still steps the messages it receives, so its core
+  // learns who leads now: publishing that lets the requests that reach this node be
+  // forwarded there (api/forwarding.h) instead of failing here until a restart. It never
+  // names itself: it cannot write.
+  const raft::SoftState ss = raft_->soft_state();
+  is_leader_ = false;
+  leader_term_.store(raft_->hard_state().term, std::memory_order_release);
+  leader_id_.store(ss.lead == options_.node_id ? 0 : ss.lead, std::memory_order_release);
+}
+
 void Node::OnSoftState(const raft::SoftState& ss) {
   const bool was_leader = is_leader_;
   is_leader_ = ss.role == raft::Role::kLeader;
@@ -205,6 +217,7 @@ void Node::OnPersisted(raft::Ready ready, Status status) {
     // refuse every later write, answer everything in flight with the error.
     spdlog::error("log write failed, refusing writes from now on: {}", status.ToString());
     failed_ = Status(ErrorCode::kLogFailed, status.ToString());
+    FollowLeaderAfterFailure();  // first: the answers below let clients look again
     FailAll(failed_);
     return;
   }

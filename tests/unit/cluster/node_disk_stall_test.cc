@@ -97,6 +97,7 @@ class GatedFileSystem final : public storage::FileSystem {
     return fs_.Truncate(path, size);
   }
   Status SyncDir(const std::string& path) override { return fs_.SyncDir(path); }
+  void FailNextSync() { fs_.FailNextSync(); }  // EIO, as a dying or full disk answers
 
  private:
   storage::FaultInjectionFileSystem fs_;
@@ -249,6 +250,31 @@ TEST_F(NodeStuckDiskTest, ALeaderWhoseDiskStaysStuckGivesTheGroupToAnother) {
   CommandResult old = stuck_result.get();
   EXPECT_TRUE(old.apply.status.ok() || old.apply.status.code() == ErrorCode::kUnavailable)
       << old.apply.status.ToString();
+}
+
+// A leader whose log write fails (EIO, or ENOSPC on a full disk) refuses writes for good.
+// The others elect a leader and serve, and the failed node names that leader (never
+// itself), so the requests that reach it are forwarded there, not failed until a restart.
+TEST_F(NodeDiskStallTest, ALeaderWhoseLogFailsPointsToTheNextLeader) {
+  const uint64_t leader = LeaderWithQueue();
+  ASSERT_NE(leader, 0u);
+  fs_[leader - 1].FailNextSync();
+  CommandResult failed = Run(leader, SendTo("lost to a failed disk"));
+  EXPECT_EQ(failed.apply.status.code(), ErrorCode::kLogFailed) << failed.apply.status.ToString();
+  EXPECT_NE(nodes_[leader - 1]->leader_id(), leader) << "a node that cannot write leads";
+
+  uint64_t next = 0;
+  for (int i = 0; i < 300; ++i) {
+    for (uint64_t id = 1; id <= 3; ++id) {
+      if (id != leader && nodes_[id - 1]->leader_id() == id) next = id;
+    }
+    if (next != 0 && nodes_[leader - 1]->leader_id() == next) break;
+    std::this_thread::sleep_for(10ms);
+  }
+  ASSERT_NE(next, 0u) << "no other node took over from a leader whose log failed";
+  EXPECT_EQ(nodes_[leader - 1]->leader_id(), next) << "the failed node does not know the leader";
+  EXPECT_TRUE(Run(next, SendTo("sent to the new leader")).apply.status.ok());
+  EXPECT_EQ(Run(leader, SendTo("still refused here")).apply.status.code(), ErrorCode::kLogFailed);
 }
 
 }  // namespace
