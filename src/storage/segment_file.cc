@@ -142,10 +142,7 @@ Result<SegmentScan> ScanSegment(const RandomAccessFile& file, uint64_t base_inde
     if (!probe->valid) {
       auto nonzero = NextNonZeroByte(reader, offset, *size);
       if (!nonzero.ok()) return nonzero.status();
-      if (*nonzero == *size) {
-        scan.zero_tail = true;
-        break;
-      }
+      if (*nonzero == *size) break;  // reserved zeros: the clean end
       scan.damaged = true;
       scan.damage = std::string(probe->problem) + " at offset " + std::to_string(offset);
       auto later = FindValidRecord(reader, offset + 1, *size, expected_index);

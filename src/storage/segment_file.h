@@ -23,9 +23,6 @@ struct SegmentScan {
   std::vector<uint32_t> offsets;  // start of each valid record, in index order
   uint64_t valid_end = 0;         // end of the last valid record
   uint64_t file_size = 0;
-  // Everything from valid_end to file_size is zeros: the unused part of a preallocated
-  // segment (or unsynced appends that never reached it), not damage.
-  bool zero_tail = false;
   // A record at valid_end failed its framing or checksum (a torn or corrupt record).
   bool damaged = false;
   std::string damage;  // what was wrong, for messages
@@ -36,7 +33,8 @@ struct SegmentScan {
 
 // Reads the segment file from the start, verifying every record: checksum, index equal to
 // base_index + position, terms not decreasing (appending each entry's term to *terms).
-// A tail of zeros ends the scan cleanly (zero_tail). Other damage (bad length, checksum
+// A tail of zeros ends the scan cleanly, with damaged false: the unused part of a reserved
+// segment, or unsynced appends that never reached it. Other damage (bad length, checksum
 // mismatch, short record) ends the scan and is reported in the result; a record whose checksum is
 // valid but whose index or term is wrong is returned as kCorruption, since no torn write produces
 // one.

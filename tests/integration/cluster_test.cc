@@ -43,6 +43,22 @@ std::string SendWithRetry(ClusterProcesses& c, int via, const std::string& queue
   return "";
 }
 
+// Sends prefix + i for i < n through nodes 1, 2, 3 in turn (with SendWithRetry); returns
+// the bodies sent. A body not acknowledged within its timeout is a fatal failure.
+std::set<std::string> SendThroughEveryNode(ClusterProcesses& c, const std::string& queue,
+                                           const std::string& prefix, int n) {
+  std::set<std::string> acked;
+  for (int i = 0; i < n; ++i) {
+    std::string body = prefix + std::to_string(i);
+    if (SendWithRetry(c, 1 + i % 3, queue, body).empty()) {
+      ADD_FAILURE() << "not acknowledged: " << body;
+      return acked;
+    }
+    acked.insert(body);
+  }
+  return acked;
+}
+
 // CreateQueue through node `via`, retried while a leader is being elected (a retry after a
 // lost answer may find the queue created: that counts as success).
 void CreateQueue(ClusterProcesses& c, int via, FormParams params) {
@@ -101,12 +117,8 @@ TEST(ClusterTest, AnyNodeServesAndAcknowledgedMessagesSurviveTheLeadersKill) {
 
   // Through every node, leader or not. A leadership change right after the first election
   // may answer 6000 "... retry" (SendWithRetry checks that): a client retries.
-  std::set<std::string> acked;
-  for (int i = 0; i < 60; ++i) {
-    std::string body = "before-" + std::to_string(i);
-    ASSERT_FALSE(SendWithRetry(c, 1 + i % 3, "replicated", body).empty()) << body;
-    acked.insert(body);
-  }
+  std::set<std::string> acked = SendThroughEveryNode(c, "replicated", "before-", 60);
+  if (::testing::Test::HasFailure()) return;  // a send was not acknowledged
   // Every node answers reads with the leader's view.
   for (int id = 1; id <= 3; ++id) {
     json attrs;
@@ -329,12 +341,8 @@ TEST(ClusterTest, TlsBetweenNodesCarriesReplicationForwardingAndFailover) {
   const int follower = leader % 3 + 1;
   CreateQueue(c, follower, {{"queueName", "over-tls"}});
   if (::testing::Test::HasFatalFailure()) return;
-  std::set<std::string> acked;
-  for (int i = 0; i < 30; ++i) {
-    std::string body = "tls-" + std::to_string(i);
-    ASSERT_FALSE(SendWithRetry(c, 1 + i % 3, "over-tls", body).empty()) << body;
-    acked.insert(body);
-  }
+  std::set<std::string> acked = SendThroughEveryNode(c, "over-tls", "tls-", 30);
+  if (::testing::Test::HasFailure()) return;  // a send was not acknowledged
   ASSERT_TRUE(c.WaitAllCaughtUp(follower)) << c.Status(follower).dump();
   c.node(leader).Kill(SIGKILL);
   ASSERT_FALSE(SendWithRetry(c, follower, "over-tls", "after-kill").empty())
