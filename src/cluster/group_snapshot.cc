@@ -55,43 +55,39 @@ std::string EncodeWireSnapshot(uint64_t oldest_referenced,
   PutVarint64(out, oldest_referenced);
   PutAddresses(out, addresses);
   PutLengthPrefixed(out, mq_state);
-  PutVarint64(out, retained.size());
-  PutVarint64(out, retained.empty() ? 0 : retained.front().index);
-  for (const raft::Entry& e : retained) {
+  PutEntryRun(out, retained);
+  return out;
+}
+
+std::string EncodeStagedSnapshot(uint64_t oldest_referenced,
+                                 const std::map<uint64_t, std::string>& addresses,
+                                 std::string_view mq_state, uint64_t staged_first) {
+  std::string out;
+  out.reserve(mq_state.size() + 32 + addresses.size() * 24);
+  out.push_back(static_cast<char>(kStagedSnapshotTag));
+  PutVarint64(out, oldest_referenced);
+  PutAddresses(out, addresses);
+  PutLengthPrefixed(out, mq_state);
+  PutVarint64(out, staged_first);
+  return out;
+}
+
+void PutEntryRun(std::string& out, const std::vector<raft::Entry>& entries) {
+  PutVarint64(out, entries.size());
+  PutVarint64(out, entries.empty() ? 0 : entries.front().index);
+  for (const raft::Entry& e : entries) {
     PutVarint64(out, e.term);
     out.push_back(static_cast<char>(e.type));
     PutLengthPrefixed(out, e.data_view());
   }
-  return out;
 }
 
-Result<GroupSnapshot> DecodeGroupSnapshot(std::string_view data) {
-  GroupSnapshot s;
-  if (data.empty()) return Corrupt("empty");
-  const auto tag = static_cast<uint8_t>(data[0]);
-  const bool local = tag == kLocalSnapshotTag || tag == kLocalSnapshotTagV1;
-  const bool wire = tag == kWireSnapshotTag || tag == kWireSnapshotTagV1;
-  if (!local && !wire) {
-    s.mq_state.assign(data);  // the bare form of snapshots written before the envelope
-    return s;
-  }
-  Reader r(data.substr(1));
-  if (!r.Varint64(s.oldest_referenced)) return Corrupt("bad oldest referenced index");
-  if ((tag == kLocalSnapshotTag || tag == kWireSnapshotTag) && !ReadAddresses(r, s.addresses)) {
-    return Corrupt("bad address list");
-  }
-  if (local) {
-    s.mq_state.assign(r.rest());
-    return s;
-  }
-  std::string_view state;
+Status ReadEntryRun(Reader& r, std::vector<raft::Entry>& out) {
   uint64_t count = 0, first = 0;
-  if (!r.LengthPrefixed(state) || !r.Varint64(count) || !r.Varint64(first)) {
-    return Corrupt("truncated header");
-  }
+  if (!r.Varint64(count) || !r.Varint64(first)) return Corrupt("truncated entry run");
   if (count > r.remaining()) return Corrupt("entry count exceeds the data");
-  s.mq_state.assign(state);
-  s.retained.reserve(count);
+  if (count > 0 && first == 0) return Corrupt("entry run starts at index 0");
+  out.reserve(out.size() + count);
   raft::Term last_term = 0;
   for (uint64_t i = 0; i < count; ++i) {
     raft::Entry e;
@@ -107,10 +103,51 @@ Result<GroupSnapshot> DecodeGroupSnapshot(std::string_view data) {
     last_term = e.term;
     e.type = static_cast<raft::EntryType>(type[0]);
     if (!bytes.empty()) e.data = raft::MakePayload(bytes);
-    s.retained.push_back(std::move(e));
+    out.push_back(std::move(e));
+  }
+  return Status::Ok();
+}
+
+Result<GroupSnapshot> DecodeGroupSnapshot(std::string_view data) {
+  GroupSnapshot s;
+  if (data.empty()) return Corrupt("empty");
+  const auto tag = static_cast<uint8_t>(data[0]);
+  const bool local = tag == kLocalSnapshotTag || tag == kLocalSnapshotTagV1;
+  const bool wire = tag == kWireSnapshotTag || tag == kWireSnapshotTagV1;
+  const bool staged = tag == kStagedSnapshotTag;
+  if (!local && !wire && !staged) {
+    s.mq_state.assign(data);  // the bare form of snapshots written before the envelope
+    return s;
+  }
+  Reader r(data.substr(1));
+  if (!r.Varint64(s.oldest_referenced)) return Corrupt("bad oldest referenced index");
+  if (tag != kLocalSnapshotTagV1 && tag != kWireSnapshotTagV1 && !ReadAddresses(r, s.addresses)) {
+    return Corrupt("bad address list");
+  }
+  if (local) {
+    s.mq_state.assign(r.rest());
+    return s;
+  }
+  std::string_view state;
+  if (!r.LengthPrefixed(state)) return Corrupt("truncated header");
+  s.mq_state.assign(state);
+  if (staged) {
+    if (!r.Varint64(s.staged_first) || s.staged_first == 0) return Corrupt("bad staged index");
+  } else {
+    CMQ_RETURN_IF_ERROR(ReadEntryRun(r, s.retained));
   }
   if (!r.empty()) return Corrupt("trailing bytes");
   return s;
+}
+
+Result<uint64_t> PeekOldestReferenced(std::string_view data) {
+  if (data.empty()) return Corrupt("empty");
+  const auto tag = static_cast<uint8_t>(data[0]);
+  if (tag < kLocalSnapshotTagV1 || tag > kStagedSnapshotTag) return uint64_t{0};  // bare form
+  Reader r(data.substr(1));
+  uint64_t oldest = 0;
+  if (!r.Varint64(oldest)) return Corrupt("bad oldest referenced index");
+  return oldest;
 }
 
 }  // namespace cmq::cluster

@@ -133,6 +133,16 @@ Status Node::Recover() {
                  options_.group_id, group_snapshot->retained.size(), snapshot->meta.index);
     CMQ_RETURN_IF_ERROR(storage_->RestoreRetained(group_snapshot->retained));
   }
+  if (group_snapshot->staged_first != 0 &&
+      storage_->LogFirstIndex() > group_snapshot->staged_first) {
+    // The same for a snapshot whose entries were streamed before it: the staging log
+    // keeps them until the log has them.
+    spdlog::warn("group {}: rewriting the log entries from {} staged for the snapshot at {}",
+                 options_.group_id, group_snapshot->staged_first, snapshot->meta.index);
+    CMQ_RETURN_IF_ERROR(storage_->RestoreRetainedFromStaging(group_snapshot->staged_first));
+  }
+  // Whatever else is staged belongs to a stream this process will not finish.
+  CMQ_RETURN_IF_ERROR(storage_->ClearStaging());
   auto restored = mq::StateMachine::Restore(group_snapshot->mq_state, options_.group_count);
   if (!restored.ok()) return restored.status();
   state_ = std::move(restored).value();
@@ -334,6 +344,7 @@ void Node::StepRaft(std::string_view message) {
   boost::asio::post(strand_ctx_, [this, m = std::move(m).value()] {
     if (stopped_) return;
     if (m.to != options_.node_id) return;  // misrouted: never step another node's message
+    if (m.type == raft::MessageType::kSnap && !StagedSnapshotIsComplete(m)) return;
     Status st = raft_->Step(m);
     if (!st.ok()) spdlog::debug("raft step: {}", st.ToString());
     if (!failed_.ok()) FollowLeaderAfterFailure();
@@ -478,6 +489,7 @@ void Node::OnPollTick() {
 void Node::OnHousekeeping() {
   if (stopped_) return;
   RetryBodyMoves();
+  CheckRetainedStream();
   if (is_leader_ && failed_.ok() && state_->message_count() > 0) {
     mq::Command cmd;
     cmd.type = mq::CommandType::kHousekeeping;

@@ -26,6 +26,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <set>
 #include <string>
@@ -40,6 +41,7 @@
 #include "cluster/proposal.h"
 #include "cluster/queue_service.h"
 #include "cluster/raft_storage.h"
+#include "cluster/retained_stream.h"
 #include "common/clock.h"
 #include "mq/state_machine.h"
 #include "raft/conf_change.h"
@@ -77,11 +79,10 @@ struct NodeOptions {
   uint64_t log_segment_bytes = 64ull << 20;
   // A follower persists on its strand instead of the disk thread (docs/cluster.md).
   bool follower_persists_on_strand = true;
-  // A snapshot sent to a follower carries the log entries that hold retained bodies; one
-  // larger than this is not sent (logged; the follower stays behind until the backlog
-  // shrinks). It travels in 1 MiB chunks (cluster/peer_network.h) but is built in memory
-  // on both sides.
-  uint64_t max_snapshot_message_bytes = 1ull << 30;
+  // A snapshot sent to a follower carries the log entries that hold retained bodies when
+  // they take at most this many bytes; a larger run is streamed into the follower's
+  // staging log first (cluster/retained_stream.h), so no size is too large.
+  uint64_t snapshot_inline_bytes = 64ull << 20;
   // HTTP push of topic messages (leader-local): how often due pushes are looked for, how
   // many may be in flight in all and per subscription (a slow endpoint holds back only its
   // own subscription), and how long one push may take.
@@ -111,6 +112,12 @@ class Node final : public QueueService {
 
   // Before Start: how messages reach the other voters (a group of one sends none).
   void SetRaftSend(RaftSend send) { raft_send_ = std::move(send); }
+  // Before Start: how retained-entry stream frames (cluster/retained_stream.h; ack: an
+  // answer, else a chunk) reach a peer; false if dropped. Must not block.
+  using StreamSend = std::function<bool(uint64_t to, bool ack, std::string payload)>;
+  void SetStreamSend(StreamSend send) { stream_send_ = std::move(send); }
+  // A stream frame from a peer, from any thread. Malformed ones are logged and dropped.
+  void OnRetainedFrame(uint64_t from, bool ack, std::string payload);
   // A message from a peer (raft/codec.h encoding), from any thread. Malformed ones are
   // logged and dropped.
   void StepRaft(std::string_view message);
@@ -180,6 +187,13 @@ class Node final : public QueueService {
   void OnPersisted(raft::Ready ready, Status status);
   void SendMessages(std::vector<raft::Message>& messages);
   void SendSnapshot(raft::Message m);
+  // Retained-entry streams (node_retained_stream.cc).
+  void StartRetainedStream(uint64_t to, uint64_t run_first, uint64_t target);
+  void SendSnapshotThroughStream(raft::Message m);
+  void PumpRetainedStream();
+  void OnRetainedAck(uint64_t from, const RetainedAck& ack);
+  void CheckRetainedStream();
+  bool StagedSnapshotIsComplete(const raft::Message& m);
   void OnSoftState(const raft::SoftState& ss);
   // After the log failed: publishes who leads as the core sees it, never this node.
   void FollowLeaderAfterFailure();
@@ -286,6 +300,21 @@ class Node final : public QueueService {
   bool is_leader_ = false;         // strand-only
   uint64_t durable_term_ = 0;      // the term in the last hard state written (strand-only)
   bool snapshot_sending_ = false;  // one snapshot message is built at a time
+  // The leader's stream of retained entries to one follower (strand-only).
+  struct RetainedStream {
+    uint64_t to = 0;
+    uint64_t epoch = 0;
+    uint64_t run_first = 0;    // the run the follower must stage: [run_first, target]
+    uint64_t target = 0;       // the snapshot's index
+    uint64_t next_send = 0;    // next entry to read and send; 0: awaiting the first answer
+    uint64_t staged_next = 0;  // the follower has staged [run_first, staged_next)
+    std::deque<uint64_t> expected_ends;  // per unanswered chunk: staged_next once taken
+    std::chrono::steady_clock::time_point last_heard;
+  };
+  std::optional<RetainedStream> stream_;
+  uint64_t stream_epoch_ = 0;
+  bool stream_reading_ = false;  // a chunk is being read on the snapshot thread
+  StreamSend stream_send_;
   // RaftStorage has one writer at a time: the Ready persistence (disk thread, or a
   // follower's strand) and log compaction (disk thread) take this. CreateSnapshot (the
   // snapshot thread) may run beside them, but not beside installing a snapshot: both take

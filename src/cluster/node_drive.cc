@@ -188,6 +188,7 @@ void Node::OnSoftState(const raft::SoftState& ss) {
     pending_.clear();
     for (Proposal& p : waiters_.TakeAll()) Finish(p, ErrorResult(st));
     pushes_in_flight_.clear();
+    stream_.reset();
     // Cached payloads of entries this leader proposed but that never committed may be
     // replaced in the log by the new leader's: forget them all.
     cache_.Clear();

@@ -156,32 +156,42 @@ void Node::MoveBodiesPinningLogBelow(uint64_t below) {
 }
 
 // A follower behind the leader's log gets the newest snapshot, with the log entries that
-// hold the bodies its state refers to (cluster/group_snapshot.h). Reading those entries
-// can take a while, so the message is built on the snapshot thread; one at a time.
+// hold the bodies its state refers to (cluster/group_snapshot.h): inside the message when
+// they take at most snapshot_inline_bytes, else streamed into its staging log first
+// (cluster/retained_stream.h, node_retained_stream.cc). Reading those entries can take a
+// while, so the message is built on the snapshot thread; one at a time.
 void Node::SendSnapshot(raft::Message m) {
   const uint64_t to = m.to;
   if (snapshot_sending_ || !raft_send_) {
     raft_->ReportSnapshot(to, false);  // the core asks again later
     return;
   }
+  if (stream_ && stream_->to == to) return SendSnapshotThroughStream(std::move(m));
+  if (stream_) {  // one stream at a time: this follower waits its turn
+    raft_->ReportSnapshot(to, false);
+    return;
+  }
   snapshot_sending_ = true;
   ++stats_.snapshots_sent;
   boost::asio::post(snapshot_ctx_, [this, m = std::move(m), to]() mutable {
     Status st = Status::Ok();
+    bool stream = false;
+    uint64_t oldest = 0;
     const raft::Snapshot& snap = *m.snapshot;
     auto decoded = DecodeGroupSnapshot(snap.data ? std::string_view(*snap.data) : "");
     if (!decoded.ok()) {
       st = decoded.status();
     } else {
-      uint64_t oldest = decoded->oldest_referenced;
+      oldest = decoded->oldest_referenced;
       if (oldest == 0) {  // a snapshot from before the envelope: ask the state itself
         auto state = mq::StateMachine::Restore(decoded->mq_state, options_.group_count);
         oldest = state.ok() ? (*state)->OldestReferencedLogIndex() : 1;
       }
       const uint64_t s = snap.meta.index;
+      oldest = std::min(oldest, s + 1);
       std::vector<raft::Entry> retained;
-      uint64_t bytes = decoded->mq_state.size();
-      for (uint64_t i = std::min(oldest, s + 1); i <= s && st.ok(); ++i) {
+      uint64_t bytes = 0;
+      for (uint64_t i = oldest; i <= s && st.ok() && !stream; ++i) {
         auto e = storage_->ReadEntry(i);
         if (!e.ok() && !decoded->retained.empty() && i >= decoded->retained.front().index) {
           e = decoded->retained[i - decoded->retained.front().index];  // installed with it
@@ -191,26 +201,25 @@ void Node::SendSnapshot(raft::Message m) {
           break;
         }
         bytes += e->data_size() + 16;
-        if (bytes > options_.max_snapshot_message_bytes) {
-          st = Status(ErrorCode::kInvalidArgument,
-                      "snapshot with its retained log is over " +
-                          std::to_string(options_.max_snapshot_message_bytes) + " bytes");
-          break;
-        }
+        stream = bytes > options_.snapshot_inline_bytes;
         retained.push_back(std::move(e).value());
       }
-      if (st.ok()) {
+      if (st.ok() && !stream) {
         m.snapshot->data = raft::MakePayload(
             EncodeWireSnapshot(oldest, decoded->addresses, decoded->mq_state, retained));
         spdlog::info("group {}: sending snapshot at {} with {} log entries ({} bytes) to node {}",
                      options_.group_id, s, retained.size(), m.snapshot->data->size(), to);
       }
     }
-    bool sent = st.ok() && raft_send_(to, raft::EncodeMessage(m));
+    bool sent = st.ok() && !stream && raft_send_(to, raft::EncodeMessage(m));
     if (!st.ok()) spdlog::error("cannot send a snapshot to node {}: {}", to, st.ToString());
-    boost::asio::post(strand_ctx_, [this, to, sent] {
+    const uint64_t index = snap.meta.index;
+    boost::asio::post(strand_ctx_, [this, to, sent, stream, oldest, index] {
       snapshot_sending_ = false;
-      if (!stopped_) raft_->ReportSnapshot(to, sent);
+      if (stopped_) return;
+      // Too large to carry: the entries go first, then the snapshot names them.
+      if (stream && is_leader_ && !stream_) StartRetainedStream(to, oldest, index);
+      raft_->ReportSnapshot(to, sent);
       Drive();
     });
   });
@@ -222,6 +231,9 @@ Status Node::InstallSnapshot(const raft::Snapshot& snapshot) {
   auto decoded = DecodeGroupSnapshot(snapshot.data ? std::string_view(*snapshot.data) : "");
   if (!decoded.ok()) return decoded.status();
   std::lock_guard lock(snapshot_file_mu_);  // not while our own snapshot is being written
+  if (decoded->staged_first != 0) {
+    return storage_->ApplyStagedSnapshot(snapshot, decoded->staged_first);
+  }
   return storage_->ApplySnapshot(snapshot, decoded->retained);
 }
 
@@ -249,8 +261,11 @@ void Node::RestoreFromSnapshot(const raft::Snapshot& snapshot) {
   kept_snapshots_.emplace_back(index, std::min(decoded->oldest_referenced, index + 1));
   while (kept_snapshots_.size() > 2) kept_snapshots_.pop_front();
   stats_.log_first_index = storage_->LogFirstIndex();
-  spdlog::info("group {}: installed a snapshot at {} ({} retained log entries)", options_.group_id,
-               index, decoded->retained.size());
+  const uint64_t retained =
+      decoded->staged_first != 0 ? index + 1 - decoded->staged_first : decoded->retained.size();
+  spdlog::info("group {}: installed a snapshot at {} ({} retained log entries{})",
+               options_.group_id, index, retained,
+               decoded->staged_first != 0 ? ", streamed before it" : "");
 }
 
 }  // namespace cmq::cluster

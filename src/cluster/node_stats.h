@@ -34,6 +34,9 @@ struct NodeStats {
   std::vector<Peer> peers;  // every member of the group (progress filled on the leader)
   uint64_t snapshots_sent = 0;
   uint64_t snapshots_installed = 0;
+  // Streams of retained log entries started by this node as leader (a snapshot whose run
+  // was too large to carry, cluster/retained_stream.h).
+  uint64_t retained_streams = 0;
   // Messages whose bodies the leader moved forward so the log below could go (kMoveBodies
   // applied here with an effect, on any replica).
   uint64_t bodies_moved = 0;

@@ -98,6 +98,11 @@ void PeerNetwork::Attach(Node* node, uint32_t group) {
   node->SetRaftSend([this, group](uint64_t to, std::string message) {
     return SendRaft(to, group, std::move(message));
   });
+  node->SetStreamSend([this, group](uint64_t to, bool ack, std::string payload) {
+    return transport_->Send(
+        to, ack ? transport::FrameKind::kRetainedAck : transport::FrameKind::kRetainedChunk, group,
+        std::move(payload));
+  });
   node->SetMembershipListener([this, group](const raft::ConfState& members,
                                             const std::map<uint64_t, std::string>& addresses) {
     OnMembership(group, members, addresses);
@@ -313,6 +318,13 @@ void PeerNetwork::OnFrame(transport::Frame frame) {
       return;
     case transport::FrameKind::kLeaderHint:
       OnLeaderHints(frame);
+      return;
+    case transport::FrameKind::kRetainedChunk:
+    case transport::FrameKind::kRetainedAck:
+      if (Node* node = NodeOf(frame.group)) {
+        node->OnRetainedFrame(frame.from, frame.kind == transport::FrameKind::kRetainedAck,
+                              std::move(frame.payload));
+      }
       return;
     case transport::FrameKind::kForwardRequest: {
       if (frame.payload.size() < 8) return;

@@ -89,6 +89,10 @@ Result<std::unique_ptr<RaftStorage>> RaftStorage::Open(storage::FileSystem* fs,
   if (!log.ok()) return log.status();
   std::unique_ptr<RaftStorage> rs(new RaftStorage(fs, std::move(options), std::move(*log)));
   CMQ_RETURN_IF_ERROR(rs->Recover());
+  {
+    std::lock_guard lock(rs->staging_mu_);
+    CMQ_RETURN_IF_ERROR(rs->OpenStagingLocked());
+  }
   return rs;
 }
 

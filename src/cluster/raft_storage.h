@@ -25,6 +25,12 @@
 // index: a crash in the middle of ApplySnapshot) is emptied and repositioned right after
 // the snapshot; everything in it was below the snapshot or on a discarded branch.
 //
+// Staging (raft_storage_staging.cc): a second log in "staging/" where a follower collects
+// the retained entries a leader streams before a snapshot too large to carry them
+// (cluster/retained_stream.h). ApplyStagedSnapshot then installs the snapshot with them.
+// The staging log is disposable: it holds only committed entries, which every leader sends
+// alike, and it is emptied once the log holds them durably.
+//
 // Failure: any write error is fatal to the writer (as storage::Log's failed()): the caller
 // must stop using this object for writes and reopen it from the file system.
 //
@@ -126,6 +132,30 @@ class RaftStorage final : public raft::Storage {
   raft::Index FirstSegmentEnd() const { return log_->FirstSegmentEnd(); }
   bool failed() const { return log_->failed(); }
 
+  // Staging (see the top). The staged run is [first, next); empty when first == next.
+  struct StagedRange {
+    raft::Index first = 0;
+    raft::Index next = 0;
+  };
+  // Writes a streamed chunk whose run must start at run_first: appended if the staged run
+  // starts at or below run_first and the chunk continues it (entries it already holds are
+  // skipped); written into an emptied staging log if the chunk starts at run_first;
+  // otherwise ignored. Returns the staged run either way (not durable: see
+  // ApplyStagedSnapshot). Thread-safe (staging_mu_); not the writer's methods.
+  Result<StagedRange> Stage(raft::Index run_first, const std::vector<raft::Entry>& entries);
+  StagedRange Staged() const;
+  // Whether the staged run holds [first, index] and its entry at index has `term`.
+  bool StagedCovers(raft::Index first, raft::Index index, raft::Term term) const;
+  // ApplySnapshot with the staged entries [first, snapshot index] as the retained ones,
+  // copied one at a time; then the staging log is emptied. kInvalidArgument (and nothing
+  // changed) unless StagedCovers. Writer thread.
+  Status ApplyStagedSnapshot(const raft::Snapshot& snapshot, raft::Index first);
+  // RestoreRetained from the staging log (a crash in ApplyStagedSnapshot); kCorruption if
+  // it no longer holds them. Writer thread.
+  Status RestoreRetainedFromStaging(raft::Index first);
+  // Empties the staging log (durably). Writer thread.
+  Status ClearStaging();
+
   static std::string EncodeEntryPayload(const raft::Entry& e);
   static Result<raft::Entry> DecodeEntryPayload(uint64_t term, uint64_t index,
                                                 std::string_view payload);
@@ -140,6 +170,11 @@ class RaftStorage final : public raft::Storage {
   Status ResetLogTo(raft::Index next);
   Status SaveSnapshot(const raft::Snapshot& snapshot);
   Status FindUnsavedConfChanges();
+  // Staging: REQUIRES staging_mu_ held.
+  Status OpenStagingLocked();
+  bool StagedCoversLocked(raft::Index first, raft::Index index, raft::Term term) const;
+  Status CopyStagedLocked(raft::Index first, raft::Index last);
+  Status ClearStagingLocked();
   raft::SnapshotMeta SnapshotMetaNow() const;
 
   storage::FileSystem* fs_;
@@ -152,6 +187,8 @@ class RaftStorage final : public raft::Storage {
   raft::HardState stored_hard_state_;  // as last written to disk
   // Conf-change entries in the log above stored_hard_state_.commit (writer only).
   std::set<raft::Index> conf_change_indexes_;
+  mutable std::mutex staging_mu_;
+  std::unique_ptr<storage::Log> staging_;  // guarded by staging_mu_
 };
 
 }  // namespace cmq::cluster

@@ -12,6 +12,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -147,6 +148,10 @@ int Run(int argc, char** argv) {
                  "take a snapshot after this many bytes applied (default 256 MiB)");
   app.add_option("--log-segment-bytes", log_segment_bytes, "log segment size (default 64 MiB)")
       ->check(CLI::Range(uint64_t{64} << 10, uint64_t{1} << 30));
+  std::optional<uint64_t> snapshot_inline_bytes;
+  app.add_option("--snapshot-inline-bytes", snapshot_inline_bytes,
+                 "a snapshot carries the log entries it needs up to this many bytes; more are "
+                 "streamed to the follower first (default 64 MiB)");
   CLI11_PARSE(app, argc, argv);
 
   cmq::api::ServerConfig config;
@@ -243,6 +248,7 @@ int Run(int argc, char** argv) {
   node_options.group_count = *group_count;
   if (snapshot_interval_bytes != 0) node_options.snapshot_interval_bytes = snapshot_interval_bytes;
   if (log_segment_bytes != 0) node_options.log_segment_bytes = log_segment_bytes;
+  if (snapshot_inline_bytes) node_options.snapshot_inline_bytes = *snapshot_inline_bytes;
   std::unique_ptr<cmq::cluster::PeerNetwork> network;
   if (cluster_mode) {
     auto peer_list = cmq::api::ParsePeerList(config.peers);

@@ -56,6 +56,8 @@ enum class FrameKind : uint8_t {
   kForwardReply = 3,    // the answer to a forwarded request
   kRaftChunk = 4,       // a piece of a raft::Message too large for one frame (a snapshot)
   kLeaderHint = 5,      // which node leads which group, as the sender knows (cluster/)
+  kRetainedChunk = 6,   // log entries streamed before a large snapshot (cluster/retained_stream.h)
+  kRetainedAck = 7,     // the answer to a kRetainedChunk
 };
 
 struct Frame {

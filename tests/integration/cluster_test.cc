@@ -164,11 +164,15 @@ TEST(ClusterTest, AnyNodeServesAndAcknowledgedMessagesSurviveTheLeadersKill) {
   EXPECT_EQ(seen.size(), acked.size());
 }
 
-TEST(ClusterTest, SnapshotBringsBackANodeWithTheBodiesItNeeds) {
-  // Snapshots every 256 KiB applied and 128 KiB segments: the leaders compact the log
-  // while node 3 is down, so it can only come back through a snapshot.
-  ClusterProcesses c(3, {"--snapshot-interval-bytes", "262144", "--log-segment-bytes", "131072",
-                         "--no-leader-balance"});
+// Snapshots every 256 KiB applied and 128 KiB segments: the leaders compact the log while
+// node 3 is down, so it can only come back through a snapshot. With streamed = true every
+// snapshot's retained entries are streamed into node 3's staging log before the snapshot
+// (--snapshot-inline-bytes 0) instead of riding inside it.
+void SnapshotBringsBackANodeWithTheBodiesItNeeds(bool streamed) {
+  std::vector<std::string> args = {"--snapshot-interval-bytes", "262144", "--log-segment-bytes",
+                                   "131072", "--no-leader-balance"};
+  if (streamed) args.insert(args.end(), {"--snapshot-inline-bytes", "0"});
+  ClusterProcesses c(3, args);
   c.StartAll();
   const int g = static_cast<int>(mq::GroupOfName("snap", 3));
   ASSERT_NE(c.WaitForLeader(1, 15s, g), 0);
@@ -222,6 +226,7 @@ TEST(ClusterTest, SnapshotBringsBackANodeWithTheBodiesItNeeds) {
       std::regex_search(log3, m, std::regex("installed a snapshot at [0-9]+ \\(([0-9]+) retained")))
       << "node 3 caught up without a snapshot; the test did not compact enough";
   EXPECT_GT(std::stoi(m[1]), 0);
+  EXPECT_EQ(log3.find("streamed before it") != std::string::npos, streamed) << log3;
 
   // Node 3 leads now and serves the bodies from its own log.
   HttpClient n3(c.port(3));
@@ -245,6 +250,14 @@ TEST(ClusterTest, SnapshotBringsBackANodeWithTheBodiesItNeeds) {
   }
   for (const std::string& body : kept) EXPECT_GE(seen[body], 1) << body.substr(0, 8);
   EXPECT_EQ(seen.size(), kept.size());
+}
+
+TEST(ClusterTest, SnapshotBringsBackANodeWithTheBodiesItNeeds) {
+  SnapshotBringsBackANodeWithTheBodiesItNeeds(/*streamed=*/false);
+}
+
+TEST(ClusterTest, ASnapshotWhoseEntriesAreStreamedFirstBringsBackANode) {
+  SnapshotBringsBackANodeWithTheBodiesItNeeds(/*streamed=*/true);
 }
 
 TEST(ClusterTest, AFourthNodeTakesOverAGroupsReplicaWithoutDowntime) {

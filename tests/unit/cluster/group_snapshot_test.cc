@@ -84,5 +84,33 @@ TEST(GroupSnapshotTest, DamagedWireFormsAreRefused) {
   EXPECT_FALSE(DecodeGroupSnapshot(bad_type).ok());
 }
 
+TEST(GroupSnapshotTest, StagedFormNamesTheRunInsteadOfCarryingIt) {
+  std::string staged = EncodeStagedSnapshot(7, {{4, "h:4"}}, "state", 7);
+  auto s = DecodeGroupSnapshot(staged);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_EQ(s->oldest_referenced, 7u);
+  EXPECT_EQ(s->staged_first, 7u);
+  EXPECT_EQ(s->mq_state, "state");
+  EXPECT_TRUE(s->retained.empty());
+  EXPECT_EQ(s->addresses.at(4), "h:4");
+  // The other forms are not staged.
+  EXPECT_EQ(DecodeGroupSnapshot(EncodeWireSnapshot(7, {}, "s", {E(1, 7, "a")}))->staged_first, 0u);
+  EXPECT_EQ(DecodeGroupSnapshot(EncodeLocalSnapshot(7, {}, "s"))->staged_first, 0u);
+  for (size_t cut = 1; cut < staged.size(); ++cut) {
+    EXPECT_FALSE(DecodeGroupSnapshot(staged.substr(0, cut)).ok()) << cut;
+  }
+  EXPECT_FALSE(DecodeGroupSnapshot(staged + "x").ok());
+  EXPECT_FALSE(DecodeGroupSnapshot(EncodeStagedSnapshot(7, {}, "s", 0)).ok());  // no run
+}
+
+TEST(GroupSnapshotTest, OldestReferencedIsReadWithoutTheState) {
+  EXPECT_EQ(*PeekOldestReferenced(EncodeLocalSnapshot(42, {}, "state")), 42u);
+  EXPECT_EQ(*PeekOldestReferenced(EncodeWireSnapshot(43, {}, "s", {})), 43u);
+  EXPECT_EQ(*PeekOldestReferenced(EncodeStagedSnapshot(44, {}, "s", 44)), 44u);
+  EXPECT_EQ(*PeekOldestReferenced("CMQS\x02legacy"), 0u);  // unknown
+  EXPECT_FALSE(PeekOldestReferenced("").ok());
+  EXPECT_FALSE(PeekOldestReferenced("\xC3").ok());
+}
+
 }  // namespace
 }  // namespace cmq::cluster
