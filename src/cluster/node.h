@@ -189,6 +189,7 @@ class Node final : public QueueService {
   void SendSnapshot(raft::Message m);
   // Retained-entry streams (node_retained_stream.cc).
   void StartRetainedStream(uint64_t to, uint64_t run_first, uint64_t target);
+  bool AskStagedRun();
   void SendSnapshotThroughStream(raft::Message m);
   void PumpRetainedStream();
   void OnRetainedAck(uint64_t from, const RetainedAck& ack);
@@ -309,7 +310,8 @@ class Node final : public QueueService {
     uint64_t next_send = 0;    // next entry to read and send; 0: awaiting the first answer
     uint64_t staged_next = 0;  // the follower has staged [run_first, staged_next)
     std::deque<uint64_t> expected_ends;  // per unanswered chunk: staged_next once taken
-    std::chrono::steady_clock::time_point last_heard;
+    std::chrono::steady_clock::time_point last_heard;  // the last answer (or the start)
+    std::chrono::steady_clock::time_point last_asked;  // the last question
   };
   std::optional<RetainedStream> stream_;
   uint64_t stream_epoch_ = 0;

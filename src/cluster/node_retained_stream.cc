@@ -28,25 +28,37 @@ constexpr uint64_t kStreamChunkBytes = 1ull << 20;
 constexpr size_t kStreamWindow = 8;
 // A stream whose follower says nothing for this long is abandoned (the core asks again).
 constexpr auto kStreamSilenceLimit = std::chrono::seconds(30);
+// Unanswered chunks for this long: lost with a broken connection, most likely.
+constexpr auto kStreamAskAgainAfter = std::chrono::seconds(3);
 
 void Node::StartRetainedStream(uint64_t to, uint64_t run_first, uint64_t target) {
   RetainedStream st;
   st.to = to;
-  st.epoch = ++stream_epoch_;
   st.run_first = run_first;
   st.target = target;
   st.last_heard = std::chrono::steady_clock::now();
   stream_ = std::move(st);
-  // First the question (a chunk without entries): its answer sets where to go on from.
-  RetainedChunk question{raft_->hard_state().term, stream_->epoch, run_first, {}};
-  if (!stream_send_ || !stream_send_(to, false, EncodeRetainedChunk(question))) {
+  if (!AskStagedRun()) {
     stream_.reset();  // the peer is away: the core asks again, and we start again
     return;
   }
-  stream_->expected_ends.push_back(0);
   ++stats_.retained_streams;
   spdlog::info("group {}: streaming log entries [{}, {}] to node {} before a snapshot",
                options_.group_id, run_first, target, to);
+}
+
+// A new epoch that begins with the question (a chunk without entries): its answer says
+// where to go on from. Answers to the chunks of earlier epochs are ignored from now on.
+bool Node::AskStagedRun() {
+  RetainedStream& st = *stream_;
+  st.epoch = ++stream_epoch_;
+  st.next_send = 0;
+  st.expected_ends.clear();
+  st.last_asked = std::chrono::steady_clock::now();
+  RetainedChunk question{raft_->hard_state().term, st.epoch, st.run_first, {}};
+  if (!stream_send_ || !stream_send_(st.to, false, EncodeRetainedChunk(question))) return false;
+  st.expected_ends.push_back(0);
+  return true;
 }
 
 void Node::SendSnapshotThroughStream(raft::Message m) {
@@ -151,7 +163,7 @@ void Node::OnRetainedAck(uint64_t from, const RetainedAck& ack) {
     st.staged_next = staged_next;
   } else if (staged_next < expected) {
     // The follower did not take the chunk (its staging log was emptied, or ends
-    // elsewhere): a new epoch, from where it stands; answers to the old one are ignored.
+    // elsewhere): a new epoch, from where it stands.
     spdlog::info("group {}: node {} did not take entries up to {}; streaming again from {}",
                  options_.group_id, st.to, expected - 1, staged_next);
     st.epoch = ++stream_epoch_;
@@ -168,11 +180,13 @@ void Node::OnRetainedAck(uint64_t from, const RetainedAck& ack) {
   PumpRetainedStream();
 }
 
-// Housekeeping, leader: drop a stream nobody answers or nobody needs any more.
+// Housekeeping, leader: drop a stream nobody answers or nobody needs any more; ask again
+// where a silent follower stands (a broken connection lost the chunks in flight).
 void Node::CheckRetainedStream() {
   if (!stream_) return;
   RetainedStream& st = *stream_;
-  bool drop = !is_leader_ || std::chrono::steady_clock::now() - st.last_heard > kStreamSilenceLimit;
+  const auto now = std::chrono::steady_clock::now();
+  bool drop = !is_leader_ || now - st.last_heard > kStreamSilenceLimit;
   if (!drop) {
     auto status = raft_->GetStatus();
     auto it = status.progress.find(st.to);
@@ -181,6 +195,11 @@ void Node::CheckRetainedStream() {
   if (drop) {
     spdlog::info("group {}: stream to node {} ended", options_.group_id, st.to);
     stream_.reset();
+    return;
+  }
+  if (now - std::max(st.last_heard, st.last_asked) > kStreamAskAgainAfter &&
+      !st.expected_ends.empty() && !stream_reading_) {
+    AskStagedRun();  // refused: asked again at the next housekeeping
     return;
   }
   PumpRetainedStream();  // after a refused send

@@ -9,6 +9,7 @@
 #include <array>
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <future>
 #include <set>
 #include <thread>
@@ -57,8 +58,8 @@ class NodeRetainedStreamTest : public ::testing::Test {
     });
     nodes_[id - 1]->SetStreamSend([this, id](uint64_t to, bool ack, std::string payload) {
       if (cut_[id - 1] || cut_[to - 1]) return false;
-      // The third chunk with entries is lost (as a broken connection loses frames).
-      if (!ack && payload.size() > 64 && ++chunks_with_entries_ == 3) return true;
+      // Chunks with entries the test loses (as a broken connection loses frames).
+      if (!ack && payload.size() > 64 && lose_chunk_(++chunks_with_entries_)) return true;
       nodes_[to - 1]->OnRetainedFrame(id, ack, std::move(payload));
       return true;
     });
@@ -115,35 +116,45 @@ class NodeRetainedStreamTest : public ::testing::Test {
   std::array<storage::FaultInjectionFileSystem, 3> fs_;
   std::array<std::unique_ptr<Node>, 3> nodes_;
   std::array<std::atomic<bool>, 3> cut_{};
+  std::pair<uint64_t, uint64_t> CutOneFollowerOff();
+
+  std::vector<std::string> bodies_;
   std::atomic<int> chunks_with_entries_{0};
+  std::function<bool(int)> lose_chunk_ = [](int n) { return n == 3; };
 };
 
-TEST_F(NodeRetainedStreamTest, AFollowerComesBackThroughAStreamedRunAndServesEveryBody) {
+// Node `follower` misses 7.2 MB of sends and comes back; returns it and the leader.
+std::pair<uint64_t, uint64_t> NodeRetainedStreamTest::CutOneFollowerOff() {
   const uint64_t leader = WaitForLeader();
-  ASSERT_NE(leader, 0u);
+  EXPECT_NE(leader, 0u);
+  if (leader == 0) return {0, 0};
   mq::Command create;
   create.type = mq::CommandType::kCreateQueue;
   create.queue_name = "q";
-  ASSERT_TRUE(Run(leader, create).apply.status.ok());
+  EXPECT_TRUE(Run(leader, create).apply.status.ok());
   const uint64_t follower = leader % 3 + 1;
-  ASSERT_TRUE(WaitCaughtUp(follower, leader));
+  EXPECT_TRUE(WaitCaughtUp(follower, leader));
   cut_[follower - 1] = true;
 
   // 7.2 MB of messages nobody consumes: the leader's snapshots keep the run that holds
   // them (the first few are moved forward into one entry while the queue is small).
-  std::vector<std::string> bodies;
-  for (size_t i = 0; i < kMessages; ++i) bodies.push_back(Body(i));
+  for (size_t i = 0; i < kMessages; ++i) bodies_.push_back(Body(i));
   for (size_t i = 0; i < kMessages; i += 4) {
     mq::Command send;
     send.type = mq::CommandType::kSendMessages;
     send.queue_name = "q";
-    for (size_t k = i; k < i + 4; ++k) send.bodies.push_back(bodies[k]);
-    ASSERT_TRUE(Run(leader, send).apply.status.ok());
+    for (size_t k = i; k < i + 4; ++k) send.bodies.push_back(bodies_[k]);
+    EXPECT_TRUE(Run(leader, send).apply.status.ok());
   }
   NodeStats before = nodes_[leader - 1]->stats();
-  ASSERT_GT(before.snapshot_index, nodes_[follower - 1]->stats().applied_index)
+  EXPECT_GT(before.snapshot_index, nodes_[follower - 1]->stats().applied_index)
       << "the leader took no snapshot past the follower: it would catch up by appends";
+  return {leader, follower};
+}
 
+TEST_F(NodeRetainedStreamTest, AFollowerComesBackThroughAStreamedRunAndServesEveryBody) {
+  auto [leader, follower] = CutOneFollowerOff();
+  ASSERT_FALSE(HasFailure());
   cut_[follower - 1] = false;
   ASSERT_TRUE(WaitCaughtUp(follower, leader));
   EXPECT_GE(nodes_[follower - 1]->stats().snapshots_installed, 1u);
@@ -181,7 +192,21 @@ TEST_F(NodeRetainedStreamTest, AFollowerComesBackThroughAStreamedRunAndServesEve
     }
   }
   ASSERT_EQ(seen.size(), kMessages);
-  for (const std::string& body : bodies) EXPECT_EQ(seen.count(body), 1u) << body.substr(0, 8);
+  for (const std::string& body : bodies_) EXPECT_EQ(seen.count(body), 1u) << body.substr(0, 8);
+}
+
+TEST_F(NodeRetainedStreamTest, AStreamWhoseChunksInFlightAreAllLostAsksAgain) {
+  // Every chunk after the first is lost (the run is about four): no answer comes. The leader
+  // asks where the follower stands after 3 s and goes on, long before it would give up.
+  lose_chunk_ = [](int n) { return n >= 2 && n <= 5; };
+  auto [leader, follower] = CutOneFollowerOff();
+  ASSERT_FALSE(HasFailure());
+  const auto start = std::chrono::steady_clock::now();
+  cut_[follower - 1] = false;
+  ASSERT_TRUE(WaitCaughtUp(follower, leader));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 20s);
+  EXPECT_GE(nodes_[follower - 1]->stats().snapshots_installed, 1u);
+  EXPECT_GE(chunks_with_entries_.load(), 6);
 }
 
 }  // namespace
