@@ -187,6 +187,7 @@ class Node final : public QueueService {
   void OnPersisted(raft::Ready ready, Status status);
   void SendMessages(std::vector<raft::Message>& messages);
   void SendSnapshot(raft::Message m);
+  bool SendSnapshotMessage(const raft::Message& m);  // snapshot thread
   // Retained-entry streams (node_retained_stream.cc).
   void StartRetainedStream(uint64_t to, uint64_t run_first, uint64_t target);
   bool AskStagedRun();

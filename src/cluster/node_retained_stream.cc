@@ -82,7 +82,6 @@ void Node::SendSnapshotThroughStream(raft::Message m) {
   const uint64_t to = m.to;
   stream_.reset();
   snapshot_sending_ = true;
-  ++stats_.snapshots_sent;
   boost::asio::post(snapshot_ctx_, [this, m = std::move(m), to, run_first]() mutable {
     auto decoded = DecodeGroupSnapshot(m.snapshot->data ? std::string_view(*m.snapshot->data) : "");
     bool sent = false;
@@ -93,10 +92,11 @@ void Node::SendSnapshotThroughStream(raft::Message m) {
           EncodeStagedSnapshot(run_first, decoded->addresses, decoded->mq_state, run_first));
       spdlog::info("group {}: sending snapshot at {} to node {}, its log entries from {} staged",
                    options_.group_id, m.snapshot->meta.index, to, run_first);
-      sent = raft_send_(to, raft::EncodeMessage(m));
+      sent = SendSnapshotMessage(m);
     }
     boost::asio::post(strand_ctx_, [this, to, sent] {
       snapshot_sending_ = false;
+      if (sent) ++stats_.snapshots_sent;
       if (stopped_) return;
       raft_->ReportSnapshot(to, sent);
       Drive();

@@ -12,6 +12,7 @@
 #include "cluster/node_internal.h"
 #include "common/assert.h"
 #include "raft/codec.h"
+#include "raft/constants.h"
 
 namespace cmq::cluster {
 
@@ -172,7 +173,6 @@ void Node::SendSnapshot(raft::Message m) {
     return;
   }
   snapshot_sending_ = true;
-  ++stats_.snapshots_sent;
   boost::asio::post(snapshot_ctx_, [this, m = std::move(m), to]() mutable {
     Status st = Status::Ok();
     bool stream = false;
@@ -211,11 +211,12 @@ void Node::SendSnapshot(raft::Message m) {
                      options_.group_id, s, retained.size(), m.snapshot->data->size(), to);
       }
     }
-    bool sent = st.ok() && !stream && raft_send_(to, raft::EncodeMessage(m));
+    bool sent = st.ok() && !stream && SendSnapshotMessage(m);
     if (!st.ok()) spdlog::error("cannot send a snapshot to node {}: {}", to, st.ToString());
     const uint64_t index = snap.meta.index;
     boost::asio::post(strand_ctx_, [this, to, sent, stream, oldest, index] {
       snapshot_sending_ = false;
+      if (sent) ++stats_.snapshots_sent;
       if (stopped_) return;
       // Too large to carry: the entries go first, then the snapshot names them.
       if (stream && is_leader_ && !stream_) StartRetainedStream(to, oldest, index);
@@ -223,6 +224,22 @@ void Node::SendSnapshot(raft::Message m) {
       Drive();
     });
   });
+}
+
+// Snapshot thread. A message over the codec's bound would be dropped by the receiver
+// every time it is sent: say so here instead.
+bool Node::SendSnapshotMessage(const raft::Message& m) {
+  std::string encoded = raft::EncodeMessage(m);
+  if (encoded.size() > raft::kMaxEncodedMessageBytes) {
+    spdlog::error(
+        "group {}: cannot send the snapshot at {} to node {}: it takes {} bytes, over the {} a "
+        "message may (lower --snapshot-inline-bytes; the state itself is too large if it "
+        "alone is over)",
+        options_.group_id, m.snapshot->meta.index, m.to, encoded.size(),
+        raft::kMaxEncodedMessageBytes);
+    return false;
+  }
+  return raft_send_(m.to, std::move(encoded));
 }
 
 // Disk thread: the snapshot file keeps the wire form, retained entries included, so that a

@@ -163,6 +163,11 @@ bool PeerNetwork::SendRaft(uint64_t to, uint32_t group, std::string message) {
   uint64_t transfer;
   {
     std::lock_guard lock(mu_);
+    for (const auto& [id, out] : outgoing_) {
+      // Interleaved with this one, a second transfer would abort both at the receiver:
+      // a snapshot resent while the first copy was still on its way never arrived.
+      if (out.to == to) return false;
+    }
     transfer = next_transfer_id_++;
     outgoing_[transfer] =
         Outgoing{to, group, std::make_shared<const std::string>(std::move(message)), 0};

@@ -17,8 +17,8 @@
 // back other traffic for long (heartbeats interleave):
 //   chunk payload = [transfer id u64][offset u64][total size u64][bytes]
 // The receiver reassembles one transfer per peer (in order: one connection is FIFO) and
-// steps the whole message; a broken connection abandons the transfer on both sides (Raft
-// sends the snapshot again).
+// steps the whole message, so a sender feeds one transfer per peer at a time; a broken
+// connection abandons the transfer on both sides (Raft sends the snapshot again).
 //
 // Threads: the transport's io thread runs the frame handlers; a timer thread expires
 // forwarded requests, feeds chunks and runs After() callbacks. Callbacks must not block.
@@ -83,6 +83,12 @@ class PeerNetwork {
   // once (on an internal thread). It fails early if this node learns of another leader of
   // that group while the request waits for its answer.
   void Forward(uint64_t to, uint32_t group, std::string request, ForwardDone done);
+  // Sends an encoded raft::Message of `group` to node `to` (what Attach wires a node's
+  // RaftSend to); false if it was dropped. One larger than kRaftChunkBytes goes in chunks,
+  // and only one such transfer per peer at a time: the receiver reassembles one per peer,
+  // so a second one (a resent snapshot, or another group's) would abort both. It is
+  // refused while the first is being fed (the caller's Raft core sends it again later).
+  bool SendRaft(uint64_t to, uint32_t group, std::string message);
   // Runs fn on the timer thread after ms milliseconds (unless stopped first).
   void After(int64_t ms, std::function<void()> fn);
 
@@ -107,7 +113,6 @@ class PeerNetwork {
   };
 
   explicit PeerNetwork(PeerNetworkOptions options);
-  bool SendRaft(uint64_t to, uint32_t group, std::string message);
   void PumpChunks(uint64_t transfer);
   void OnChunk(const transport::Frame& frame);
   void OnFrame(transport::Frame frame);

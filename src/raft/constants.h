@@ -34,8 +34,11 @@ inline constexpr size_t kMaxInflightMsgsCeiling = 1 << 16;  // the inflight ring
 inline constexpr size_t kMaxGroupMembers = 64;
 
 // Codec bounds: the transport hands us untrusted bytes; these stop a hostile or corrupt
-// frame from making us allocate gigabytes before the length checks fail.
-inline constexpr uint64_t kMaxEncodedMessageBytes = 256ULL << 20;
+// frame from making us allocate gigabytes before the length checks fail. A snapshot message
+// carries the state machine (tens of bytes per retained message) and at most 64 MiB of
+// log entries by default (cluster/retained_stream.h streams more), so 1 GiB, the
+// transport's largest frame, leaves room for tens of millions of messages per group.
+inline constexpr uint64_t kMaxEncodedMessageBytes = 1ULL << 30;
 inline constexpr uint64_t kMaxEntriesPerMessage = 1 << 20;
 
 // Lease reads: the leader trusts its lease for election_tick - kLeaseSafetyTicks ticks after
