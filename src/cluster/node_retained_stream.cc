@@ -65,9 +65,12 @@ void Node::SendSnapshotThroughStream(raft::Message m) {
   RetainedStream& st = *stream_;
   const uint64_t s = m.snapshot->meta.index;
   auto oldest = PeekOldestReferenced(m.snapshot->data ? std::string_view(*m.snapshot->data) : "");
-  const uint64_t run_first = oldest.ok() ? std::min(*oldest, s + 1) : 0;
+  // A snapshot from before the envelope does not say (0): the stream was started for it,
+  // with the run the snapshot thread worked out from its state.
+  uint64_t run_first = 0;
+  if (oldest.ok()) run_first = *oldest == 0 ? st.run_first : std::min(*oldest, s + 1);
   if (run_first == 0 || run_first < st.run_first) {
-    // The run starts below the stream's (or is unknown): start over the usual way.
+    // The run starts below the stream's (or the snapshot is damaged): start over.
     stream_.reset();
     raft_->ReportSnapshot(m.to, false);
     return;
