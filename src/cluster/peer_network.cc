@@ -155,6 +155,49 @@ void PeerNetwork::OnMembership(uint32_t group, const raft::ConfState& members,
   }
 }
 
+// Check-back frames: payload = [queue name length-prefixed][msg id u64][producer
+// length-prefixed].
+void PeerNetwork::SetCheckBackHandler(CheckBackHandler handler) {
+  std::lock_guard lock(mu_);
+  check_back_ = std::move(handler);
+}
+
+void PeerNetwork::SendCheckBackToNonMembers(uint32_t group, const mq::TransactionCheck& check) {
+  std::string payload;
+  PutLengthPrefixed(payload, check.queue_name);
+  PutFixed64(payload, check.msg_id);
+  PutLengthPrefixed(payload, check.producer);
+  std::set<uint64_t> members;
+  {
+    std::lock_guard lock(membership_mu_);
+    if (auto it = group_members_.find(group); it != group_members_.end()) members = it->second;
+  }
+  for (const auto& [peer, stats] : transport_->stats()) {
+    if (stats.connected && members.count(peer) == 0) {
+      transport_->Send(peer, transport::FrameKind::kCheckBack, group, payload);
+    }
+  }
+}
+
+void PeerNetwork::OnCheckBack(const transport::Frame& frame) {
+  Reader r(frame.payload);
+  std::string_view queue, producer;
+  mq::TransactionCheck check;
+  if (!r.LengthPrefixed(queue) || !r.Fixed64(check.msg_id) || !r.LengthPrefixed(producer) ||
+      !r.empty()) {
+    spdlog::warn("dropping a malformed check-back from node {}", frame.from);
+    return;
+  }
+  check.queue_name.assign(queue);
+  check.producer.assign(producer);
+  CheckBackHandler handler;
+  {
+    std::lock_guard lock(mu_);
+    handler = check_back_;
+  }
+  if (handler) handler(check);
+}
+
 bool PeerNetwork::SendRaft(uint64_t to, uint32_t group, std::string message) {
   if (message.size() <= kRaftChunkBytes) {
     return transport_->Send(to, transport::FrameKind::kRaft, group, std::move(message));
@@ -323,6 +366,9 @@ void PeerNetwork::OnFrame(transport::Frame frame) {
       return;
     case transport::FrameKind::kLeaderHint:
       OnLeaderHints(frame);
+      return;
+    case transport::FrameKind::kCheckBack:
+      OnCheckBack(frame);
       return;
     case transport::FrameKind::kRetainedChunk:
     case transport::FrameKind::kRetainedAck:

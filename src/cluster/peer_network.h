@@ -40,6 +40,7 @@
 
 #include "cluster/chunk_assembler.h"
 #include "common/result.h"
+#include "mq/state_machine.h"
 #include "raft/conf_change.h"
 #include "transport/transport.h"
 
@@ -89,6 +90,14 @@ class PeerNetwork {
   // so a second one (a resent snapshot, or another group's) would abort both. It is
   // refused while the first is being fed (the caller's Raft core sends it again later).
   bool SendRaft(uint64_t to, uint32_t group, std::string message);
+  // Check-backs of transaction messages (docs/tcp-protocol.md "Transaction messages"):
+  // every replica of a group asks the producers connected to its node, so the leader of a
+  // group that falls due for a check also passes it to every connected node without a
+  // replica of that group (kCheckBack frames), where the producer may be connected.
+  // The handler (set before Start of any node; any thread; must not block) asks them.
+  using CheckBackHandler = std::function<void(const mq::TransactionCheck& check)>;
+  void SetCheckBackHandler(CheckBackHandler handler);
+  void SendCheckBackToNonMembers(uint32_t group, const mq::TransactionCheck& check);
   // Runs fn on the timer thread after ms milliseconds (unless stopped first).
   void After(int64_t ms, std::function<void()> fn);
 
@@ -115,6 +124,7 @@ class PeerNetwork {
   explicit PeerNetwork(PeerNetworkOptions options);
   void PumpChunks(uint64_t transfer);
   void OnChunk(const transport::Frame& frame);
+  void OnCheckBack(const transport::Frame& frame);
   void OnFrame(transport::Frame frame);
   void OnPeerLost(uint64_t peer);
   void OnSweep();
@@ -130,6 +140,7 @@ class PeerNetwork {
 
   std::mutex mu_;
   ForwardHandler handler_;
+  CheckBackHandler check_back_;  // guarded by mu_
   std::unordered_map<uint64_t, Pending> pending_;
   uint64_t next_request_id_ = 1;
   // Members of each group, and the peers added at run time for them (every group's strand

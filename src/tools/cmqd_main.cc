@@ -353,15 +353,24 @@ int Run(int argc, char** argv) {
     }
   }
   // Check-backs of transaction messages go to the producer's connection, if it is on this
-  // node (each replica asks its own connections). Set once the TCP listener runs; the
-  // listener outlives the nodes' threads (stop_all joins them first).
+  // node (each replica asks its own connections); a group's leader also passes them to the
+  // nodes with no replica of the group, which ask theirs. Set once the TCP listener runs;
+  // the listener outlives the nodes' threads (stop_all joins them first).
   std::atomic<cmq::api::TcpServer*> check_backs{nullptr};
+  auto ask_here = [&check_backs](const cmq::mq::TransactionCheck& check) {
+    if (auto* tcp = check_backs.load(std::memory_order_acquire)) {
+      tcp->AskProducer(check.producer, check.queue_name, check.msg_id);
+    }
+  };
+  if (network) network->SetCheckBackHandler(ask_here);
   for (auto& n : nodes) {
-    n->SetTransactionCheckListener([&check_backs](const cmq::mq::TransactionCheck& check) {
-      if (auto* tcp = check_backs.load(std::memory_order_acquire)) {
-        tcp->AskProducer(check.producer, check.queue_name, check.msg_id);
-      }
-    });
+    n->SetTransactionCheckListener(
+        [ask_here, node = n.get(), net = network.get()](const cmq::mq::TransactionCheck& check) {
+          ask_here(check);
+          if (net && node->leader_id() == node->node_id()) {
+            net->SendCheckBackToNonMembers(node->group_id(), check);
+          }
+        });
   }
   for (auto& n : nodes) n->Start();
   if (balancer) balancer->Start();

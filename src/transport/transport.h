@@ -58,6 +58,7 @@ enum class FrameKind : uint8_t {
   kLeaderHint = 5,      // which node leads which group, as the sender knows (cluster/)
   kRetainedChunk = 6,   // log entries streamed before a large snapshot (cluster/retained_stream.h)
   kRetainedAck = 7,     // the answer to a kRetainedChunk
+  kCheckBack = 8,       // a transaction check-back for a node with no replica of its group
 };
 
 struct Frame {

@@ -221,3 +221,65 @@ TEST(TcpClusterTest, TransactionCheckBacksSurviveTheLeadersDeath) {
 
 }  // namespace
 }  // namespace cmq::testing
+
+namespace cmq::testing {
+namespace {
+
+// A fourth node with a replica of another group only: a producer connected there is still
+// asked about its transaction messages (the queue's leader passes the check to the nodes
+// without a replica of the group), and its one-way answer, forwarded, commits the message.
+TEST(TcpClusterTest, AProducerOnANodeWithoutAReplicaOfTheQueuesGroupIsAskedToo) {
+  ClusterProcesses c(3, {"--no-leader-balance"}, /*spares=*/1, /*with_tcp=*/true);
+  const std::string queue = "txfar";
+  ASSERT_NE(StartWithQueue(c, queue), 0);
+  const int group = static_cast<int>(mq::GroupOfName(queue, 3));
+  const int other = group % 3 + 1;
+  // Node 4 joins the other group only, as a learner: a peer of every node, no replica here.
+  c.node(4).Start();
+  json added = CallRetrying(
+      c, 1, "AddNode",
+      {{"nodeId", "4"}, {"address", c.peer_address(4)}, {"groupId", std::to_string(other)}});
+  ASSERT_EQ(added["code"], 0) << added.dump();
+  ASSERT_TRUE(c.WaitAllCaughtUp(1, 30s, other));
+
+  TcpWire wire(c.tcp_port(4));
+  ASSERT_EQ(wire.Auth("any", "any", "HmacSHA1", "txn-far@1").result(), 0);
+  cmq::tcp::CMQProto send = HalfBatchSendRequest(queue, {"asked from afar"}, 1);
+  // Node 4 learns the group's leader from the others' hints: retry until it forwards.
+  std::optional<cmq::tcp::CMQProto> sent;
+  for (int i = 0; i < 50 && !(sent && sent->result() == 0); ++i) {
+    send.set_seqno(wire.NextSeqno());
+    sent = wire.Call(send);
+    if (sent->result() != 0) std::this_thread::sleep_for(100ms);
+  }
+  ASSERT_EQ(sent->result(), 0) << sent->error();
+  const uint64_t id = sent->msgids(0);
+
+  auto query = wire.ReadWithin(15s);
+  ASSERT_TRUE(query.has_value()) << "the producer on node 4 was never asked";
+  ASSERT_EQ(query->cmd(), 1042);
+  EXPECT_EQ(query->transaction_query().msg_id(), id);
+  EXPECT_EQ(query->transaction_query().queue_name(), queue);
+  wire.Write(ConfirmRequest(wire.NextSeqno(), queue, {{id, 1}}));
+
+  std::optional<cmq::tcp::CMQProto> pulled;
+  for (int i = 0; i < 20 && !pulled; ++i) {
+    cmq::tcp::CMQProto pull = PullRequest(queue, 1);
+    pull.set_seqno(wire.NextSeqno());
+    wire.Write(pull);
+    for (;;) {
+      auto frame = wire.ReadWithin(10s);
+      ASSERT_TRUE(frame.has_value()) << "no answer to a pull within 10 s";
+      if (frame->cmd() == 1042) continue;  // a check that fell due before the confirm
+      ASSERT_EQ(frame->seqno(), pull.seqno());
+      if (frame->result() == 0) pulled = frame;
+      break;
+    }
+  }
+  ASSERT_TRUE(pulled.has_value()) << "the committed message never became receivable";
+  EXPECT_EQ(pulled->pull_rsp().msg_id(), id);
+  EXPECT_EQ(pulled->pull_rsp().msg_body(), "asked from afar");
+}
+
+}  // namespace
+}  // namespace cmq::testing

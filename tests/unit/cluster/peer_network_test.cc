@@ -8,7 +8,9 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <mutex>
 #include <thread>
+#include <vector>
 
 namespace cmq::cluster {
 namespace {
@@ -54,6 +56,36 @@ TEST(PeerNetworkTest, OneChunkedTransferPerPeerAtATime) {
     std::this_thread::sleep_for(10ms);
   }
   EXPECT_GE(b->peer_stats()[1].frames_received, frames);
+  a->Stop();
+  b->Stop();
+}
+
+TEST(PeerNetworkTest, CheckBacksReachTheNodesWithoutAReplica) {
+  auto b = StartNetwork(2, 1, 1);
+  ASSERT_NE(b, nullptr);
+  std::mutex mu;
+  std::vector<mq::TransactionCheck> asked;
+  b->SetCheckBackHandler([&](const mq::TransactionCheck& check) {
+    std::lock_guard lock(mu);
+    asked.push_back(check);
+  });
+  auto a = StartNetwork(1, 2, b->listen_port());
+  ASSERT_NE(a, nullptr);
+  for (int i = 0; i < 500 && !a->peer_stats()[2].connected; ++i) std::this_thread::sleep_for(10ms);
+  ASSERT_TRUE(a->peer_stats()[2].connected);
+  // No node of a's is attached: node 2 is no member of group 3, so it is told.
+  const mq::TransactionCheck check{"Orders", 1234567890123ull, "app@10.0.0.9"};
+  a->SendCheckBackToNonMembers(3, check);
+  for (int i = 0; i < 500; ++i) {
+    {
+      std::lock_guard lock(mu);
+      if (!asked.empty()) break;
+    }
+    std::this_thread::sleep_for(10ms);
+  }
+  std::lock_guard lock(mu);
+  ASSERT_EQ(asked.size(), 1u);
+  EXPECT_EQ(asked[0], check);
   a->Stop();
   b->Stop();
 }
