@@ -79,6 +79,14 @@ void ClusterStatus(const ActionContext& ctx, const RequestParams& params, Reply 
         w.Field("matchIndex", p.match);
         w.Field("lag", s.last_index > p.match ? s.last_index - p.match : uint64_t{0});
       }
+      if (p.stream_target != 0) {  // catching up through a streamed snapshot
+        w.Key("stream").BeginObject();
+        w.Field("firstIndex", p.stream_first);
+        w.Field("snapshotIndex", p.stream_target);
+        w.Field("stagedEntries", p.stream_staged_next - p.stream_first);
+        w.Field("totalEntries", p.stream_target + 1 - p.stream_first);
+        w.EndObject();
+      }
       w.EndObject();
     }
     w.EndArray();

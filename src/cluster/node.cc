@@ -430,6 +430,11 @@ void Node::GetGroupStatus(std::function<void(Result<NodeStats>)> done) {
         p.next = it->second.next;
         p.state = ProgressText(it->second.state);
       }
+      if (stream_ && stream_->to == id) {
+        p.stream_first = stream_->run_first;
+        p.stream_target = stream_->target;
+        p.stream_staged_next = std::max(stream_->staged_next, stream_->run_first);
+      }
       s.peers.push_back(p);
     };
     for (uint64_t id : status.conf_state.voters) add(id, false);

@@ -30,6 +30,12 @@ struct NodeStats {
     uint64_t next = 0;
     std::string state;  // leader only: "probe", "replicate", "snapshot"
     bool learner = false;
+    // Leader only, while it streams a snapshot's retained log entries to this replica
+    // (cluster/retained_stream.h): the run [stream_first, stream_target] and how far the
+    // replica has staged it (stream_staged_next - 1). All 0 when no stream runs.
+    uint64_t stream_first = 0;
+    uint64_t stream_target = 0;
+    uint64_t stream_staged_next = 0;
   };
   std::vector<Peer> peers;  // every member of the group (progress filled on the leader)
   uint64_t snapshots_sent = 0;

@@ -208,6 +208,12 @@ int ClusterStatus(const Globals& g, Client& c) {
                   << (lag == 0 ? std::string("up to date")
                                : "lagging by " + std::to_string(lag) + " entries");
       }
+      if (rep.contains("stream")) {
+        const nlohmann::json& st = rep["stream"];
+        std::cout << ", receiving the snapshot at " << st.value("snapshotIndex", 0ull)
+                  << ": staged " << st.value("stagedEntries", 0ull) << " of "
+                  << st.value("totalEntries", 0ull) << " log entries";
+      }
       std::cout << "\n";
     }
   }

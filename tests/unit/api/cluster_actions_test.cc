@@ -46,6 +46,31 @@ TEST_F(ClusterActionsTest, StatusListsReplicasWithLagOnlyWhereTheLeaderKnowsIt) 
   EXPECT_EQ(g["replicas"][2]["state"], "probe");
   EXPECT_EQ(g["replicas"][3]["learner"], true);
   EXPECT_FALSE(g["replicas"][3].contains("lag"));  // progress unknown: no lag shown
+  EXPECT_FALSE(g["replicas"][2].contains("stream"));
+}
+
+TEST_F(ClusterActionsTest, StatusShowsAStreamedSnapshotsProgress) {
+  cluster::NodeStats s;
+  s.node_id = 1;
+  s.group_id = 1;
+  s.role = "leader";
+  s.leader_id = 1;
+  s.last_index = 5000;
+  cluster::NodeStats::Peer behind{3, 10, 11, "probe", false};
+  behind.stream_first = 100;
+  behind.stream_target = 4099;  // 4,000 entries, 1,500 staged
+  behind.stream_staged_next = 1600;
+  s.peers = {{1, 5000, 5001, "replicate", false}, behind};
+  h.service.group_status = s;
+  auto j = Post({{"Action", "ClusterStatus"}});
+  ASSERT_EQ(j["code"], 0) << j.dump();
+  const auto& replicas = j["groups"][0]["replicas"];
+  EXPECT_FALSE(replicas[0].contains("stream"));
+  ASSERT_TRUE(replicas[1].contains("stream")) << j.dump();
+  EXPECT_EQ(replicas[1]["stream"]["firstIndex"], 100);
+  EXPECT_EQ(replicas[1]["stream"]["snapshotIndex"], 4099);
+  EXPECT_EQ(replicas[1]["stream"]["stagedEntries"], 1500);
+  EXPECT_EQ(replicas[1]["stream"]["totalEntries"], 4000);
 }
 
 TEST_F(ClusterActionsTest, StatusErrorIsACmqError) {

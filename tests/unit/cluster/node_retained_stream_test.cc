@@ -203,6 +203,19 @@ TEST_F(NodeRetainedStreamTest, AStreamWhoseChunksInFlightAreAllLostAsksAgain) {
   ASSERT_FALSE(HasFailure());
   const auto start = std::chrono::steady_clock::now();
   cut_[follower - 1] = false;
+  // Meanwhile the leader reports the stream (cmqctl cluster status shows it): only the
+  // first chunk is staged while it waits those 3 s.
+  NodeStats::Peer seen;
+  for (int i = 0; i < 300 && seen.stream_target == 0; ++i) {
+    for (const NodeStats::Peer& p : nodes_[leader - 1]->stats().peers) {
+      if (p.id == follower && p.stream_target != 0) seen = p;
+    }
+    if (seen.stream_target == 0) std::this_thread::sleep_for(10ms);
+  }
+  ASSERT_NE(seen.stream_target, 0u) << "the leader did not report its stream";
+  EXPECT_LT(seen.stream_first, seen.stream_target);
+  EXPECT_GE(seen.stream_staged_next, seen.stream_first);
+  EXPECT_LE(seen.stream_staged_next, seen.stream_target);  // not all staged yet
   ASSERT_TRUE(WaitCaughtUp(follower, leader));
   EXPECT_LT(std::chrono::steady_clock::now() - start, 20s);
   EXPECT_GE(nodes_[follower - 1]->stats().snapshots_installed, 1u);
