@@ -29,6 +29,19 @@ bool ReadAddresses(Reader& r, std::map<uint64_t, std::string>& addresses) {
   return true;
 }
 
+// What the wire and staged forms start with; `extra` bytes are reserved for the rest.
+std::string WireHeader(uint8_t tag, uint64_t oldest_referenced,
+                       const std::map<uint64_t, std::string>& addresses, std::string_view mq_state,
+                       size_t extra) {
+  std::string out;
+  out.reserve(mq_state.size() + 32 + addresses.size() * 24 + extra);
+  out.push_back(static_cast<char>(tag));
+  PutVarint64(out, oldest_referenced);
+  PutAddresses(out, addresses);
+  PutLengthPrefixed(out, mq_state);
+  return out;
+}
+
 }  // namespace
 
 std::string EncodeLocalSnapshot(uint64_t oldest_referenced,
@@ -47,14 +60,10 @@ std::string EncodeWireSnapshot(uint64_t oldest_referenced,
                                const std::map<uint64_t, std::string>& addresses,
                                std::string_view mq_state,
                                const std::vector<raft::Entry>& retained) {
-  size_t bytes = mq_state.size() + 32 + addresses.size() * 24;
-  for (const raft::Entry& e : retained) bytes += e.data_size() + 16;
-  std::string out;
-  out.reserve(bytes);
-  out.push_back(static_cast<char>(kWireSnapshotTag));
-  PutVarint64(out, oldest_referenced);
-  PutAddresses(out, addresses);
-  PutLengthPrefixed(out, mq_state);
+  size_t extra = 0;
+  for (const raft::Entry& e : retained) extra += e.data_size() + 16;
+  std::string out =
+      WireHeader(kWireSnapshotTag, oldest_referenced, addresses, mq_state, extra + 16);
   PutEntryRun(out, retained);
   return out;
 }
@@ -62,12 +71,7 @@ std::string EncodeWireSnapshot(uint64_t oldest_referenced,
 std::string EncodeStagedSnapshot(uint64_t oldest_referenced,
                                  const std::map<uint64_t, std::string>& addresses,
                                  std::string_view mq_state, uint64_t staged_first) {
-  std::string out;
-  out.reserve(mq_state.size() + 32 + addresses.size() * 24);
-  out.push_back(static_cast<char>(kStagedSnapshotTag));
-  PutVarint64(out, oldest_referenced);
-  PutAddresses(out, addresses);
-  PutLengthPrefixed(out, mq_state);
+  std::string out = WireHeader(kStagedSnapshotTag, oldest_referenced, addresses, mq_state, 10);
   PutVarint64(out, staged_first);
   return out;
 }
