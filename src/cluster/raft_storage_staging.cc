@@ -39,8 +39,8 @@ bool RaftStorage::StagedCoversLocked(raft::Index first, raft::Index index, raft:
 Result<RaftStorage::StagedRange> RaftStorage::Stage(raft::Index run_first,
                                                     const std::vector<raft::Entry>& entries) {
   std::lock_guard lock(staging_mu_);
-  // The staging log holds nothing that must survive, so a failed one (a full disk, EIO)
-  // is simply opened again: its recovery keeps what is intact.
+  // While chunks arrive nothing staged is relied on yet, so a failed staging log (a full
+  // disk, EIO) is simply opened again: its recovery keeps what is intact.
   if (!staging_ || staging_->failed()) CMQ_RETURN_IF_ERROR(OpenStagingLocked());
   auto range = [this] { return StagedRange{staging_->FirstIndex(), staging_->LastIndex() + 1}; };
   if (entries.empty()) return range();
