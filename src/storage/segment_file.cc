@@ -12,7 +12,9 @@ constexpr size_t kScanChunkBytes = 1 << 20;
 constexpr size_t kSegmentNameDigits = 20;
 constexpr std::string_view kSegmentSuffix = ".log";
 
-// A sliding window over a file for sequential scans: one read per chunk.
+// A sliding window over a file for scans: one read per chunk, as long as each request
+// starts at or after the previous one's start (a window is read from where a request
+// starts, so the ones that follow fall inside it).
 class ScanReader {
  public:
   ScanReader(const RandomAccessFile& file, uint64_t file_size)
@@ -21,16 +23,31 @@ class ScanReader {
   // Bytes [offset, offset + n). REQUIRES: offset + n <= file_size.
   Result<std::string_view> Get(uint64_t offset, size_t n) {
     if (offset < window_offset_ || offset + n > window_offset_ + window_.size()) {
-      size_t want = static_cast<size_t>(
-          std::min<uint64_t>(std::max(n, kScanChunkBytes), file_size_ - offset));
-      CMQ_RETURN_IF_ERROR(file_.Read(offset, want, &window_));
-      window_offset_ = offset;
-      if (window_.size() < n) return Status(ErrorCode::kIoError, "segment shrank while scanned");
+      CMQ_RETURN_IF_ERROR(Fill(offset, n));
     }
     return std::string_view(window_).substr(offset - window_offset_, n);
   }
+  // Bytes from offset to the end of the window (reading one there if offset is outside
+  // it), at most max_n: what a byte-by-byte search needs without reading anything twice.
+  // REQUIRES: offset < file_size.
+  Result<std::string_view> GetUpTo(uint64_t offset, size_t max_n) {
+    if (offset < window_offset_ || offset >= window_offset_ + window_.size()) {
+      CMQ_RETURN_IF_ERROR(Fill(offset, 1));
+    }
+    const size_t available = window_.size() - static_cast<size_t>(offset - window_offset_);
+    return std::string_view(window_).substr(offset - window_offset_, std::min(available, max_n));
+  }
 
  private:
+  Status Fill(uint64_t offset, size_t n) {
+    size_t want =
+        static_cast<size_t>(std::min<uint64_t>(std::max(n, kScanChunkBytes), file_size_ - offset));
+    CMQ_RETURN_IF_ERROR(file_.Read(offset, want, &window_));
+    window_offset_ = offset;
+    if (window_.size() < n) return Status(ErrorCode::kIoError, "segment shrank while scanned");
+    return Status::Ok();
+  }
+
   const RandomAccessFile& file_;
   uint64_t file_size_;
   std::string window_;
@@ -58,9 +75,11 @@ Result<Probe> ProbeRecord(ScanReader& reader, uint64_t offset, uint64_t file_siz
     probe.problem = "bad record length";
     return probe;
   }
-  auto payload = reader.Get(offset + kRecordHeaderBytes, length);
-  if (!payload.ok()) return payload.status();
-  if (!RecordChecksumMatches(probe.header, *payload)) {
+  // From the record's start, so that a window read for a long record still holds the
+  // next offsets a search for a valid record probes.
+  auto record = reader.Get(offset, kRecordHeaderBytes + length);
+  if (!record.ok()) return record.status();
+  if (!RecordChecksumMatches(probe.header, record->substr(kRecordHeaderBytes))) {
     probe.problem = "record checksum mismatch";
     return probe;
   }
@@ -71,12 +90,11 @@ Result<Probe> ProbeRecord(ScanReader& reader, uint64_t offset, uint64_t file_siz
 // The offset of the first byte in [from, file_size) that is not zero; file_size if none.
 Result<uint64_t> NextNonZeroByte(ScanReader& reader, uint64_t from, uint64_t file_size) {
   while (from < file_size) {
-    size_t n = static_cast<size_t>(std::min<uint64_t>(kScanChunkBytes, file_size - from));
-    auto bytes = reader.Get(from, n);
+    auto bytes = reader.GetUpTo(from, kScanChunkBytes);
     if (!bytes.ok()) return bytes.status();
     size_t at = bytes->find_first_not_of('\0');
     if (at != std::string_view::npos) return from + at;
-    from += n;
+    from += bytes->size();
   }
   return file_size;
 }
