@@ -36,11 +36,16 @@ TEST(PeerNetworkTest, OneChunkedTransferPerPeerAtATime) {
   for (int i = 0; i < 500 && !a->peer_stats()[2].connected; ++i) std::this_thread::sleep_for(10ms);
   ASSERT_TRUE(a->peer_stats()[2].connected);
 
-  // 96 MiB: more than the peer's queue takes at once, so it is still being fed below.
-  const std::string big(96u << 20, 's');
-  ASSERT_TRUE(a->SendRaft(2, 1, big));
-  EXPECT_FALSE(a->SendRaft(2, 1, big)) << "a second transfer to the same peer interleaves";
-  EXPECT_FALSE(a->SendRaft(2, 2, std::string(2u << 20, 'g'))) << "another group's too";
+  // 96 MiB: more than the peer's queue takes at once, so it is still being fed below
+  // (the messages are built first: the calls follow each other within microseconds).
+  std::string big(96u << 20, 's');
+  std::string again = big;
+  std::string other_group(2u << 20, 'g');
+  ASSERT_TRUE(a->SendRaft(2, 1, std::move(big)));
+  const bool second = a->SendRaft(2, 1, std::move(again));
+  const bool third = a->SendRaft(2, 2, std::move(other_group));
+  EXPECT_FALSE(second) << "a second transfer to the same peer interleaves";
+  EXPECT_FALSE(third) << "another group's too";
   EXPECT_TRUE(a->SendRaft(2, 1, "small")) << "messages of one frame are not held back";
 
   // Once the first is fed to the connection, the next one goes.
