@@ -141,8 +141,9 @@ Status Node::Recover() {
                  options_.group_id, group_snapshot->staged_first, snapshot->meta.index);
     CMQ_RETURN_IF_ERROR(storage_->RestoreRetainedFromStaging(group_snapshot->staged_first));
   }
-  // Whatever else is staged belongs to a stream this process will not finish.
-  CMQ_RETURN_IF_ERROR(storage_->ClearStaging());
+  // Whatever else is staged stays: the leader's stream resumes where it ends (a restart in
+  // the middle of a long stream keeps what came), and housekeeping empties it once no
+  // chunk came for a while (ExpireStaging).
   auto restored = mq::StateMachine::Restore(group_snapshot->mq_state, options_.group_count);
   if (!restored.ok()) return restored.status();
   state_ = std::move(restored).value();
@@ -421,6 +422,8 @@ void Node::GetGroupStatus(std::function<void(Result<NodeStats>)> done) {
     s.node_id = options_.node_id;
     s.group_id = options_.group_id;
     s.role = RoleText(status.soft_state.role);
+    const RaftStorage::StagedRange staged = storage_->Staged();
+    s.staged_entries = staged.next > staged.first ? staged.next - staged.first : 0;
     auto add = [&](uint64_t id, bool learner) {
       NodeStats::Peer p;
       p.id = id;
@@ -495,6 +498,7 @@ void Node::OnHousekeeping() {
   if (stopped_) return;
   RetryBodyMoves();
   CheckRetainedStream();
+  ExpireStaging();
   if (is_leader_ && failed_.ok() && state_->message_count() > 0) {
     mq::Command cmd;
     cmd.type = mq::CommandType::kHousekeeping;

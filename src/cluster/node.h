@@ -83,6 +83,9 @@ struct NodeOptions {
   // they take at most this many bytes; a larger run is streamed into the follower's
   // staging log first (cluster/retained_stream.h), so no size is too large.
   uint64_t snapshot_inline_bytes = 64ull << 20;
+  // A follower's staging log (where a stream puts those entries) that no chunk reached
+  // for this long is emptied: its stream will not resume.
+  int64_t staging_idle_ms = 10 * 60 * 1000;
   // HTTP push of topic messages (leader-local): how often due pushes are looked for, how
   // many may be in flight in all and per subscription (a slow endpoint holds back only its
   // own subscription), and how long one push may take.
@@ -196,6 +199,7 @@ class Node final : public QueueService {
   void OnRetainedAck(uint64_t from, const RetainedAck& ack);
   void CheckRetainedStream();
   bool StagedSnapshotIsComplete(const raft::Message& m);
+  void ExpireStaging();
   void OnSoftState(const raft::SoftState& ss);
   // After the log failed: publishes who leads as the core sees it, never this node.
   void FollowLeaderAfterFailure();
@@ -317,6 +321,10 @@ class Node final : public QueueService {
   std::optional<RetainedStream> stream_;
   uint64_t stream_epoch_ = 0;
   bool stream_reading_ = false;  // a chunk is being read on the snapshot thread
+  // Follower: when the last chunk was taken (or the node started); the staging log is
+  // emptied after options_.staging_idle_ms without one (strand-only).
+  std::chrono::steady_clock::time_point last_chunk_at_ = std::chrono::steady_clock::now();
+  bool staging_clear_posted_ = false;
   StreamSend stream_send_;
   // RaftStorage has one writer at a time: the Ready persistence (disk thread, or a
   // follower's strand) and log compaction (disk thread) take this. CreateSnapshot (the

@@ -234,6 +234,7 @@ void Node::OnRetainedFrame(uint64_t from, bool ack, std::string payload) {
         raft_->soft_state().lead != from) {
       return;
     }
+    last_chunk_at_ = std::chrono::steady_clock::now();
     boost::asio::post(snapshot_ctx_, [this, from, c = std::move(c)] {
       auto range = storage_->Stage(c.run_first, c.entries);
       if (!range.ok()) {
@@ -245,6 +246,28 @@ void Node::OnRetainedFrame(uint64_t from, bool ack, std::string payload) {
       RetainedAck a{c.epoch, range->first, range->next};
       if (stream_send_) stream_send_(from, true, EncodeRetainedAck(a));
     });
+  });
+}
+
+// Housekeeping: a staging log no stream has added to for a while is of no use any more
+// (the replica caught up otherwise, or its leader gave up): its disk space is freed.
+void Node::ExpireStaging() {
+  const auto idle = std::chrono::milliseconds(options_.staging_idle_ms);
+  if (std::chrono::steady_clock::now() - last_chunk_at_ < idle) return;
+  const RaftStorage::StagedRange staged = storage_->Staged();
+  if (staged.next <= staged.first || staging_clear_posted_) return;
+  staging_clear_posted_ = true;
+  boost::asio::post(snapshot_ctx_, [this, staged] {
+    Status st = storage_->ClearStaging();
+    if (!st.ok()) {
+      spdlog::error("group {}: emptying the staging log failed: {}", options_.group_id,
+                    st.ToString());
+    } else {
+      spdlog::info("group {}: emptied the staging log (entries [{}, {}], unused for {} s)",
+                   options_.group_id, staged.first, staged.next - 1,
+                   options_.staging_idle_ms / 1000);
+    }
+    boost::asio::post(strand_ctx_, [this] { staging_clear_posted_ = false; });
   });
 }
 

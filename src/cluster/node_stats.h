@@ -43,6 +43,8 @@ struct NodeStats {
   // Streams of retained log entries started by this node as leader (a snapshot whose run
   // was too large to carry, cluster/retained_stream.h).
   uint64_t retained_streams = 0;
+  // Log entries in this replica's staging log (a stream to it under way, or left over).
+  uint64_t staged_entries = 0;
   // Messages whose bodies the leader moved forward so the log below could go (kMoveBodies
   // applied here with an effect, on any replica).
   uint64_t bodies_moved = 0;

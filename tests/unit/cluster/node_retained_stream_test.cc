@@ -11,10 +11,12 @@
 #include <chrono>
 #include <functional>
 #include <future>
+#include <mutex>
 #include <set>
 #include <thread>
 
 #include "cluster/node.h"
+#include "cluster/retained_stream.h"
 #include "storage/fault_injection_file_system.h"
 
 namespace cmq::cluster {
@@ -48,6 +50,8 @@ class NodeRetainedStreamTest : public ::testing::Test {
     options.snapshot_interval_bytes = 256 << 10;
     options.log_segment_bytes = 64 << 10;
     options.snapshot_inline_bytes = 0;  // every retained run is streamed
+    options.staging_idle_ms = staging_idle_ms_;
+    options.housekeeping_interval_ms = 100;
     auto node = Node::Open(&fs_[id - 1], &clock_, options);
     ASSERT_TRUE(node.ok()) << node.status().ToString();
     nodes_[id - 1] = std::move(node).value();
@@ -58,8 +62,16 @@ class NodeRetainedStreamTest : public ::testing::Test {
     });
     nodes_[id - 1]->SetStreamSend([this, id](uint64_t to, bool ack, std::string payload) {
       if (cut_[id - 1] || cut_[to - 1]) return false;
+      if (ack) ++acks_;
       // Chunks with entries the test loses (as a broken connection loses frames).
-      if (!ack && payload.size() > 64 && lose_chunk_(++chunks_with_entries_)) return true;
+      if (!ack && payload.size() > 64) {
+        if (lose_chunk_(++chunks_with_entries_)) return true;
+        auto chunk = DecodeRetainedChunk(payload);
+        std::lock_guard lock(mu_);
+        if (chunk.ok() && !chunk->entries.empty()) {
+          delivered_.emplace_back(chunk->run_first, chunk->entries.front().index);
+        }
+      }
       nodes_[to - 1]->OnRetainedFrame(id, ack, std::move(payload));
       return true;
     });
@@ -120,6 +132,10 @@ class NodeRetainedStreamTest : public ::testing::Test {
 
   std::vector<std::string> bodies_;
   std::atomic<int> chunks_with_entries_{0};
+  std::atomic<int> acks_{0};
+  int64_t staging_idle_ms_ = 60'000;
+  std::mutex mu_;
+  std::vector<std::pair<uint64_t, uint64_t>> delivered_;  // (run first, chunk first)
   std::function<bool(int)> lose_chunk_ = [](int n) { return n == 3; };
 };
 
@@ -220,6 +236,62 @@ TEST_F(NodeRetainedStreamTest, AStreamWhoseChunksInFlightAreAllLostAsksAgain) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, 20s);
   EXPECT_GE(nodes_[follower - 1]->stats().snapshots_installed, 1u);
   EXPECT_GE(chunks_with_entries_.load(), 6);
+}
+
+TEST_F(NodeRetainedStreamTest, AFollowerRestartedMidStreamResumesWhereItsStagingEnds) {
+  // Two chunks get through, then nothing, and the follower restarts: what it staged stays,
+  // and the leader's stream goes on from there instead of from the run's start.
+  std::atomic<bool> deliver_all{false};
+  lose_chunk_ = [&deliver_all](int n) { return n >= 3 && !deliver_all; };
+  auto [leader, follower] = CutOneFollowerOff();
+  ASSERT_FALSE(HasFailure());
+  cut_[follower - 1] = false;
+  for (int i = 0; i < 1000 && acks_ < 3; ++i) std::this_thread::sleep_for(10ms);
+  ASSERT_GE(acks_.load(), 3) << "the question and two chunks were not answered";
+  cut_[follower - 1] = true;
+  std::this_thread::sleep_for(50ms);  // no sender is inside the node any more
+  nodes_[follower - 1]->Stop();
+  nodes_[follower - 1].reset();
+  OpenNode(follower);
+  nodes_[follower - 1]->Start();
+  {
+    std::lock_guard lock(mu_);
+    delivered_.clear();
+  }
+  deliver_all = true;
+  cut_[follower - 1] = false;
+  ASSERT_TRUE(WaitCaughtUp(follower, leader));
+  EXPECT_GE(nodes_[follower - 1]->stats().snapshots_installed, 1u);
+  std::lock_guard lock(mu_);
+  ASSERT_FALSE(delivered_.empty());
+  EXPECT_GT(delivered_.front().second, delivered_.front().first)
+      << "the stream started over from the run's first entry";
+}
+
+TEST_F(NodeRetainedStreamTest, AStagingLogNoChunkReachesIsEmptiedAfterAWhile) {
+  // Two chunks get through, then the follower is cut off for good: what it staged is of
+  // no use, and after staging_idle_ms (here 1 s, after a restart with that setting) it is
+  // emptied, freeing its disk.
+  lose_chunk_ = [](int n) { return n >= 3; };
+  auto [leader, follower] = CutOneFollowerOff();
+  ASSERT_FALSE(HasFailure());
+  cut_[follower - 1] = false;
+  for (int i = 0; i < 1000 && acks_ < 3; ++i) std::this_thread::sleep_for(10ms);
+  ASSERT_GE(acks_.load(), 3);
+  cut_[follower - 1] = true;
+  std::this_thread::sleep_for(50ms);
+  nodes_[follower - 1]->Stop();
+  nodes_[follower - 1].reset();
+  staging_idle_ms_ = 1000;
+  OpenNode(follower);
+  nodes_[follower - 1]->Start();
+  EXPECT_GT(nodes_[follower - 1]->stats().staged_entries, 0u) << "kept across the restart";
+  uint64_t staged = 1;
+  for (int i = 0; i < 500 && staged != 0; ++i) {
+    std::this_thread::sleep_for(10ms);
+    staged = nodes_[follower - 1]->stats().staged_entries;
+  }
+  EXPECT_EQ(staged, 0u) << "still staged 5 s after the last chunk";
 }
 
 }  // namespace
