@@ -153,7 +153,7 @@ class RaftStorage final : public raft::Storage {
   // RestoreRetained from the staging log (a crash in ApplyStagedSnapshot); kCorruption if
   // it no longer holds them. Writer thread.
   Status RestoreRetainedFromStaging(raft::Index first);
-  // Empties the staging log (durably). Writer thread.
+  // Empties the staging log (durably). Thread-safe (staging_mu_).
   Status ClearStaging();
 
   static std::string EncodeEntryPayload(const raft::Entry& e);
