@@ -15,8 +15,10 @@
 #include <set>
 #include <thread>
 
+#include "cluster/group_snapshot.h"
 #include "cluster/node.h"
 #include "cluster/retained_stream.h"
+#include "raft/codec.h"
 #include "storage/fault_injection_file_system.h"
 
 namespace cmq::cluster {
@@ -292,6 +294,45 @@ TEST_F(NodeRetainedStreamTest, AStagingLogNoChunkReachesIsEmptiedAfterAWhile) {
     staged = nodes_[follower - 1]->stats().staged_entries;
   }
   EXPECT_EQ(staged, 0u) << "still staged 5 s after the last chunk";
+}
+
+TEST_F(NodeRetainedStreamTest, AStagedSnapshotWhoseRunIsNotStagedIsDropped) {
+  // A staged snapshot reaching a follower whose staging log lacks its run (the follower
+  // emptied it, or a bug) must not be stepped: installing it would fail the log write and
+  // stop the replica. It is dropped, and the replica goes on replicating.
+  const uint64_t leader = WaitForLeader();
+  ASSERT_NE(leader, 0u);
+  mq::Command create;
+  create.type = mq::CommandType::kCreateQueue;
+  create.queue_name = "q";
+  ASSERT_TRUE(Run(leader, create).apply.status.ok());
+  const uint64_t follower = leader % 3 + 1;
+  ASSERT_TRUE(WaitCaughtUp(follower, leader));
+
+  raft::Message m;
+  m.type = raft::MessageType::kSnap;
+  m.from = leader;
+  m.to = follower;
+  m.term = nodes_[leader - 1]->leader_term();
+  raft::Snapshot snap;
+  snap.meta.index = 1000;  // far ahead: the core would take it
+  snap.meta.term = m.term;
+  snap.meta.conf_state.voters = {1, 2, 3};
+  snap.data = raft::MakePayload(
+      EncodeStagedSnapshot(900, {}, mq::StateMachine(1, 1).Snapshot(), /*staged_first=*/900));
+  m.snapshot = std::move(snap);
+  nodes_[follower - 1]->StepRaft(raft::EncodeMessage(m));
+
+  mq::Command send;
+  send.type = mq::CommandType::kSendMessages;
+  send.queue_name = "q";
+  send.bodies = {"after the bogus snapshot"};
+  ASSERT_TRUE(Run(leader, send).apply.status.ok());
+  ASSERT_TRUE(WaitCaughtUp(follower, leader));
+  NodeStats f = nodes_[follower - 1]->stats();
+  EXPECT_EQ(f.snapshots_installed, 0u);
+  EXPECT_LT(f.applied_index, 1000u);
+  EXPECT_EQ(f.applied_index, nodes_[leader - 1]->stats().commit_index);
 }
 
 }  // namespace
