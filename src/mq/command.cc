@@ -119,6 +119,18 @@ bool DecodeBody(Reader& r, Command& cmd) {
       cmd.visibility_timeout_s = v;
       return true;
     }
+    case CommandType::kReceiveChosen: {
+      uint64_t n;
+      if (!DecodeName(r, cmd) || !r.VarintSigned64(cmd.received_at_ms) ||
+          !r.VarintSigned64(cmd.visibility_ms) || !Count(r, n)) {
+        return false;
+      }
+      cmd.chosen_keys.resize(n);
+      for (auto& key : cmd.chosen_keys) {
+        if (!r.Varint64(key)) return false;
+      }
+      return true;
+    }
     case CommandType::kDeleteMessages: {
       uint64_t n;
       if (!DecodeName(r, cmd) || !Count(r, n)) return false;
@@ -181,6 +193,12 @@ void EncodeCommand(const Command& cmd, std::string& out) {
       PutVarint64(out, cmd.num_messages);
       out.push_back(cmd.visibility_timeout_s.has_value() ? 1 : 0);
       if (cmd.visibility_timeout_s.has_value()) PutVarintSigned64(out, *cmd.visibility_timeout_s);
+      break;
+    case CommandType::kReceiveChosen:
+      PutVarintSigned64(out, cmd.received_at_ms);
+      PutVarintSigned64(out, cmd.visibility_ms);
+      PutVarint64(out, cmd.chosen_keys.size());
+      for (uint64_t key : cmd.chosen_keys) PutVarint64(out, key);
       break;
     case CommandType::kDeleteMessages:
       PutVarint64(out, cmd.receipt_handles.size());

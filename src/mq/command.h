@@ -40,6 +40,10 @@ enum class CommandType : uint8_t {
   // holding them can go (docs/queue-model.md "Moving old bodies forward"). Proposed by the
   // leader, never by a client.
   kMoveBodies = 20,
+  // A receive whose messages the leader chose when it proposed it (docs/queue-model.md
+  // "Receives answered before their commit"): every replica puts the same ones in flight.
+  // Proposed by the leader for a client's kReceiveMessages; never sent by a client.
+  kReceiveChosen = 21,
 };
 
 // One message of a kMoveBodies: which, and where its body was when the move was proposed
@@ -116,6 +120,14 @@ struct Command {
   // seconds (the TCP protocol's visible_timeout; HTTP uses the queue's attribute).
   uint32_t num_messages = 1;
   std::optional<int64_t> visibility_timeout_s;
+
+  // kReceiveChosen: the visible stays the leader chose (heap keys: seq and dequeue count,
+  // as receipt handles are laid out), when, and for how long they go in flight. No keys: the
+  // command only brings the queue up to its time (due messages become visible), after which
+  // the leader chooses again.
+  std::vector<uint64_t> chosen_keys;
+  int64_t received_at_ms = 0;
+  int64_t visibility_ms = 0;
 
   std::vector<uint64_t> receipt_handles;  // kDeleteMessages
 

@@ -62,6 +62,7 @@ void Queue::Advance(int64_t now_ms) {
   uint64_t total = 0;
   for (uint64_t c : counts_) total += c;
   CMQ_ASSERT(total == records_.size(), "state counts disagree with records");
+  CMQ_ASSERT(reserved_.size() <= Count(MessageState::kVisible), "a reserved message not visible");
 }
 
 void Queue::DropExpired(int64_t now_ms) {
@@ -71,6 +72,7 @@ void Queue::DropExpired(int64_t now_ms) {
     MessageRecord& front = records_.front();
     if (front.state != MessageState::kGone && front.enqueue_ms > threshold_ms) break;
     if (front.state == MessageState::kHalf) halves_.erase(front.seq);
+    if (!reserved_.empty()) reserved_.erase(front.seq);
     --counts_[static_cast<size_t>(front.state)];
     records_.pop_front();
   }
@@ -300,8 +302,33 @@ std::vector<Queue::DueCheck> Queue::TakeDueChecks() {
   return std::exchange(due_checks_, {});
 }
 
+void Queue::StartInFlight(MessageRecord& r, int64_t visibility_ms, int64_t now_ms) {
+  if (r.dequeue_count < std::numeric_limits<uint32_t>::max()) ++r.dequeue_count;
+  if (r.dequeue_count == 1)
+    r.first_dequeue_offset_ms = static_cast<uint32_t>(now_ms - r.enqueue_ms);
+  int64_t next_visible_offset = now_ms + visibility_ms - r.enqueue_ms;
+  CMQ_ASSERT(next_visible_offset > 0 && next_visible_offset < (int64_t{1} << 32),
+             "deadline offset out of range");
+  r.next_visible_offset_ms = static_cast<uint32_t>(next_visible_offset);
+}
+
+ReceivedMessage Queue::Describe(const MessageRecord& r) const {
+  return ReceivedMessage{
+      .msg_id = id_base_ | r.seq,
+      .receipt_handle = HeapKey(r.seq, r.generation()),
+      .body = BodyLocation{r.log_index, r.body_offset, r.body_length},
+      .enqueue_time_ms = r.enqueue_ms,
+      .next_visible_time_ms = r.next_visible_ms(),
+      .first_dequeue_time_ms = r.first_dequeue_ms(),
+      .dequeue_count = r.dequeue_count,
+  };
+}
+
 Status Queue::Receive(uint32_t max_count, int64_t visibility_ms, int64_t now_ms,
                       std::vector<ReceivedMessage>& out) {
+  // A leader that reserves chooses every receive itself (kReceiveChosen); one of these in
+  // its log while it holds reservations would choose differently from its followers.
+  CMQ_ASSERT(reserved_.empty(), "a receive applied beside reservations");
   if (Count(MessageState::kVisible) == 0) return Status(ErrorCode::kNoMessage, "no message");
   uint64_t hidden = Count(MessageState::kDelayed) + Count(MessageState::kInFlight);
   if (hidden >= kMaxInflightAndDelayedPerQueue) {
@@ -314,28 +341,84 @@ Status Queue::Receive(uint32_t max_count, int64_t visibility_ms, int64_t now_ms,
     visible_.pop_back();
     MessageRecord* r = VisibleTarget(key);
     if (r == nullptr) continue;
-    if (r->dequeue_count < std::numeric_limits<uint32_t>::max()) ++r->dequeue_count;
-    if (r->dequeue_count == 1) {
-      r->first_dequeue_offset_ms = static_cast<uint32_t>(now_ms - r->enqueue_ms);
-    }
-    int64_t next_visible_offset = now_ms + visibility_ms - r->enqueue_ms;
-    CMQ_ASSERT(next_visible_offset > 0 && next_visible_offset < (int64_t{1} << 32),
-               "deadline offset out of range");
-    r->next_visible_offset_ms = static_cast<uint32_t>(next_visible_offset);
+    StartInFlight(*r, visibility_ms, now_ms);
     SetState(*r, MessageState::kInFlight);
     PushTimer(*r);
-    out.push_back(ReceivedMessage{
-        .msg_id = id_base_ | r->seq,
-        .receipt_handle = HeapKey(r->seq, r->generation()),
-        .body = BodyLocation{r->log_index, r->body_offset, r->body_length},
-        .enqueue_time_ms = r->enqueue_ms,
-        .next_visible_time_ms = r->next_visible_ms(),
-        .first_dequeue_time_ms = r->first_dequeue_ms(),
-        .dequeue_count = r->dequeue_count,
-    });
+    out.push_back(Describe(*r));
   }
   CMQ_ASSERT(!out.empty(), "a visible message counted but not found");
   CleanHeapTops();
+  return Status::Ok();
+}
+
+Status Queue::Reserve(uint32_t max_count, int64_t visibility_ms, int64_t now_ms,
+                      std::vector<ReceivedMessage>& out, std::vector<uint64_t>& keys) {
+  if (Count(MessageState::kVisible) <= reserved_.size()) {
+    return Status(ErrorCode::kNoMessage, "no message");
+  }
+  uint64_t hidden =
+      Count(MessageState::kDelayed) + Count(MessageState::kInFlight) + reserved_.size();
+  if (hidden >= kMaxInflightAndDelayedPerQueue) {
+    return Status(ErrorCode::kTooManyUnacked, "too many in-flight and delayed messages");
+  }
+  uint64_t room = std::min<uint64_t>(max_count, kMaxInflightAndDelayedPerQueue - hidden);
+  const uint64_t retention_cut = RetentionCutoffSeq(now_ms);
+  while (out.size() < room && !visible_.empty()) {
+    uint64_t key = visible_.front();
+    MessageRecord* r = VisibleTarget(key);
+    // The heap serves in seq order, and messages past retention have the smallest seqs:
+    // once one is on top, the rest must wait for the Advance that drops it.
+    if (r != nullptr && r->seq < retention_cut) break;
+    std::pop_heap(visible_.begin(), visible_.end(), std::greater<>());
+    visible_.pop_back();
+    if (r == nullptr) continue;
+    reserved_.emplace(r->seq, key);
+    keys.push_back(key);
+    MessageRecord foreseen = *r;
+    StartInFlight(foreseen, visibility_ms, now_ms);
+    out.push_back(Describe(foreseen));
+  }
+  if (out.empty()) return Status(ErrorCode::kNoMessage, "no message");
+  return Status::Ok();
+}
+
+void Queue::Release(const std::vector<uint64_t>& keys) {
+  for (uint64_t key : keys) {
+    auto it = reserved_.find(KeySeq(key));
+    if (it == reserved_.end() || it->second != key) continue;
+    reserved_.erase(it);
+    if (MessageRecord* r = VisibleTarget(key)) PushVisible(*r);
+  }
+}
+
+void Queue::ReleaseAll() {
+  for (const auto& [seq, key] : reserved_) {
+    if (MessageRecord* r = VisibleTarget(key)) PushVisible(*r);
+  }
+  reserved_.clear();
+}
+
+Status Queue::ReceiveChosen(const std::vector<uint64_t>& keys, int64_t received_at_ms,
+                            int64_t visibility_ms, std::vector<ReceivedMessage>& out) {
+  for (uint64_t key : keys) {
+    if (!reserved_.empty()) {
+      auto it = reserved_.find(KeySeq(key));
+      if (it != reserved_.end() && it->second == key) reserved_.erase(it);
+    }
+    MessageRecord* r = VisibleTarget(key);
+    if (r == nullptr) continue;  // received, deleted or expired since it was chosen
+    if (Count(MessageState::kDelayed) + Count(MessageState::kInFlight) >=
+        kMaxInflightAndDelayedPerQueue) {
+      continue;  // the rest only lose their reservations
+    }
+    // A message is never received before it was sent (clocks of two leaders may differ).
+    StartInFlight(*r, visibility_ms, std::max(received_at_ms, r->enqueue_ms));
+    SetState(*r, MessageState::kInFlight);
+    PushTimer(*r);
+    out.push_back(Describe(*r));
+  }
+  CleanHeapTops();
+  if (out.empty()) return Status(ErrorCode::kNoMessage, "no message");
   return Status::Ok();
 }
 

@@ -45,6 +45,24 @@ class Queue {
   // now + visibility_ms. kNoMessage if none is visible, kTooManyUnacked if none may go.
   Status Receive(uint32_t max_count, int64_t visibility_ms, int64_t now_ms,
                  std::vector<ReceivedMessage>& out);
+  // Receives answered before their commit (docs/queue-model.md). The leader reserves up to
+  // max_count visible messages (oldest id first) for a receive at now_ms: they leave its
+  // visible heap, so no other receive takes them, and keys gets the visible stay of each
+  // (to go into a kReceiveChosen command), out what ReceiveChosen will make of them.
+  // kNoMessage if none can be reserved (none visible, or the oldest is past retention and
+  // the next Advance drops it), kTooManyUnacked if none may go in flight. Reservations are
+  // not part of the replicated state: they only keep a leader from choosing a message twice.
+  Status Reserve(uint32_t max_count, int64_t visibility_ms, int64_t now_ms,
+                 std::vector<ReceivedMessage>& out, std::vector<uint64_t>& keys);
+  // Gives reserved stays back to the visible heap (their receive was not proposed).
+  void Release(const std::vector<uint64_t>& keys);
+  void ReleaseAll();
+  // Applies a kReceiveChosen: puts in flight, until received_at_ms + visibility_ms, each
+  // message whose visible stay keys names (skipping the others: received, deleted or
+  // expired since), as far as the in-flight cap allows. received_at_ms is not later than
+  // now_ms. kNoMessage if none went in flight.
+  Status ReceiveChosen(const std::vector<uint64_t>& keys, int64_t received_at_ms,
+                       int64_t visibility_ms, std::vector<ReceivedMessage>& out);
   // kReceiptHandleInvalid unless the handle names the current receive of an in-flight
   // message whose visibility deadline is still ahead.
   Status DeleteMessage(uint64_t receipt_handle, int64_t now_ms);
@@ -167,6 +185,10 @@ class Queue {
   // caller puts it in the index of that state.
   MessageRecord& Append(uint64_t seq, const BodyLocation& body, int64_t now_ms, MessageState state,
                         uint32_t next_visible_offset_ms);
+  // The receive of one message at now_ms (dequeue count, first dequeue, deadline): on the
+  // record alone, so that Reserve can foresee it on a copy.
+  static void StartInFlight(MessageRecord& r, int64_t visibility_ms, int64_t now_ms);
+  ReceivedMessage Describe(const MessageRecord& r) const;
   void PushVisible(MessageRecord& r);
   void PushTimer(MessageRecord& r);
 
@@ -188,6 +210,9 @@ class Queue {
   std::vector<TimerEntry> checks_;                 // min-heap by next check-back of kHalf
   std::unordered_map<uint64_t, HalfInfo> halves_;  // by seq: every kHalf record
   std::vector<DueCheck> due_checks_;               // not in snapshots
+  // Leader only, not in snapshots: the visible stays reserved for receives proposed but not
+  // yet applied (by seq). They are out of visible_, and count as in flight for the cap.
+  std::unordered_map<uint64_t, uint64_t> reserved_;
 };
 
 }  // namespace cmq::mq

@@ -145,7 +145,9 @@ void Queue::FillInfo(int64_t now_ms, QueueInfo& info) const {
 
 bool Queue::HasVisibleMessage(int64_t now_ms) const {
   uint64_t retention_cut = RetentionCutoffSeq(now_ms);
-  if (Count(MessageState::kVisible) > 0) {
+  // Reserved messages (a leader's, Queue::Reserve) are visible but taken: not in visible_.
+  const uint64_t available = Count(MessageState::kVisible) - reserved_.size();
+  if (available > 0) {
     // The heap's top is its smallest seq: if that one is within retention, all are.
     if (!visible_.empty() && KeySeq(visible_.front()) >= retention_cut &&
         VisibleTarget(visible_.front()) != nullptr) {
@@ -158,7 +160,7 @@ bool Queue::HasVisibleMessage(int64_t now_ms) const {
           if (VisibleTarget(key) != nullptr) ++expired;
           return false;
         });
-    if (Count(MessageState::kVisible) > expired) return true;
+    if (available > expired) return true;
   }
   return VisitHeapRegion(
       timers_, [&](const TimerEntry& e) { return e.due_ms <= now_ms; },

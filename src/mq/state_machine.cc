@@ -191,6 +191,22 @@ ApplyResult StateMachine::Impl::ReceiveMessages(Queue& q, const Command& cmd, in
   return result;
 }
 
+ApplyResult StateMachine::Impl::ReceiveChosen(Queue& q, const Command& cmd, int64_t now_ms) {
+  if (cmd.chosen_keys.empty()) return WithStatus(Status(ErrorCode::kNoMessage, "no message"));
+  if (cmd.chosen_keys.size() > kMaxBatch) {
+    return WithStatus(Status(ErrorCode::kInvalidArgument, "a chosen receive of over 16"));
+  }
+  if (cmd.visibility_ms < kVisibilityTimeoutMin * 1000 ||
+      cmd.visibility_ms > kVisibilityTimeoutMax * 1000) {
+    return WithStatus(Status(ErrorCode::kInvalidArgument, "a chosen receive's visibility"));
+  }
+  ApplyResult result;
+  // Not later than the entry's time: deadlines stay within what the record can hold.
+  result.status = q.ReceiveChosen(cmd.chosen_keys, std::min(cmd.received_at_ms, now_ms),
+                                  cmd.visibility_ms, result.messages);
+  return result;
+}
+
 ApplyResult StateMachine::Impl::DeleteMessages(Queue& q, const Command& cmd, int64_t now_ms) {
   if (cmd.receipt_handles.empty() || cmd.receipt_handles.size() > kMaxBatch) {
     return WithStatus(Status(ErrorCode::kInvalidArgument, "receiptHandle: 1 to 16 per batch"));
@@ -237,6 +253,8 @@ ApplyResult StateMachine::Impl::ApplyQueueCommand(Queue& q, const Command& cmd,
       return MoveBodies(q, cmd, ctx);
     case CommandType::kReceiveMessages:
       return ReceiveMessages(q, cmd, now_ms);
+    case CommandType::kReceiveChosen:
+      return ReceiveChosen(q, cmd, now_ms);
     case CommandType::kDeleteMessages:
       return DeleteMessages(q, cmd, now_ms);
     default:
@@ -284,6 +302,7 @@ ApplyResult StateMachine::Apply(const Command& cmd, const ApplyContext& ctx) {
     case CommandType::kConfirmTransaction:
     case CommandType::kMoveBodies:
     case CommandType::kReceiveMessages:
+    case CommandType::kReceiveChosen:
     case CommandType::kDeleteMessages: {
       Queue* q = impl_->Find(cmd.queue_name);
       if (q == nullptr) return WithStatus(NoQueue());
@@ -295,6 +314,39 @@ ApplyResult StateMachine::Apply(const Command& cmd, const ApplyContext& ctx) {
       }
   }
   return WithStatus(Status(ErrorCode::kInvalidArgument, "unknown command type"));
+}
+
+Result<StateMachine::Reservation> StateMachine::ReserveReceive(const Command& receive,
+                                                               int64_t now_ms) {
+  CMQ_ASSERT(receive.type == CommandType::kReceiveMessages, "reserving for a non-receive");
+  Queue* q = impl_->Find(receive.queue_name);
+  if (q == nullptr) return NoQueue();
+  if (receive.num_messages < 1 || receive.num_messages > kMaxBatch) {
+    return Status(ErrorCode::kInvalidArgument, "numOfMsg: 1 to 16");
+  }
+  int64_t visibility_s = receive.visibility_timeout_s.value_or(q->attributes().visibility_timeout);
+  if (visibility_s < kVisibilityTimeoutMin || visibility_s > kVisibilityTimeoutMax) {
+    return Status(ErrorCode::kInvalidArgument, "visibilityTimeout out of range [1, 43200]");
+  }
+  // Never before the last applied command: the command's time is clamped the same way.
+  now_ms = std::max(now_ms, impl_->last_now_ms);
+  Reservation out;
+  out.command.type = CommandType::kReceiveChosen;
+  out.command.queue_name = receive.queue_name;
+  out.command.received_at_ms = now_ms;
+  out.command.visibility_ms = visibility_s * 1000;
+  CMQ_RETURN_IF_ERROR(q->Reserve(receive.num_messages, out.command.visibility_ms, now_ms,
+                                 out.messages, out.command.chosen_keys));
+  return out;
+}
+
+void StateMachine::ReleaseReservation(const Command& chosen) {
+  CMQ_ASSERT(chosen.type == CommandType::kReceiveChosen, "releasing a non-chosen receive");
+  if (Queue* q = impl_->Find(chosen.queue_name)) q->Release(chosen.chosen_keys);
+}
+
+void StateMachine::ReleaseReservations() {
+  for (auto& [key, q] : impl_->queues) q->ReleaseAll();
 }
 
 Result<QueueInfo> StateMachine::GetQueue(std::string_view queue_name, int64_t now_ms) const {

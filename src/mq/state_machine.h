@@ -69,7 +69,8 @@ struct ApplyResult {
   // committed (made visible) by it. kMoveBodies: the messages moved (all or none; none when
   // the queue changed since the move was proposed).
   std::vector<uint64_t> msg_ids;
-  std::vector<ReceivedMessage> messages;  // kReceiveMessages (kNoMessage if none)
+  // kReceiveMessages and kReceiveChosen (kNoMessage if none).
+  std::vector<ReceivedMessage> messages;
   // kDeleteMessages: only the failed handles, in request order. When any handle failed,
   // status is kReceiptHandleInvalid too (the handles that did not fail were deleted);
   // when the command as a whole is refused (no such queue, 0 or >16 handles), status says
@@ -196,6 +197,28 @@ class StateMachine {
   // into ctx.payload (as DecodeEntry's views do), and ctx.payload is shorter than 4 GiB.
   ApplyResult Apply(const Command& cmd, const ApplyContext& ctx);
 
+  // Receives answered before their commit (docs/queue-model.md): the leader chooses the
+  // messages of a client's receive (kReceiveMessages) at now_ms and proposes the returned
+  // kReceiveChosen, which every replica applies alike. Until it is applied, the chosen
+  // messages are reserved here: no other ReserveReceive returns them, and they count as in
+  // flight. Errors as the receive's apply would give: kQueueNotExist, kInvalidArgument
+  // (count or visibility timeout), kNoMessage (none can be reserved now; HasVisibleMessage
+  // tells whether a kReceiveChosen without messages, which brings the queue up to its time,
+  // would make some visible), kTooManyUnacked. Not a replicated change: call it only on the
+  // leader, and only once the log holds no receive chosen otherwise (a kReceiveMessages)
+  // that is not yet applied.
+  struct Reservation {
+    Command command;                        // the kReceiveChosen to propose
+    std::vector<ReceivedMessage> messages;  // what it will receive, in order
+  };
+  Result<Reservation> ReserveReceive(const Command& receive, int64_t now_ms);
+  // Gives back the messages of a kReceiveChosen that was not proposed after all.
+  // REQUIRES: no ReleaseReservations since it was reserved (the same messages may be
+  // reserved again since, under the same keys).
+  void ReleaseReservation(const Command& chosen);
+  // Gives back every reservation (leadership lost: the proposals may never be applied).
+  void ReleaseReservations();
+
   // Pure reads of the applied state at time now_ms (which may be later than the last
   // applied entry; reads never change the state).
   Result<QueueInfo> GetQueue(std::string_view queue_name, int64_t now_ms) const;
@@ -203,7 +226,8 @@ class StateMachine {
   bool QueueExists(std::string_view queue_name) const;
   // A queue's attributes without the counters (O(1); GetQueue counts due timers by a scan).
   std::optional<QueueAttributes> GetAttributes(std::string_view queue_name) const;
-  // True if a receive applied at now_ms would find a message (the in-flight cap aside).
+  // True if a receive applied at now_ms would find a message (the in-flight cap aside),
+  // not counting reserved ones.
   // O(log n) unless the queue holds visible messages past retention not yet dropped.
   bool HasVisibleMessage(std::string_view queue_name, int64_t now_ms) const;
   // The earliest time after which a currently delayed or in-flight message of the queue

@@ -43,6 +43,7 @@ struct StateMachine::Impl {
   ApplyResult CreateQueue(const Command& cmd, int64_t now_ms);
   ApplyResult SendMessages(Queue& q, const Command& cmd, const ApplyContext& ctx, int64_t now_ms);
   ApplyResult ReceiveMessages(Queue& q, const Command& cmd, int64_t now_ms);
+  ApplyResult ReceiveChosen(Queue& q, const Command& cmd, int64_t now_ms);
   ApplyResult DeleteMessages(Queue& q, const Command& cmd, int64_t now_ms);
   ApplyResult ConfirmTransaction(Queue& q, const Command& cmd);
   ApplyResult MoveBodies(Queue& q, const Command& cmd, const ApplyContext& ctx);

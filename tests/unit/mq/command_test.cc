@@ -56,6 +56,14 @@ std::vector<Command> OneOfEachType() {
   move.moves = {{1, 7}, {UINT64_MAX, UINT64_MAX}, {5, 1}};
   move.bodies.assign(std::begin(kBodies), std::begin(kBodies) + 3);
   out.push_back(move);
+  Command chosen = Cmd(CommandType::kReceiveChosen, "q");
+  chosen.chosen_keys = {(uint64_t{9} << kReceiptCountBits) | 2, 0, UINT64_MAX};
+  chosen.received_at_ms = 1'700'000'000'123;
+  chosen.visibility_ms = 43'200'000;
+  out.push_back(chosen);
+  Command advance = Cmd(CommandType::kReceiveChosen, "q");
+  advance.received_at_ms = -1;  // encoding does not judge ranges
+  out.push_back(advance);
   return out;
 }
 
