@@ -148,6 +148,7 @@ Status Node::Recover() {
   if (!restored.ok()) return restored.status();
   state_ = std::move(restored).value();
   applied_index_ = snapshot->meta.index;
+  applied_term_ = snapshot->meta.term;
   stats_.snapshot_index = snapshot->meta.index;
 
   raft::Config config;
@@ -259,7 +260,7 @@ void Node::Receive(const mq::Command& cmd, std::optional<int64_t> wait_seconds,
   CMQ_ASSERT(cmd.type == mq::CommandType::kReceiveMessages, "Receive() takes receives only");
   if (stop_requested_) return done(ShuttingDown());
   Proposal p;
-  mq::EncodeCommand(cmd, p.encoded);
+  p.receive = cmd;
   p.done = std::move(done);
   p.is_receive = true;
   p.queue_key = QueueKey(cmd.queue_name);
@@ -446,10 +447,13 @@ void Node::GetGroupStatus(std::function<void(Result<NodeStats>)> done) {
   });
 }
 
-// A receive runs as a command only if the leader's applied state shows a visible message
-// now; otherwise it parks without touching the log. A receive that was proposed but found
-// nothing when applied (another consumer got there first) parks again.
-void Node::StartReceive(Proposal p) {
+// A receive's messages are chosen by the leader from its applied state (docs/queue-model.md
+// "Receives answered before their commit"); the kReceiveChosen that puts them in flight is
+// proposed, and the client answered once it is in the log. A receive that finds nothing
+// parks without touching the log, unless the queue has messages due that its applied state
+// has not made visible yet: then a kReceiveChosen without messages brings the queue up to
+// its time, and the receive chooses when that is applied.
+void Node::StartReceive(Proposal p, bool after_advance) {
   int64_t now = clock_->NowMs();
   if (!failed_.ok() || stopped_) {
     Finish(p, ErrorResult(failed_.ok() ? Unavailable("server is shutting down") : failed_));
@@ -463,13 +467,96 @@ void Node::StartReceive(Proposal p) {
     Finish(p, ErrorResult(Status(ErrorCode::kQueueNotExist, "")));
     return;
   }
-  if (state_->HasVisibleMessage(p.queue_key, now)) {
-    Enqueue(std::move(p));
+  ResetReservationsIfTermChanged();
+  if (ChoosesReceives()) {
+    auto reservation = state_->ReserveReceive(p.receive, now);
+    if (reservation.ok()) return ProposeChosen(std::move(p), std::move(reservation).value());
+    if (reservation.status().code() != ErrorCode::kNoMessage) {
+      Finish(p, ErrorResult(reservation.status()));
+      return;
+    }
+  }
+  if (!after_advance && state_->HasVisibleMessage(p.queue_key, now)) {
+    ProposeAdvance(std::move(p), now);
   } else if (now >= p.deadline_ms) {
     Finish(p, ErrorResult(Status(ErrorCode::kNoMessage, "")));
   } else {
     waiters_.Park(std::move(p));
   }
+}
+
+bool Node::ChoosesReceives() const {
+  return is_leader_ && failed_.ok() && applied_term_ == raft_->hard_state().term;
+}
+
+void Node::ProposeChosen(Proposal p, mq::StateMachine::Reservation reservation) {
+  CommandResult answer;
+  answer.bodies = ReadBodies(reservation.messages);
+  if (answer.bodies.size() != reservation.messages.size()) {
+    state_->ReleaseReservation(reservation.command);
+    Finish(p,
+           ErrorResult(Status(ErrorCode::kIoError, "could not read message bodies from the log")));
+    return;
+  }
+  answer.apply.messages = std::move(reservation.messages);
+  p.encoded.clear();
+  mq::EncodeCommand(reservation.command, p.encoded);
+  p.chosen = std::make_unique<ChosenReceive>(
+      ChosenReceive{std::move(reservation.command), std::move(answer)});
+  Enqueue(std::move(p));  // proposed at once if the disk is free
+  if (pending_.empty() || flush_posted_) return;
+  // The disk is busy: the receive is proposed (and answered) without waiting for it, in one
+  // entry with the others chosen in this strand turn (and whatever else is pending). The
+  // entry is written with the next Ready, as it would have been.
+  flush_posted_ = true;
+  boost::asio::post(strand_ctx_, [this] {
+    flush_posted_ = false;
+    if (stopped_ || !failed_.ok() || !is_leader_) return;
+    ResetReservationsIfTermChanged();
+    ProposePending();
+    Drive();  // writes it now if the disk became free meanwhile
+  });
+}
+
+void Node::ProposeAdvance(Proposal p, int64_t now_ms) {
+  mq::Command advance;
+  advance.type = mq::CommandType::kReceiveChosen;
+  advance.queue_name = p.receive.queue_name;
+  advance.received_at_ms = now_ms;
+  p.encoded.clear();
+  mq::EncodeCommand(advance, p.encoded);
+  ++stats_.receive_advances;
+  Enqueue(std::move(p));
+}
+
+void Node::ResetReservationsIfTermChanged() {
+  const uint64_t term = raft_->hard_state().term;
+  if (term == reservation_term_) return;
+  reservation_term_ = term;
+  state_->ReleaseReservations();
+  // Chosen under the old term and not proposed yet: they choose again (their messages may
+  // have gone to another receive since).
+  std::vector<Proposal> again;
+  for (auto it = pending_.begin(); it != pending_.end();) {
+    if (it->chosen) {
+      it->chosen.reset();
+      again.push_back(std::move(*it));
+      it = pending_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  for (Proposal& p : again) StartReceive(std::move(p));
+}
+
+void Node::AnswerAtProposal(Proposal& p) {
+  if (!p.chosen) return;
+  ++stats_.receives_answered_at_proposal;
+  auto done = std::move(p.done);
+  p.done = nullptr;
+  CommandResult answer = std::move(p.chosen->answer);
+  p.chosen.reset();
+  if (done) done(std::move(answer));
 }
 
 void Node::WakeWaiters(const std::string& queue_key, size_t max_to_wake) {

@@ -186,6 +186,7 @@ class Node final : public QueueService {
 
   // Strand-only (node_drive.cc).
   void Enqueue(Proposal p);
+  void ProposePending();
   void Drive();
   void OnPersisted(raft::Ready ready, Status status);
   void SendMessages(std::vector<raft::Message>& messages);
@@ -214,8 +215,18 @@ class Node final : public QueueService {
   void FailAll(const Status& status);
   Result<std::string> ReadBody(const mq::BodyLocation& where);
   std::vector<std::string> ReadBodies(const std::vector<mq::ReceivedMessage>& messages);
-  // Long polls (node.cc).
-  void StartReceive(Proposal p);
+  // Long polls and receives (node.cc). after_advance: p's kReceiveChosen without messages
+  // was just applied; if nothing can be chosen now, p parks rather than advancing again.
+  void StartReceive(Proposal p, bool after_advance = false);
+  // A leader chooses a receive's messages itself once it has applied an entry of its own
+  // term (so that no other leader's receive is still to be applied).
+  bool ChoosesReceives() const;
+  void ProposeChosen(Proposal p, mq::StateMachine::Reservation reservation);
+  void ProposeAdvance(Proposal p, int64_t now_ms);
+  // The reservations end with their leader's term: given back to the state machine; the
+  // receives chosen under them and not yet proposed choose again.
+  void ResetReservationsIfTermChanged();
+  void AnswerAtProposal(Proposal& p);
   void WakeWaiters(const std::string& queue_key, size_t max_to_wake);
   void OnPollTick();
   void OnHousekeeping();
@@ -276,6 +287,7 @@ class Node final : public QueueService {
   };
   std::unordered_map<uint64_t, InLog> in_log_;
   bool disk_busy_ = false;  // a Ready is being persisted: no GetReady until it is advanced
+  bool persisting_snapshot_ = false;  // ... and it holds a snapshot
   std::chrono::steady_clock::time_point persist_started_;  // of the Ready being persisted
   bool stopped_ = false;
   Status failed_;  // sticky: the log failed, writes are refused
@@ -289,6 +301,13 @@ class Node final : public QueueService {
   std::unordered_map<std::string, int> sends_in_flight_;
   uint64_t recovered_entries_ = 0;
   uint64_t applied_index_ = 0;
+  uint64_t applied_term_ = 0;  // of the entry at applied_index_
+  // Receives answered before their commit (node.cc): the term whose reservations the state
+  // machine holds, and the receives whose kReceiveChosen without messages was applied in
+  // this batch (they choose again once it is done).
+  uint64_t reservation_term_ = 0;
+  bool flush_posted_ = false;  // a ProposePending for chosen receives is posted
+  std::vector<Proposal> advanced_receives_;
   uint64_t applied_bytes_since_snapshot_ = 0;
   bool snapshot_in_progress_ = false;
   // The snapshots kept on disk, oldest first, with the oldest log index their state still

@@ -60,37 +60,67 @@ Status Node::PersistReady(const raft::Ready& rd) {
   return Status::Ok();
 }
 
-void Node::Drive() {
-  if (stopped_ || disk_busy_ || !failed_.ok()) return;
-  if (!pending_.empty()) {
-    size_t count = 0;
-    uint64_t bytes = 0;
-    while (count < pending_.size() &&
-           (count == 0 || bytes + pending_[count].encoded.size() <= options_.max_entry_bytes)) {
-      bytes += pending_[count].encoded.size();
-      ++count;
-    }
-    auto payload = std::make_shared<std::string>();
-    payload->reserve(bytes + 32);
-    mq::EncodeEntryHeader(*payload, clock_->NowMs(), static_cast<uint32_t>(count));
-    for (size_t i = 0; i < count; ++i) payload->append(pending_[i].encoded);
-    auto index = raft_->Propose(payload);
-    if (!index.ok()) {
-      // Not leader (an election is under way) or too much uncommitted: retryable.
-      Status st = index.status().code() == ErrorCode::kUnavailable
-                      ? Status(ErrorCode::kUnavailable, "this node is not the leader (" +
-                                                            index.status().message() + "); retry")
-                      : index.status();
-      for (size_t i = 0; i < count; ++i) Finish(pending_[i], ErrorResult(st));
-    } else {
-      cache_.Add(*index, payload);
-      InLog& slot = in_log_[*index];
-      slot.term = raft_->hard_state().term;
-      slot.proposals.reserve(count);
-      for (size_t i = 0; i < count; ++i) slot.proposals.push_back(std::move(pending_[i]));
+// Forms one log entry of the pending proposals (as many as max_entry_bytes allows) and
+// proposes it. Drive calls it when the disk is free (group commit: what arrived while it
+// was busy shares one entry); a chosen receive calls it at once (Node::ProposeChosen).
+void Node::ProposePending() {
+  if (pending_.empty()) return;
+  size_t count = 0;
+  uint64_t bytes = 0;
+  while (count < pending_.size() &&
+         (count == 0 || bytes + pending_[count].encoded.size() <= options_.max_entry_bytes)) {
+    bytes += pending_[count].encoded.size();
+    ++count;
+  }
+  auto payload = std::make_shared<std::string>();
+  payload->reserve(bytes + 32);
+  mq::EncodeEntryHeader(*payload, clock_->NowMs(), static_cast<uint32_t>(count));
+  for (size_t i = 0; i < count; ++i) payload->append(pending_[i].encoded);
+  auto index = raft_->Propose(payload);
+  if (!index.ok()) {
+    // Not leader (an election is under way) or too much uncommitted: retryable.
+    Status st = index.status().code() == ErrorCode::kUnavailable
+                    ? Status(ErrorCode::kUnavailable, "this node is not the leader (" +
+                                                          index.status().message() + "); retry")
+                    : index.status();
+    for (size_t i = 0; i < count; ++i) {
+      if (pending_[i].chosen) state_->ReleaseReservation(pending_[i].chosen->chosen);
+      Finish(pending_[i], ErrorResult(st));
     }
     pending_.erase(pending_.begin(), pending_.begin() + static_cast<ptrdiff_t>(count));
+  } else {
+    cache_.Add(*index, payload);
+    InLog& slot = in_log_[*index];
+    slot.term = raft_->hard_state().term;
+    slot.proposals.reserve(count);
+    for (size_t i = 0; i < count; ++i) slot.proposals.push_back(std::move(pending_[i]));
+    pending_.erase(pending_.begin(), pending_.begin() + static_cast<ptrdiff_t>(count));
+    // Receives whose messages were chosen are answered now that their choice is in the
+    // log: if it never commits, the messages are delivered again (at least once).
+    for (Proposal& p : slot.proposals) AnswerAtProposal(p);
   }
+}
+
+void Node::Drive() {
+  if (stopped_ || !failed_.ok()) return;
+  if (disk_busy_) {
+    // A leader learns of commits while it fsyncs its next entries: those already stable
+    // here are applied now (a send's answer, and the receive it wakes, need not wait for
+    // an fsync that is not theirs). Not beside a snapshot being installed.
+    if (is_leader_ && !persisting_snapshot_) {
+      std::vector<raft::Entry> committed = raft_->TakeCommittedEntries();
+      if (!committed.empty()) {
+        ++stats_.applied_while_persisting;
+        ApplyCommitted(committed);
+      }
+    }
+    return;
+  }
+  if (raft_->hard_state().term != reservation_term_) {
+    ResetReservationsIfTermChanged();  // may Drive again, through the receives it restarts
+    return Drive();
+  }
+  ProposePending();
   if (!raft_->HasReady()) return;
   raft::Ready ready = raft_->GetReady();
   if (ready.soft_state) OnSoftState(*ready.soft_state);
@@ -130,6 +160,7 @@ void Node::Drive() {
   }
   const bool apply_now = !ready.snapshot;
   disk_busy_ = true;
+  persisting_snapshot_ = ready.snapshot.has_value();
   persist_started_ = std::chrono::steady_clock::now();
   if (!is_leader_ && options_.follower_persists_on_strand) {
     // A follower has no proposals to gather while its disk works, so it writes and fsyncs
@@ -187,6 +218,9 @@ void Node::OnSoftState(const raft::SoftState& ss) {
     for (Proposal& p : pending_) Finish(p, ErrorResult(st));
     pending_.clear();
     for (Proposal& p : waiters_.TakeAll()) Finish(p, ErrorResult(st));
+    // Messages reserved for receives in the log: the receives may never commit, and a
+    // new leader chooses from what is committed (a leader that steps down keeps its term).
+    state_->ReleaseReservations();
     pushes_in_flight_.clear();
     stream_.reset();
     // Cached payloads of entries this leader proposed but that never committed may be
@@ -249,6 +283,7 @@ void Node::OnPersisted(raft::Ready ready, Status status) {
 void Node::ApplyCommitted(const std::vector<raft::Entry>& committed) {
   std::map<std::string, size_t> woken;  // queue key -> messages made visible
   for (const raft::Entry& e : committed) ApplyEntry(e, woken);
+  for (Proposal& p : std::exchange(advanced_receives_, {})) StartReceive(std::move(p), true);
   for (const auto& [key, n] : woken) WakeWaiters(key, n);
   if (started_) PumpPushes();
   MaybeSnapshot();
@@ -257,6 +292,7 @@ void Node::ApplyCommitted(const std::vector<raft::Entry>& committed) {
 void Node::ApplyEntry(const raft::Entry& e, std::map<std::string, size_t>& woken) {
   CMQ_ASSERT(e.index == applied_index_ + 1, "committed entries must be applied in order");
   applied_index_ = e.index;
+  applied_term_ = e.term;
   // Conf changes are applied by the Raft core itself; a new leader's empty entry carries
   // nothing.
   if (e.type != raft::EntryType::kNormal || e.data_size() == 0) {
@@ -303,9 +339,9 @@ void Node::ApplyEntry(const raft::Entry& e, std::map<std::string, size_t>& woken
     }
     if (proposals == nullptr) continue;
     Proposal& p = (*proposals)[i];
-    if (p.is_receive && result.status.code() == ErrorCode::kNoMessage &&
-        clock_->NowMs() < p.deadline_ms && !stopped_) {
-      waiters_.Park(std::move(p));
+    if (p.is_receive && p.done && cmd.type == mq::CommandType::kReceiveChosen &&
+        cmd.chosen_keys.empty() && !stopped_) {
+      advanced_receives_.push_back(std::move(p));  // its queue is up to time: choose now
     } else {
       Finish(p, std::move(result));
     }
@@ -321,16 +357,11 @@ void Node::Finish(Proposal& p, mq::ApplyResult result) {
     CMQ_ASSERT(it != sends_in_flight_.end() && it->second > 0, "a send finished twice");
     if (--it->second == 0) sends_in_flight_.erase(it);
   }
-  if (!p.done) return;
+  if (!p.done) return;  // a receive answered when proposed
   CommandResult out;
-  if (p.is_receive && result.status.ok()) {
-    out.bodies = ReadBodies(result.messages);
-    if (out.bodies.size() != result.messages.size()) {
-      result.status = Status(ErrorCode::kIoError, "could not read message bodies from the log");
-      result.messages.clear();
-      out.bodies.clear();
-    }
-  }
+  // A receive gets here only with an error: its messages, when it has some, are answered
+  // at proposal (Node::AnswerAtProposal) with their bodies.
+  CMQ_ASSERT(!p.is_receive || !result.status.ok(), "a receive answered at its apply");
   out.apply = std::move(result);
   auto done = std::move(p.done);
   p.done = nullptr;

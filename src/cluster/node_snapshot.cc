@@ -272,6 +272,7 @@ void Node::RestoreFromSnapshot(const raft::Snapshot& snapshot) {
   }
   cache_.Clear();
   applied_index_ = index;
+  applied_term_ = snapshot.meta.term;
   applied_bytes_since_snapshot_ = 0;
   ++stats_.snapshots_installed;
   stats_.snapshot_index = index;

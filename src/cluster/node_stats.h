@@ -48,6 +48,13 @@ struct NodeStats {
   // Messages whose bodies the leader moved forward so the log below could go (kMoveBodies
   // applied here with an effect, on any replica).
   uint64_t bodies_moved = 0;
+  // Receives this node answered as leader when their kReceiveChosen entered its log
+  // (before the commit), and kReceiveChosen entries without messages it proposed to bring
+  // a queue up to its time first.
+  uint64_t receives_answered_at_proposal = 0;
+  uint64_t receive_advances = 0;
+  // Times a leader applied entries committed while its disk persisted later ones.
+  uint64_t applied_while_persisting = 0;
 };
 
 }  // namespace cmq::cluster

@@ -1,5 +1,6 @@
 #include "raft/raw_node.h"
 
+#include <algorithm>
 #include <iterator>
 
 namespace cmq::raft {
@@ -105,6 +106,19 @@ std::vector<Message> RawNode::TakeHeartbeats(Term term) {
   return heartbeats;
 }
 
+std::vector<Entry> RawNode::TakeCommittedEntries() {
+  CMQ_ASSERT(outstanding_, "TakeCommittedEntries without an outstanding Ready");
+  RaftLog& log = raft_.mutable_log();
+  std::vector<Entry> entries = log.NextCommittedEntries();
+  auto conf = std::find_if(entries.begin(), entries.end(),
+                           [](const Entry& e) { return e.type != EntryType::kNormal; });
+  entries.erase(conf, entries.end());
+  if (entries.empty()) return entries;
+  log.AcceptApplying(entries.back().index);
+  taken_.insert(taken_.end(), entries.begin(), entries.end());
+  return entries;
+}
+
 void RawNode::Advance(const Ready& ready) {
   CMQ_ASSERT(outstanding_, "Advance without an outstanding Ready");
   outstanding_ = false;
@@ -113,6 +127,11 @@ void RawNode::Advance(const Ready& ready) {
     raft_.OnEntriesStable(ready.entries.back().index, ready.entries.back().term);
   }
   raft_.OnApplied(ready.committed_entries);
+  if (!taken_.empty()) {
+    CMQ_ASSERT(!ready.snapshot, "entries taken beside a snapshot");
+    raft_.OnApplied(taken_);
+    taken_.clear();
+  }
 }
 
 NodeStatus RawNode::GetStatus() const {

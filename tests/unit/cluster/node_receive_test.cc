@@ -1,0 +1,244 @@
+// Receives answered before their commit (docs/queue-model.md): three in-memory nodes. The
+// leader answers a receive once its kReceiveChosen is in its log, even when no follower
+// can take it; if that entry then commits, every replica holds the messages in flight
+// under the handles the client got; if it never commits, a new leader delivers them
+// again (at least once) and the old handles no longer delete.
+
+#include <gtest/gtest.h>
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <future>
+#include <thread>
+
+#include "cluster/node.h"
+#include "storage/fault_injection_file_system.h"
+
+namespace cmq::cluster {
+namespace {
+
+using namespace std::chrono_literals;
+
+class NodeReceiveTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    for (uint64_t id = 1; id <= 3; ++id) OpenNode(id);
+    for (auto& node : nodes_) node->Start();
+  }
+  void TearDown() override {
+    for (auto& c : cut_) c = true;
+    for (auto& node : nodes_) {
+      if (node) node->Stop();
+    }
+  }
+
+  void OpenNode(uint64_t id) {
+    NodeOptions options;
+    options.data_dir = "/data";
+    options.node_id = id;
+    options.voters = {1, 2, 3};
+    options.raft_tick_ms = 10;
+    options.election_tick = 10;
+    auto node = Node::Open(&fs_[id - 1], &clock_, options);
+    ASSERT_TRUE(node.ok()) << node.status().ToString();
+    nodes_[id - 1] = std::move(node).value();
+    nodes_[id - 1]->SetRaftSend([this, id](uint64_t to, std::string message) {
+      if (cut_[id - 1] || cut_[to - 1]) return false;
+      nodes_[to - 1]->StepRaft(message);
+      return true;
+    });
+  }
+
+  // The leader all reachable nodes agree on, other than `not_this` (0: any).
+  uint64_t WaitForLeader(uint64_t not_this = 0) {
+    for (int i = 0; i < 1000; ++i) {
+      uint64_t agreed = 0;
+      bool all = true;
+      for (uint64_t id = 1; id <= 3; ++id) {
+        if (cut_[id - 1]) continue;
+        const uint64_t lead = nodes_[id - 1]->leader_id();
+        if (lead == 0 || lead == not_this || (agreed != 0 && lead != agreed)) all = false;
+        agreed = lead;
+      }
+      if (all && agreed != 0) return agreed;
+      std::this_thread::sleep_for(10ms);
+    }
+    return 0;
+  }
+
+  CommandResult Run(uint64_t on, const mq::Command& cmd) {
+    std::promise<CommandResult> done;
+    auto f = done.get_future();
+    nodes_[on - 1]->Submit(cmd, [&done](CommandResult r) { done.set_value(std::move(r)); });
+    return f.get();
+  }
+
+  std::future<CommandResult> Receive(uint64_t on, uint32_t n, int64_t wait_s = 0) {
+    auto done = std::make_shared<std::promise<CommandResult>>();
+    auto f = done->get_future();
+    mq::Command cmd;
+    cmd.type = mq::CommandType::kReceiveMessages;
+    cmd.queue_name = "q";
+    cmd.num_messages = n;
+    nodes_[on - 1]->Receive(cmd, wait_s,
+                            [done](CommandResult r) { done->set_value(std::move(r)); });
+    return f;
+  }
+
+  CommandResult Delete(uint64_t on, uint64_t handle) {
+    mq::Command del;
+    del.type = mq::CommandType::kDeleteMessages;
+    del.queue_name = "q";
+    del.receipt_handles = {handle};
+    return Run(on, del);
+  }
+
+  // A queue "q" holding `bodies`, committed on every node.
+  uint64_t Setup(const std::vector<std::string>& bodies) {
+    const uint64_t leader = WaitForLeader();
+    EXPECT_NE(leader, 0u);
+    if (leader == 0) return 0;
+    mq::Command create;
+    create.type = mq::CommandType::kCreateQueue;
+    create.queue_name = "q";
+    EXPECT_TRUE(Run(leader, create).apply.status.ok());
+    mq::Command send;
+    send.type = mq::CommandType::kSendMessages;
+    send.queue_name = "q";
+    for (const std::string& b : bodies) send.bodies.push_back(b);
+    if (!bodies.empty()) {
+      EXPECT_TRUE(Run(leader, send).apply.status.ok());
+    }
+    for (uint64_t id = 1; id <= 3; ++id) EXPECT_TRUE(WaitApplied(id, leader));
+    return leader;
+  }
+
+  bool WaitApplied(uint64_t id, uint64_t leader) {
+    for (int i = 0; i < 1000; ++i) {
+      if (nodes_[id - 1]->stats().applied_index >= nodes_[leader - 1]->stats().commit_index) {
+        return true;
+      }
+      std::this_thread::sleep_for(10ms);
+    }
+    return false;
+  }
+
+  // The queue's counters as the leader `on` reads them (once its lease lets it).
+  mq::QueueInfo Info(uint64_t on) {
+    Result<mq::QueueInfo> info = Status(ErrorCode::kUnavailable, "not asked");
+    for (int i = 0; i < 300 && !info.ok(); ++i) {
+      std::promise<Result<mq::QueueInfo>> done;
+      auto f = done.get_future();
+      nodes_[on - 1]->GetQueue("q", [&done](Result<mq::QueueInfo> r) { done.set_value(r); });
+      info = f.get();
+      if (!info.ok()) std::this_thread::sleep_for(10ms);
+    }
+    EXPECT_TRUE(info.ok()) << info.status().ToString();
+    return info.ok() ? *info : mq::QueueInfo{};
+  }
+
+  SystemClock clock_;
+  std::array<storage::FaultInjectionFileSystem, 3> fs_;
+  std::array<std::unique_ptr<Node>, 3> nodes_;
+  std::array<std::atomic<bool>, 3> cut_{};
+};
+
+TEST_F(NodeReceiveTest, AReceiveIsAnsweredBeforeItCommitsAndItsHandleDeletesOnceItDoes) {
+  const uint64_t leader = Setup({"a", "b"});
+  ASSERT_NE(leader, 0u);
+  const uint64_t commit_before = nodes_[leader - 1]->stats().commit_index;
+  // Both followers unreachable: nothing the leader proposes can commit.
+  for (uint64_t id = 1; id <= 3; ++id) cut_[id - 1] = id != leader;
+
+  auto f = Receive(leader, 1);
+  ASSERT_EQ(f.wait_for(2s), std::future_status::ready) << "not answered before the commit";
+  CommandResult r = f.get();
+  ASSERT_TRUE(r.apply.status.ok()) << r.apply.status.ToString();
+  ASSERT_EQ(r.bodies, std::vector<std::string>{"a"});
+  NodeStats stats = nodes_[leader - 1]->stats();
+  EXPECT_EQ(stats.commit_index, commit_before) << "the receive must not have committed yet";
+  EXPECT_EQ(stats.receives_answered_at_proposal, 1u);
+  // The second receive gets the other message, not the reserved one.
+  CommandResult second = Receive(leader, 16).get();
+  ASSERT_EQ(second.bodies, std::vector<std::string>{"b"});
+
+  for (auto& c : cut_) c = false;
+  // The delete follows the receive in the log, so it applies after it.
+  CommandResult del = Delete(leader, r.apply.messages[0].receipt_handle);
+  ASSERT_TRUE(del.apply.status.ok()) << del.apply.status.ToString();
+  for (uint64_t id = 1; id <= 3; ++id) ASSERT_TRUE(WaitApplied(id, leader));
+  EXPECT_EQ(Info(leader).inactive_msg_num, 1u) << "\"b\" in flight, \"a\" deleted";
+  EXPECT_EQ(Info(leader).active_msg_num, 0u);
+}
+
+TEST_F(NodeReceiveTest, AReceiveThatNeverCommitsIsDeliveredAgainByTheNextLeader) {
+  const uint64_t old_leader = Setup({"a"});
+  ASSERT_NE(old_leader, 0u);
+  cut_[old_leader - 1] = true;  // the leader alone: its receive never commits
+  CommandResult lost = Receive(old_leader, 1).get();
+  ASSERT_EQ(lost.bodies, std::vector<std::string>{"a"});
+
+  const uint64_t new_leader = WaitForLeader(old_leader);
+  ASSERT_NE(new_leader, 0u);
+  ASSERT_NE(new_leader, old_leader);
+  // At least once: the message is delivered again, as a first delivery.
+  CommandResult again = Receive(new_leader, 1, 5).get();
+  ASSERT_TRUE(again.apply.status.ok()) << again.apply.status.ToString();
+  ASSERT_EQ(again.bodies, std::vector<std::string>{"a"});
+  EXPECT_EQ(again.apply.messages[0].dequeue_count, 1u);
+  // A handle names the message and its delivery count, so the lost receive's handle is
+  // the new one (docs/queue-model.md): whichever consumer deletes first, deletes it once.
+  EXPECT_EQ(again.apply.messages[0].receipt_handle, lost.apply.messages[0].receipt_handle);
+  ASSERT_TRUE(Delete(new_leader, lost.apply.messages[0].receipt_handle).apply.status.ok());
+  EXPECT_EQ(Delete(new_leader, again.apply.messages[0].receipt_handle).apply.status.code(),
+            ErrorCode::kReceiptHandleInvalid);
+
+  // The old leader comes back as a follower: its entry is replaced, its reservation gone.
+  cut_[old_leader - 1] = false;
+  const uint64_t leader_now = WaitForLeader();
+  ASSERT_NE(leader_now, 0u);
+  mq::Command send;
+  send.type = mq::CommandType::kSendMessages;
+  send.queue_name = "q";
+  send.bodies = {"c"};
+  ASSERT_TRUE(Run(leader_now, send).apply.status.ok());
+  for (uint64_t id = 1; id <= 3; ++id) ASSERT_TRUE(WaitApplied(id, leader_now));
+  // Leadership on the old leader: it serves from the committed state alone.
+  if (leader_now != old_leader) {
+    std::promise<Status> moved;
+    nodes_[leader_now - 1]->TransferLeadership(old_leader,
+                                               [&moved](Status st) { moved.set_value(st); });
+    ASSERT_TRUE(moved.get_future().get().ok());
+  }
+  for (int i = 0; i < 500 && WaitForLeader() != old_leader; ++i) std::this_thread::sleep_for(10ms);
+  ASSERT_EQ(WaitForLeader(), old_leader);
+  CommandResult last = Receive(old_leader, 16, 5).get();
+  ASSERT_TRUE(last.apply.status.ok()) << last.apply.status.ToString();
+  EXPECT_EQ(last.bodies, std::vector<std::string>{"c"}) << "\"a\" was deleted";
+}
+
+TEST_F(NodeReceiveTest, ParkedReceiversOfADelayedMessageAdvanceTheQueueThenOneGetsIt) {
+  const uint64_t leader = Setup({});
+  ASSERT_NE(leader, 0u);
+  mq::Command send;
+  send.type = mq::CommandType::kSendMessages;
+  send.queue_name = "q";
+  send.bodies = {"later"};
+  send.delay_seconds = 1;
+  ASSERT_TRUE(Run(leader, send).apply.status.ok());
+  auto first = Receive(leader, 1, 5);
+  auto second = Receive(leader, 1, 2);
+  CommandResult got = first.get();
+  ASSERT_TRUE(got.apply.status.ok()) << got.apply.status.ToString();
+  EXPECT_EQ(got.bodies, std::vector<std::string>{"later"});
+  EXPECT_EQ(second.get().apply.status.code(), ErrorCode::kNoMessage) << "delivered twice";
+  NodeStats stats = nodes_[leader - 1]->stats();
+  EXPECT_GE(stats.receive_advances, 1u) << "the due message became visible in an entry";
+  EXPECT_EQ(stats.receives_answered_at_proposal, 1u);
+  for (uint64_t id = 1; id <= 3; ++id) ASSERT_TRUE(WaitApplied(id, leader));
+  EXPECT_EQ(Info(leader).inactive_msg_num, 1u);
+}
+
+}  // namespace
+}  // namespace cmq::cluster
