@@ -86,8 +86,22 @@ void Checker::OnSendApplied(raft::Index index, const std::vector<std::string_vie
   }
 }
 
-void Checker::OnReceiveApplied(raft::NodeId node, raft::Index index,
+void Checker::OnReceiveApplied(raft::NodeId node, raft::Index index, size_t position,
                                const mq::ApplyResult& result) {
+  std::vector<uint64_t> fingerprint;
+  for (const mq::ReceivedMessage& m : result.messages) {
+    fingerprint.push_back(m.msg_id);
+    fingerprint.push_back(m.receipt_handle);
+    fingerprint.push_back(static_cast<uint64_t>(m.next_visible_time_ms));
+  }
+  auto [it, first] = receives_.try_emplace({index, position}, fingerprint);
+  if (!first && it->second != fingerprint) {
+    Fail(fmt::format("queue: node {} received other messages at {}/{} than another node", node,
+                     index, position));
+  }
+  while (receives_.size() > 4096 && receives_.begin()->first.first + 4096 < index) {
+    receives_.erase(receives_.begin());
+  }
   for (const mq::ReceivedMessage& m : result.messages) {
     handle_msg_[m.receipt_handle] = m.msg_id;
     if (!bodies_.count(m.msg_id)) {

@@ -16,6 +16,9 @@
 // Queues:
 // * A message id names one body forever, on every node (send results agree).
 // * A receive never returns a message after a delete of it succeeded at a lower index.
+// * Every node's receive at one index and position gets the same messages, handles and
+//   deadlines (the leader chooses them; the nodes apply its choice).
+// * A receive the leader answered when it proposed it applies as answered, if it commits.
 // * A received body equals the body that was sent.
 // * At the end (everything healed, queues drained), every acknowledged send was received.
 
@@ -54,7 +57,9 @@ class Checker {
   // Queues: results of applying one command at log index `index` on some node.
   void OnSendApplied(raft::Index index, const std::vector<std::string_view>& bodies,
                      const mq::ApplyResult& result);
-  void OnReceiveApplied(raft::NodeId node, raft::Index index, const mq::ApplyResult& result);
+  // The receive at `position` in the entry at `index` (every node must receive the same).
+  void OnReceiveApplied(raft::NodeId node, raft::Index index, size_t position,
+                        const mq::ApplyResult& result);
   void OnDeleteApplied(raft::Index index, const std::vector<uint64_t>& handles,
                        const mq::ApplyResult& result);
   // Acknowledged to a client.
@@ -75,7 +80,10 @@ class Checker {
   std::map<uint64_t, uint64_t> handle_msg_;     // receipt handle -> msg id
   std::map<uint64_t, raft::Index> deleted_at_;  // msg id -> index of its delete
   std::map<uint64_t, std::string> acked_;       // acknowledged sends
-  std::set<uint64_t> received_;                 // by acknowledged receives
+  // (index, position) -> the first applied receive's messages (id, handle, deadline); the
+  // map is pruned to the last 4,096 indexes.
+  std::map<std::pair<raft::Index, size_t>, std::vector<uint64_t>> receives_;
+  std::set<uint64_t> received_;  // by acknowledged receives
 };
 
 }  // namespace cmq::sim

@@ -87,26 +87,97 @@ void SimNode::Stop() {
 Status SimNode::Submit(const ClientCall& call, std::string encoded_command) {
   if (!up()) return Unavailable("node down");
   if (!is_leader()) return Unavailable("not leader");
-  batch_.emplace_back(call, std::move(encoded_command));
+  Queued q{call, std::move(encoded_command), std::nullopt};
+  std::string_view in = q.encoded;
+  auto cmd = mq::DecodeCommand(in);
+  if (cmd.ok() && cmd->type == mq::CommandType::kReceiveMessages) q.receive = std::move(*cmd);
+  batch_.push_back(std::move(q));
   return Status::Ok();
+}
+
+bool SimNode::ChoosesReceives() const {
+  return is_leader() && applied_term_ == raw_->raft().term();
+}
+
+void SimNode::ChooseReceive(Queued& q, int64_t now_ms, std::optional<mq::ApplyResult>& answer,
+                            bool& answered_now) {
+  answered_now = false;
+  if (ChoosesReceives()) {
+    auto reservation = state_->ReserveReceive(*q.receive, now_ms);
+    if (reservation.ok()) {
+      q.encoded.clear();
+      mq::EncodeCommand(reservation->command, q.encoded);
+      answer = mq::ApplyResult{};
+      answer->messages = std::move(reservation->messages);
+      return;
+    }
+    if (reservation.status().code() != ErrorCode::kNoMessage ||
+        !state_->HasVisibleMessage(q.receive->queue_name, now_ms)) {
+      answer = mq::ApplyResult{};
+      answer->status = reservation.status();
+      answered_now = true;
+      return;
+    }
+  }
+  // Not caught up with the log yet, or messages due that the applied state has not made
+  // visible: a chosen receive without messages; its client hears "no message" at the apply.
+  mq::Command advance;
+  advance.type = mq::CommandType::kReceiveChosen;
+  advance.queue_name = q.receive->queue_name;
+  advance.received_at_ms = now_ms;
+  q.encoded.clear();
+  mq::EncodeCommand(advance, q.encoded);
 }
 
 void SimNode::Flush(int64_t now_ms) {
   if (batch_.empty() || !up()) return;
-  auto payload = std::make_shared<std::string>();
-  mq::EncodeEntryHeader(*payload, now_ms, static_cast<uint32_t>(batch_.size()));
-  for (const auto& [call, encoded] : batch_) payload->append(encoded);
+  if (raw_->raft().term() != reservation_term_) {
+    reservation_term_ = raw_->raft().term();
+    state_->ReleaseReservations();
+  }
   std::vector<ClientCall> calls;
-  for (const auto& [call, encoded] : batch_) calls.push_back(call);
+  std::vector<std::optional<mq::ApplyResult>> answered;
+  std::vector<std::string> encoded;
+  for (Queued& q : batch_) {
+    std::optional<mq::ApplyResult> answer;
+    bool answered_now = false;
+    if (q.receive) ChooseReceive(q, now_ms, answer, answered_now);
+    if (answered_now) {
+      replies_.push_back(Reply{q.call, true, 0, std::move(*answer), {}});
+      continue;
+    }
+    calls.push_back(q.call);
+    answered.push_back(std::move(answer));
+    encoded.push_back(std::move(q.encoded));
+  }
   batch_.clear();
+  if (calls.empty()) return;
+  auto payload = std::make_shared<std::string>();
+  mq::EncodeEntryHeader(*payload, now_ms, static_cast<uint32_t>(calls.size()));
+  for (const std::string& e : encoded) payload->append(e);
   auto index = raw_->Propose(payload);
   if (!index.ok()) {
-    for (const ClientCall& call : calls) replies_.push_back(Reply{call, false, 0, {}, {}});
+    for (size_t i = 0; i < calls.size(); ++i) {
+      if (answered[i]) {
+        std::string_view in = encoded[i];
+        auto chosen = mq::DecodeCommand(in);
+        CMQ_ASSERT(chosen.ok(), "a chosen receive does not decode");
+        state_->ReleaseReservation(*chosen);
+      }
+      replies_.push_back(Reply{calls[i], false, 0, {}, {}});
+    }
     return;
   }
   SIM_TRACE(*trace_, "node {} proposes {} commands at {}/{}", id_, calls.size(),
             raw_->raft().term(), *index);
-  pending_[*index] = Pending{raw_->raft().term(), std::move(calls)};
+  // Receives with chosen messages are answered now, before the entry commits.
+  for (size_t i = 0; i < calls.size(); ++i) {
+    if (!answered[i]) continue;
+    Reply reply{calls[i], true, *index, *answered[i], {}};
+    reply.bodies = ReadBodies(reply.result, *index);
+    replies_.push_back(std::move(reply));
+  }
+  pending_[*index] = Pending{raw_->raft().term(), std::move(calls), std::move(answered)};
 }
 
 Status SimNode::Process(Network* network, uint64_t now) {
@@ -160,7 +231,10 @@ Status SimNode::Persist(const raft::Ready& rd) {
 
 void SimNode::OnSoftState(const raft::SoftState& ss) {
   SIM_TRACE(*trace_, "node {} {} term {}", id_, raft::DescribeSoftState(ss), raw_->raft().term());
-  if (ss.role != raft::Role::kLeader) return;
+  if (ss.role != raft::Role::kLeader) {
+    state_->ReleaseReservations();  // the receives they were for may never commit
+    return;
+  }
   const raft::Term term = raw_->raft().term();
   checker_->OnLeader(id_, term);
   // Leader completeness: every entry known committed is in our log.
@@ -191,6 +265,7 @@ Status SimNode::RestoreSnapshot(const raft::Snapshot& snapshot) {
   }
   state_ = std::move(*state);
   applied_index_ = snapshot.meta.index;
+  applied_term_ = snapshot.meta.term;
   applied_hash_ = app->applied_hash;
   snapshot_bodies_ = std::move(app->body_entries);
   checker_->OnRestore(id_, applied_index_, applied_hash_);
@@ -200,8 +275,10 @@ Status SimNode::RestoreSnapshot(const raft::Snapshot& snapshot) {
 
 void SimNode::FailPending(raft::Index up_to) {
   while (!pending_.empty() && pending_.begin()->first <= up_to) {
-    for (const ClientCall& call : pending_.begin()->second.calls) {
-      replies_.push_back(Reply{call, false, pending_.begin()->first, {}, {}});
+    const Pending& p = pending_.begin()->second;
+    for (size_t i = 0; i < p.calls.size(); ++i) {
+      if (p.answered[i]) continue;  // answered when proposed: delivered again later
+      replies_.push_back(Reply{p.calls[i], false, pending_.begin()->first, {}, {}});
     }
     pending_.erase(pending_.begin());
   }
@@ -216,11 +293,18 @@ void SimNode::Apply(const raft::Entry& e) {
   std::vector<mq::ApplyResult> results;
   if (e.type == raft::EntryType::kNormal && e.data_size() > 0) ApplyCommands(e, &results);
   applied_index_ = e.index;
+  applied_term_ = e.term;
   FailPending(e.index - 1);  // proposals below this index were never applied: lost
   auto p = pending_.find(e.index);
   if (p == pending_.end()) return;
   const bool ours = p->second.term == e.term && results.size() == p->second.calls.size();
   for (size_t i = 0; i < p->second.calls.size(); ++i) {
+    if (const auto& early = p->second.answered[i]) {
+      // The leader chose from its applied state, and every entry before this one is its
+      // own: the apply must make exactly what it answered.
+      if (ours) CheckChosenAnswer(e.index, *early, results[i]);
+      continue;
+    }
     Reply reply{p->second.calls[i], ours, e.index, {}, {}};
     if (ours) {
       reply.bodies = ReadBodies(results[i], e.index);
@@ -229,6 +313,34 @@ void SimNode::Apply(const raft::Entry& e) {
     replies_.push_back(std::move(reply));
   }
   pending_.erase(p);
+}
+
+void SimNode::CheckChosenAnswer(raft::Index index, const mq::ApplyResult& answered,
+                                const mq::ApplyResult& applied) {
+  bool same = answered.messages.size() == applied.messages.size();
+  for (size_t i = 0; same && i < applied.messages.size(); ++i) {
+    const mq::ReceivedMessage& a = answered.messages[i];
+    const mq::ReceivedMessage& b = applied.messages[i];
+    // Not the body's place: a kMoveBodies applied in between may have moved it (the client
+    // got it from where it was; the checker compares what it got with what was sent).
+    same = a.msg_id == b.msg_id && a.receipt_handle == b.receipt_handle &&
+           a.body.length == b.body.length && a.next_visible_time_ms == b.next_visible_time_ms &&
+           a.dequeue_count == b.dequeue_count && a.first_dequeue_time_ms == b.first_dequeue_time_ms;
+  }
+  if (!same) {
+    auto describe = [](const mq::ApplyResult& r) {
+      std::string out;
+      for (const mq::ReceivedMessage& m : r.messages) {
+        out += fmt::format(" [id {} handle {} body {}/{}/{} next {} first {} count {}]", m.msg_id,
+                           m.receipt_handle, m.body.log_index, m.body.offset, m.body.length,
+                           m.next_visible_time_ms, m.first_dequeue_time_ms, m.dequeue_count);
+      }
+      return out;
+    };
+    checker_->Fail(
+        fmt::format("queue: node {} answered a receive at {} with{}, its apply made{} ({})", id_,
+                    index, describe(answered), describe(applied), applied.status.ToString()));
+  }
 }
 
 void SimNode::ApplyCommands(const raft::Entry& e, std::vector<mq::ApplyResult>* results) {
@@ -246,7 +358,8 @@ void SimNode::ApplyCommands(const raft::Entry& e, std::vector<mq::ApplyResult>* 
         checker_->OnSendApplied(e.index, cmd.bodies, r);
         break;
       case mq::CommandType::kReceiveMessages:
-        checker_->OnReceiveApplied(id_, e.index, r);
+      case mq::CommandType::kReceiveChosen:
+        checker_->OnReceiveApplied(id_, e.index, results->size(), r);
         break;
       case mq::CommandType::kDeleteMessages:
         checker_->OnDeleteApplied(e.index, cmd.receipt_handles, r);
@@ -299,7 +412,7 @@ void SimNode::ProposeBodyMoves(uint64_t below) {
     mq::EncodeCommand(cmd, encoded);
     SIM_TRACE(*trace_, "node {} moves {} bodies of queue {}", id_, cmd.moves.size(),
               cmd.queue_name);
-    batch_.emplace_back(ClientCall{}, std::move(encoded));  // client 0: nobody waits
+    batch_.push_back(Queued{ClientCall{}, std::move(encoded), std::nullopt});  // nobody waits
   }
 }
 

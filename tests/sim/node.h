@@ -83,13 +83,31 @@ class SimNode {
   struct Pending {
     raft::Term term = 0;
     std::vector<ClientCall> calls;
+    // Per call: the receive answered when proposed (cluster::Node::AnswerAtProposal), to
+    // check against what the apply makes of it; nullopt for the others.
+    std::vector<std::optional<mq::ApplyResult>> answered;
   };
+  // A command queued for the next entry. A client's receive has its messages chosen when
+  // the entry is formed (Flush), as cluster::Node does.
+  struct Queued {
+    ClientCall call;
+    std::string encoded;
+    std::optional<mq::Command> receive;  // a client's kReceiveMessages
+  };
+  // Leader: what becomes of a client's receive at now_ms: a kReceiveChosen with messages
+  // (answered once proposed), one without (brings the queue up to time; answered at its
+  // apply), or an answer at once (nothing visible, or an error).
+  void ChooseReceive(Queued& q, int64_t now_ms, std::optional<mq::ApplyResult>& answer,
+                     bool& answered_now);
+  bool ChoosesReceives() const;
 
   Status Persist(const raft::Ready& rd);
   void OnSoftState(const raft::SoftState& ss);
   Status RestoreSnapshot(const raft::Snapshot& snapshot);
   void Apply(const raft::Entry& e);
   void ApplyCommands(const raft::Entry& e, std::vector<mq::ApplyResult>* results);
+  void CheckChosenAnswer(raft::Index index, const mq::ApplyResult& answered,
+                         const mq::ApplyResult& applied);
   Status MaybeSnapshot();
   // Leader: queues a kMoveBodies for each small queue whose bodies hold the log below
   // `below` (as cluster::Node does after a snapshot).
@@ -114,7 +132,9 @@ class SimNode {
   raft::Index snapshot_index_ = 0;
   raft::Index previous_snapshot_index_ = 0;
 
-  std::vector<std::pair<ClientCall, std::string>> batch_;
+  std::vector<Queued> batch_;
+  raft::Term applied_term_ = 0;      // of the entry at applied_index_
+  raft::Term reservation_term_ = 0;  // the term whose reservations the state holds
   std::map<raft::Index, Pending> pending_;
   std::vector<Reply> replies_;
   uint64_t snapshots_taken_ = 0;
