@@ -301,6 +301,13 @@ void Node::ApplyEntry(const raft::Entry& e, std::map<std::string, size_t>& woken
     return;
   }
   auto decoded = mq::DecodeEntry(e.data_view());
+  if (!decoded.ok()) {
+    // Applying past it would make this replica differ from the others: stop.
+    spdlog::critical(
+        "group {}: committed entry {} does not decode ({}); written by a newer version? "
+        "(docs/cluster.md \"Upgrades\")",
+        options_.group_id, e.index, decoded.status().ToString());
+  }
   CMQ_ASSERT(decoded.ok(), "a committed entry does not decode");
   auto proposals_it = in_log_.find(e.index);
   std::vector<Proposal>* proposals = nullptr;

@@ -1,8 +1,9 @@
 #pragma once
 // What api/ sees of the cluster: submit a command and be called back with the result of
 // its apply, after the log entry that holds it is durable (DESIGN.md "The path of one
-// message"). The single-node implementation is cluster::Node; with Raft, the same
-// interface forwards to the group's leader.
+// message"); a receive is answered as soon as the leader's choice of messages is in its
+// log (docs/queue-model.md "Receives answered before their commit"). The implementation
+// is cluster::Node, one per group; GroupRouter routes to the group that holds a queue.
 //
 // Callbacks run on an internal thread (a group's strand): they must not block. They are
 // called exactly once, also on shutdown (with kUnavailable).

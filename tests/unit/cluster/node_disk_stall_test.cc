@@ -10,6 +10,7 @@
 #include <future>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include "cluster/node.h"
 #include "storage/fault_injection_file_system.h"
@@ -122,6 +123,13 @@ class NodeDiskStallTest : public ::testing::Test {
       ASSERT_TRUE(node.ok()) << node.status().ToString();
       nodes_[i] = std::move(node).value();
       nodes_[i]->SetRaftSend([this](uint64_t to, std::string message) {
+        {
+          std::lock_guard lock(held_mu_);
+          if (to == hold_to_) {  // delayed, as a slow network would
+            held_.push_back(std::move(message));
+            return true;
+          }
+        }
         nodes_[to - 1]->StepRaft(message);
         return true;
       });
@@ -179,9 +187,29 @@ class NodeDiskStallTest : public ::testing::Test {
     return send;
   }
 
+  // Messages to node `to` wait until Release (0: none wait).
+  void Hold(uint64_t to) {
+    std::lock_guard lock(held_mu_);
+    hold_to_ = to;
+  }
+  void Release() {
+    std::vector<std::string> held;
+    uint64_t to = 0;
+    {
+      std::lock_guard lock(held_mu_);
+      held.swap(held_);
+      to = hold_to_;
+      hold_to_ = 0;
+    }
+    for (std::string& m : held) nodes_[to - 1]->StepRaft(m);
+  }
+
   SystemClock clock_;
   std::array<GatedFileSystem, 3> fs_;
   std::array<std::unique_ptr<Node>, 3> nodes_;
+  std::mutex held_mu_;
+  uint64_t hold_to_ = 0;
+  std::vector<std::string> held_;
 };
 
 TEST_F(NodeDiskStallTest, ALeaderWhoseFsyncStallsKeepsItsGroupAndAcknowledgesAfterwards) {
@@ -212,6 +240,47 @@ TEST_F(NodeDiskStallTest, ALeaderWhoseFsyncStallsKeepsItsGroupAndAcknowledgesAft
   ASSERT_TRUE(r.apply.status.ok()) << r.apply.status.ToString();
   EXPECT_EQ(r.apply.msg_ids.size(), 1u);
   EXPECT_EQ(nodes_[leader - 1]->leader_term(), term);
+}
+
+// A send whose entry commits while the leader fsyncs a later one is answered at once: the
+// leader applies what is committed and already on its disk without waiting for that fsync
+// (RawNode::TakeCommittedEntries).
+TEST_F(NodeDiskStallTest, ASendCommittedWhileTheLeaderFsyncsALaterOneIsAnsweredAtOnce) {
+  const uint64_t leader = LeaderWithQueue();
+  ASSERT_NE(leader, 0u);
+  const uint64_t before = nodes_[leader - 1]->stats().applied_while_persisting;
+
+  // The followers' answers about the first send are late: its entry is on the leader's
+  // disk, and commits only once they arrive.
+  Hold(leader);
+  std::promise<CommandResult> first;
+  auto first_result = first.get_future();
+  nodes_[leader - 1]->Submit(SendTo("first"),
+                             [&first](CommandResult r) { first.set_value(std::move(r)); });
+  std::this_thread::sleep_for(20ms);  // written and synced on the leader
+  // The second send's fsync stalls on the leader.
+  fs_[leader - 1].gate.Close();
+  std::promise<CommandResult> second;
+  auto second_result = second.get_future();
+  nodes_[leader - 1]->Submit(SendTo("second"),
+                             [&second](CommandResult r) { second.set_value(std::move(r)); });
+  for (int i = 0; i < 200 && fs_[leader - 1].gate.waited() == 0; ++i) {
+    std::this_thread::sleep_for(1ms);
+  }
+  ASSERT_EQ(fs_[leader - 1].gate.waited(), 1) << "the second send's fsync never started";
+  Release();
+
+  ASSERT_EQ(first_result.wait_for(2s), std::future_status::ready)
+      << "the first send waited for the second one's fsync";
+  CommandResult r = first_result.get();
+  EXPECT_TRUE(r.apply.status.ok()) << r.apply.status.ToString();
+  EXPECT_EQ(second_result.wait_for(50ms), std::future_status::timeout)
+      << "the second send was answered before its entry was on the leader's disk";
+  EXPECT_GT(nodes_[leader - 1]->stats().applied_while_persisting, before);
+
+  fs_[leader - 1].gate.Open();
+  ASSERT_EQ(second_result.wait_for(5s), std::future_status::ready);
+  EXPECT_TRUE(second_result.get().apply.status.ok());
 }
 
 // A disk that stays stuck: after max_disk_stall_heartbeat_ms the leader goes silent, and a

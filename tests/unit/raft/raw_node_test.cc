@@ -136,6 +136,78 @@ TEST(RawNode, HeartbeatsCanBeTakenWhileAReadyIsBeingPersisted) {
   EXPECT_EQ(left, 2u);
 }
 
+// Node 2's acknowledgement of everything up to `index` in `term`.
+Message AppAck(Term term, Index index) {
+  Message ack;
+  ack.type = MessageType::kAppResp;
+  ack.from = 2;
+  ack.to = 1;
+  ack.term = term;
+  ack.index = index;
+  return ack;
+}
+
+TEST(RawNode, EntriesCommittedWhileAReadyIsBeingPersistedCanBeAppliedAtOnce) {
+  MemoryStorage storage;
+  Bootstrap(storage, ConfState{{1, 2, 3}, {}});
+  RawNode node(MakeConfig(1), &storage);
+  ElectNodeOne(node, storage);
+  Handle(node, storage);  // the leader's empty entry, persisted here
+  const Term term = node.hard_state().term;
+  auto first = node.Propose(MakePayload("first"));
+  ASSERT_TRUE(first.ok());
+  Handle(node, storage);  // "first" persisted here, not yet acknowledged
+  ASSERT_TRUE(node.Propose(MakePayload("second")).ok());
+  ASSERT_TRUE(node.ProposeConfChange({ConfChangeType::kAddLearner, 4}).ok());
+  Ready persisting = node.GetReady();  // the disk is busy with "second" and the change
+  ASSERT_EQ(persisting.entries.size(), 2u);
+  EXPECT_TRUE(node.TakeCommittedEntries().empty()) << "nothing committed yet";
+
+  // Node 2 has everything: "first" commits (stable here), "second" is not stable here yet.
+  ASSERT_TRUE(node.Step(AppAck(term, *first + 2)).ok());
+  std::vector<Entry> taken = node.TakeCommittedEntries();
+  ASSERT_EQ(taken.size(), 2u);  // the leader's empty entry, and "first"
+  EXPECT_EQ(taken[0].index, *first - 1);
+  EXPECT_EQ(taken[1].index, *first);
+  EXPECT_EQ(taken[1].data_view(), "first");
+  EXPECT_TRUE(node.TakeCommittedEntries().empty()) << "handed out once";
+
+  storage.Append(persisting.entries);
+  node.Advance(persisting);
+  EXPECT_EQ(node.GetStatus().applied, *first) << "reported applied by that Advance";
+  // The next Ready hands out what follows, never "first" again; the conf change comes
+  // through a Ready (its Advance applies it to the configuration).
+  Ready next = Handle(node, storage);
+  ASSERT_EQ(next.committed_entries.size(), 2u);
+  EXPECT_EQ(next.committed_entries[0].data_view(), "second");
+  EXPECT_EQ(next.committed_entries[1].type, EntryType::kConfChange);
+  EXPECT_EQ(node.conf_state().learners.count(4), 1u);
+}
+
+TEST(RawNode, TakenEntriesStopBeforeAConfChange) {
+  MemoryStorage storage;
+  Bootstrap(storage, ConfState{{1, 2, 3}, {}});
+  RawNode node(MakeConfig(1), &storage);
+  ElectNodeOne(node, storage);
+  Handle(node, storage);
+  const Term term = node.hard_state().term;
+  ASSERT_TRUE(node.Propose(MakePayload("a")).ok());
+  auto change = node.ProposeConfChange({ConfChangeType::kAddLearner, 4});
+  ASSERT_TRUE(change.ok());
+  Handle(node, storage);  // both stable here
+  ASSERT_TRUE(node.Propose(MakePayload("b")).ok());
+  Ready persisting = node.GetReady();
+  ASSERT_TRUE(node.Step(AppAck(term, *change)).ok());
+  std::vector<Entry> taken = node.TakeCommittedEntries();
+  ASSERT_EQ(taken.size(), 2u);  // the leader's empty entry, and "a"
+  EXPECT_EQ(taken[1].data_view(), "a");
+  storage.Append(persisting.entries);
+  node.Advance(persisting);
+  Ready next = Handle(node, storage);
+  ASSERT_FALSE(next.committed_entries.empty());
+  EXPECT_EQ(next.committed_entries[0].index, *change);
+}
+
 TEST(RawNode, RestartRecoversTermVoteCommitAndConfiguration) {
   MemoryStorage storage;
   Bootstrap(storage, ConfState{{1}, {}});
