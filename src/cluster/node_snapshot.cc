@@ -35,6 +35,9 @@ void Node::MaybeSnapshot() {
       applied_bytes_since_snapshot_ < options_.snapshot_interval_bytes) {
     return;
   }
+  // A leader may apply entries a quorum holds before its own disk does
+  // (RawNode::TakeCommittedEntries); a snapshot waits until its log holds them too.
+  if (applied_index_ > raft_->raft().log().StableLastIndex()) return;
   snapshot_in_progress_ = true;
   applied_bytes_since_snapshot_ = 0;
   uint64_t index = applied_index_;

@@ -155,6 +155,13 @@ std::vector<Entry> RaftLog::NextCommittedEntries() const {
   return std::move(*entries);
 }
 
+std::vector<Entry> RaftLog::NextCommittedEntriesUnstableToo() const {
+  if (HasPendingSnapshot() || NextApplyIndex() > committed_) return {};
+  auto entries = Slice(NextApplyIndex(), committed_ + 1, max_applying_bytes_);
+  CMQ_ASSERT(entries.ok(), "committed entries are not readable");
+  return std::move(*entries);
+}
+
 void RaftLog::AcceptApplying(Index i) {
   CMQ_ASSERT(i >= applying_ && i <= committed_, "applying out of order");
   applying_ = i;

@@ -82,6 +82,9 @@ class RaftLog {
   // Committed, stable entries not yet handed out for applying.
   bool HasNextCommittedEntries() const;
   std::vector<Entry> NextCommittedEntries() const;
+  // Also the committed entries not yet stable here (a quorum of other nodes holds them):
+  // for a leader that applies while its own disk persists them (RawNode::TakeCommittedEntries).
+  std::vector<Entry> NextCommittedEntriesUnstableToo() const;
   void AcceptApplying(Index i);
   void AppliedTo(Index i);
   // The driver applied a snapshot at i: everything up to i counts as applied.

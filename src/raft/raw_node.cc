@@ -109,7 +109,7 @@ std::vector<Message> RawNode::TakeHeartbeats(Term term) {
 std::vector<Entry> RawNode::TakeCommittedEntries() {
   CMQ_ASSERT(outstanding_, "TakeCommittedEntries without an outstanding Ready");
   RaftLog& log = raft_.mutable_log();
-  std::vector<Entry> entries = log.NextCommittedEntries();
+  std::vector<Entry> entries = log.NextCommittedEntriesUnstableToo();
   auto conf = std::find_if(entries.begin(), entries.end(),
                            [](const Entry& e) { return e.type != EntryType::kNormal; });
   entries.erase(conf, entries.end());

@@ -85,12 +85,15 @@ class RawNode {
   // its followers (and its own check-quorum) instead of losing the group. Pass the term
   // last made durable: a message must never name a term the sender has not persisted.
   std::vector<Message> TakeHeartbeats(Term term);
-  // For the same driver: the entries committed since the outstanding Ready was taken that
-  // are already stable here (a leader learns its followers' acks while it fsyncs its own
-  // next entries), so that they are applied without waiting for that fsync. Only normal
-  // entries, up to the first conf change (those wait for a Ready, whose Advance applies
-  // them to the configuration). They are reported applied by the outstanding Ready's
-  // Advance, after its own committed entries, and never come in a Ready.
+  // For the same driver: the entries committed since the outstanding Ready was taken (a
+  // leader learns its followers' acks while it fsyncs), so that they are applied without
+  // waiting for that fsync. That includes entries the outstanding Ready itself persists:
+  // committed means a quorum holds them on disk, with or without this node (a leader
+  // counts itself only once its own write is done, so two followers may commit an entry
+  // first). The driver must not take a local snapshot past what its own log holds. Only
+  // normal entries, up to the first conf change (those wait for a Ready, whose Advance
+  // applies them to the configuration). They are reported applied by the outstanding
+  // Ready's Advance, after its own committed entries, and never come in a Ready.
   // REQUIRES: a Ready is outstanding, and it holds no snapshot (its entries are applied
   // only once the snapshot is installed).
   std::vector<Entry> TakeCommittedEntries();
