@@ -103,10 +103,16 @@ void Node::ProposePending() {
 
 void Node::Drive() {
   if (stopped_ || !failed_.ok()) return;
+  if (raft_->hard_state().term != reservation_term_) {
+    // First, before anything is applied: reservations of an older term are given back.
+    ResetReservationsIfTermChanged();  // may Drive again, through the receives it restarts
+    return Drive();
+  }
   if (disk_busy_) {
-    // A leader learns of commits while it fsyncs its next entries: those already stable
-    // here are applied now (a send's answer, and the receive it wakes, need not wait for
-    // an fsync that is not theirs). Not beside a snapshot being installed.
+    // A leader learns of commits while it fsyncs: what a quorum holds is applied now,
+    // also entries its own disk is still writing (a send's answer, and the receive it
+    // wakes, wait for the commit, not for this node's fsync). Not beside a snapshot being
+    // installed.
     if (is_leader_ && !persisting_snapshot_) {
       std::vector<raft::Entry> committed = raft_->TakeCommittedEntries();
       if (!committed.empty()) {
@@ -115,10 +121,6 @@ void Node::Drive() {
       }
     }
     return;
-  }
-  if (raft_->hard_state().term != reservation_term_) {
-    ResetReservationsIfTermChanged();  // may Drive again, through the receives it restarts
-    return Drive();
   }
   ProposePending();
   if (!raft_->HasReady()) return;

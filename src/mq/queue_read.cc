@@ -126,8 +126,13 @@ void Queue::FillInfo(int64_t now_ms, QueueInfo& info) const {
         return false;
       });
   auto live = [&](MessageState s) { return Count(s) - expired[static_cast<size_t>(s)]; };
-  info.active_msg_num = live(MessageState::kVisible) + due_delayed + due_in_flight;
-  info.inactive_msg_num = live(MessageState::kInFlight) - due_in_flight;
+  // A leader's reserved messages (Queue::Reserve) were handed to a receive that is not
+  // applied yet: in flight as far as its client can tell, so counted so here (reads are
+  // served by the leader: a client reading right after its receive sees it in flight).
+  uint64_t reserved = 0;
+  for (const auto& [seq, key] : reserved_) reserved += seq >= retention_cut ? 1 : 0;
+  info.active_msg_num = live(MessageState::kVisible) - reserved + due_delayed + due_in_flight;
+  info.inactive_msg_num = live(MessageState::kInFlight) - due_in_flight + reserved;
   info.delay_msg_num = live(MessageState::kDelayed) - due_delayed;
   info.rewind_msg_num = live(MessageState::kDeleted) - out_of_window;
   info.transaction_msg_num = live(MessageState::kHalf);

@@ -97,11 +97,19 @@ TEST_F(ReceiveChosenTest, AReservedMessageIsNotChosenTwice) {
   EXPECT_FALSE(h.sm.HasVisibleMessage("q", h.now_ms)) << "both are taken";
   auto third = h.sm.ReserveReceive(ReceiveCmd("q", 1), h.now_ms);
   EXPECT_EQ(third.status().code(), ErrorCode::kNoMessage);
-  // Counted as visible until applied (GetQueueAttributes), then in flight.
-  EXPECT_EQ(h.Info("q").active_msg_num, 2u);
+  // In flight for GetQueueAttributes from the moment they are reserved (the leader serves
+  // reads, and its client may read right after its answer), before the apply...
+  EXPECT_EQ(h.Info("q").active_msg_num, 0u);
+  EXPECT_EQ(h.Info("q").inactive_msg_num, 2u);
+  Result<QueueInfo> on_follower = follower.GetQueue("q", h.now_ms);
+  ASSERT_TRUE(on_follower.ok());
+  EXPECT_EQ(on_follower->active_msg_num, 2u) << "a follower knows nothing of reservations";
   ASSERT_TRUE(h.Apply(second.command).status.ok());
   ASSERT_TRUE(h.Apply(first.command).status.ok());
+  // ...and after it, on every replica.
   EXPECT_EQ(h.Info("q").inactive_msg_num, 2u);
+  EXPECT_EQ(h.Info("q").active_msg_num, 0u);
+  EXPECT_EQ(follower.GetQueue("q", h.now_ms)->inactive_msg_num, 2u);
   EXPECT_EQ(h.sm.Snapshot(), follower.Snapshot());
 }
 
