@@ -6,84 +6,23 @@
 
 #include <gtest/gtest.h>
 
-#include <array>
-#include <atomic>
 #include <chrono>
 #include <future>
+#include <string>
 #include <thread>
+#include <vector>
 
-#include "cluster/node.h"
-#include "storage/fault_injection_file_system.h"
+#include "unit/cluster/in_memory_cluster.h"
 
 namespace cmq::cluster {
 namespace {
 
 using namespace std::chrono_literals;
 
-class NodeReceiveTest : public ::testing::Test {
+class NodeReceiveTest : public testing::InMemoryCluster {
  protected:
-  void SetUp() override {
-    for (uint64_t id = 1; id <= 3; ++id) OpenNode(id);
-    for (auto& node : nodes_) node->Start();
-  }
-  void TearDown() override {
-    for (auto& c : cut_) c = true;
-    for (auto& node : nodes_) {
-      if (node) node->Stop();
-    }
-  }
-
-  void OpenNode(uint64_t id) {
-    NodeOptions options;
-    options.data_dir = "/data";
-    options.node_id = id;
-    options.voters = {1, 2, 3};
-    options.raft_tick_ms = 10;
-    options.election_tick = 10;
-    auto node = Node::Open(&fs_[id - 1], &clock_, options);
-    ASSERT_TRUE(node.ok()) << node.status().ToString();
-    nodes_[id - 1] = std::move(node).value();
-    nodes_[id - 1]->SetRaftSend([this, id](uint64_t to, std::string message) {
-      if (cut_[id - 1] || cut_[to - 1]) return false;
-      nodes_[to - 1]->StepRaft(message);
-      return true;
-    });
-  }
-
-  // The leader all reachable nodes agree on, other than `not_this` (0: any).
-  uint64_t WaitForLeader(uint64_t not_this = 0) {
-    for (int i = 0; i < 1000; ++i) {
-      uint64_t agreed = 0;
-      bool all = true;
-      for (uint64_t id = 1; id <= 3; ++id) {
-        if (cut_[id - 1]) continue;
-        const uint64_t lead = nodes_[id - 1]->leader_id();
-        if (lead == 0 || lead == not_this || (agreed != 0 && lead != agreed)) all = false;
-        agreed = lead;
-      }
-      if (all && agreed != 0) return agreed;
-      std::this_thread::sleep_for(10ms);
-    }
-    return 0;
-  }
-
-  CommandResult Run(uint64_t on, const mq::Command& cmd) {
-    std::promise<CommandResult> done;
-    auto f = done.get_future();
-    nodes_[on - 1]->Submit(cmd, [&done](CommandResult r) { done.set_value(std::move(r)); });
-    return f.get();
-  }
-
   std::future<CommandResult> Receive(uint64_t on, uint32_t n, int64_t wait_s = 0) {
-    auto done = std::make_shared<std::promise<CommandResult>>();
-    auto f = done->get_future();
-    mq::Command cmd;
-    cmd.type = mq::CommandType::kReceiveMessages;
-    cmd.queue_name = "q";
-    cmd.num_messages = n;
-    nodes_[on - 1]->Receive(cmd, wait_s,
-                            [done](CommandResult r) { done->set_value(std::move(r)); });
-    return f;
+    return StartReceive(on, "q", n, wait_s);
   }
 
   CommandResult Delete(uint64_t on, uint64_t handle) {
@@ -94,7 +33,7 @@ class NodeReceiveTest : public ::testing::Test {
     return Run(on, del);
   }
 
-  // A queue "q" holding `bodies`, committed on every node.
+  // A queue "q" holding `bodies`, applied on every node.
   uint64_t Setup(const std::vector<std::string>& bodies) {
     const uint64_t leader = WaitForLeader();
     EXPECT_NE(leader, 0u);
@@ -110,18 +49,8 @@ class NodeReceiveTest : public ::testing::Test {
     if (!bodies.empty()) {
       EXPECT_TRUE(Run(leader, send).apply.status.ok());
     }
-    for (uint64_t id = 1; id <= 3; ++id) EXPECT_TRUE(WaitApplied(id, leader));
+    for (uint64_t id = 1; id <= 3; ++id) EXPECT_TRUE(WaitCaughtUp(id, leader));
     return leader;
-  }
-
-  bool WaitApplied(uint64_t id, uint64_t leader) {
-    for (int i = 0; i < 1000; ++i) {
-      if (nodes_[id - 1]->stats().applied_index >= nodes_[leader - 1]->stats().commit_index) {
-        return true;
-      }
-      std::this_thread::sleep_for(10ms);
-    }
-    return false;
   }
 
   // The queue's counters as the leader `on` reads them (once its lease lets it).
@@ -137,11 +66,6 @@ class NodeReceiveTest : public ::testing::Test {
     EXPECT_TRUE(info.ok()) << info.status().ToString();
     return info.ok() ? *info : mq::QueueInfo{};
   }
-
-  SystemClock clock_;
-  std::array<storage::FaultInjectionFileSystem, 3> fs_;
-  std::array<std::unique_ptr<Node>, 3> nodes_;
-  std::array<std::atomic<bool>, 3> cut_{};
 };
 
 TEST_F(NodeReceiveTest, AReceiveIsAnsweredBeforeItCommitsAndItsHandleDeletesOnceItDoes) {
@@ -167,7 +91,7 @@ TEST_F(NodeReceiveTest, AReceiveIsAnsweredBeforeItCommitsAndItsHandleDeletesOnce
   // The delete follows the receive in the log, so it applies after it.
   CommandResult del = Delete(leader, r.apply.messages[0].receipt_handle);
   ASSERT_TRUE(del.apply.status.ok()) << del.apply.status.ToString();
-  for (uint64_t id = 1; id <= 3; ++id) ASSERT_TRUE(WaitApplied(id, leader));
+  for (uint64_t id = 1; id <= 3; ++id) ASSERT_TRUE(WaitCaughtUp(id, leader));
   EXPECT_EQ(Info(leader).inactive_msg_num, 1u) << "\"b\" in flight, \"a\" deleted";
   EXPECT_EQ(Info(leader).active_msg_num, 0u);
 }
@@ -179,7 +103,7 @@ TEST_F(NodeReceiveTest, AReceiveThatNeverCommitsIsDeliveredAgainByTheNextLeader)
   CommandResult lost = Receive(old_leader, 1).get();
   ASSERT_EQ(lost.bodies, std::vector<std::string>{"a"});
 
-  const uint64_t new_leader = WaitForLeader(old_leader);
+  const uint64_t new_leader = WaitForLeader(0, old_leader);
   ASSERT_NE(new_leader, 0u);
   ASSERT_NE(new_leader, old_leader);
   // At least once: the message is delivered again, as a first delivery.
@@ -203,7 +127,7 @@ TEST_F(NodeReceiveTest, AReceiveThatNeverCommitsIsDeliveredAgainByTheNextLeader)
   send.queue_name = "q";
   send.bodies = {"c"};
   ASSERT_TRUE(Run(leader_now, send).apply.status.ok());
-  for (uint64_t id = 1; id <= 3; ++id) ASSERT_TRUE(WaitApplied(id, leader_now));
+  for (uint64_t id = 1; id <= 3; ++id) ASSERT_TRUE(WaitCaughtUp(id, leader_now));
   // Leadership on the old leader: it serves from the committed state alone.
   if (leader_now != old_leader) {
     std::promise<Status> moved;
@@ -211,8 +135,7 @@ TEST_F(NodeReceiveTest, AReceiveThatNeverCommitsIsDeliveredAgainByTheNextLeader)
                                                [&moved](Status st) { moved.set_value(st); });
     ASSERT_TRUE(moved.get_future().get().ok());
   }
-  for (int i = 0; i < 500 && WaitForLeader() != old_leader; ++i) std::this_thread::sleep_for(10ms);
-  ASSERT_EQ(WaitForLeader(), old_leader);
+  ASSERT_EQ(WaitForLeader(old_leader), old_leader);
   CommandResult last = Receive(old_leader, 16, 5).get();
   ASSERT_TRUE(last.apply.status.ok()) << last.apply.status.ToString();
   EXPECT_EQ(last.bodies, std::vector<std::string>{"c"}) << "\"a\" was deleted";
@@ -236,7 +159,7 @@ TEST_F(NodeReceiveTest, ParkedReceiversOfADelayedMessageAdvanceTheQueueThenOneGe
   NodeStats stats = nodes_[leader - 1]->stats();
   EXPECT_GE(stats.receive_advances, 1u) << "the due message became visible in an entry";
   EXPECT_EQ(stats.receives_answered_at_proposal, 1u);
-  for (uint64_t id = 1; id <= 3; ++id) ASSERT_TRUE(WaitApplied(id, leader));
+  for (uint64_t id = 1; id <= 3; ++id) ASSERT_TRUE(WaitCaughtUp(id, leader));
   EXPECT_EQ(Info(leader).inactive_msg_num, 1u);
 }
 

@@ -6,7 +6,6 @@
 
 #include <gtest/gtest.h>
 
-#include <array>
 #include <atomic>
 #include <chrono>
 #include <functional>
@@ -16,10 +15,9 @@
 #include <thread>
 
 #include "cluster/group_snapshot.h"
-#include "cluster/node.h"
 #include "cluster/retained_stream.h"
 #include "raft/codec.h"
-#include "storage/fault_injection_file_system.h"
+#include "unit/cluster/in_memory_cluster.h"
 
 namespace cmq::cluster {
 namespace {
@@ -29,39 +27,19 @@ using namespace std::chrono_literals;
 constexpr size_t kMessages = 120;
 constexpr size_t kBodyBytes = 60 << 10;  // 7.2 MB in all: several 1 MiB chunks
 
-class NodeRetainedStreamTest : public ::testing::Test {
+class NodeRetainedStreamTest : public testing::InMemoryCluster {
  protected:
-  void SetUp() override {
-    for (uint64_t id = 1; id <= 3; ++id) OpenNode(id);
-    for (auto& node : nodes_) node->Start();
-  }
-  void TearDown() override {
-    for (auto& c : cut_) c = true;
-    for (auto& node : nodes_) {
-      if (node) node->Stop();
-    }
-  }
-
-  void OpenNode(uint64_t id) {
-    NodeOptions options;
-    options.data_dir = "/data";
-    options.node_id = id;
-    options.voters = {1, 2, 3};
-    options.raft_tick_ms = 10;
-    options.election_tick = 10;
+  NodeOptions Options(uint64_t id) override {
+    NodeOptions options = InMemoryCluster::Options(id);
     options.snapshot_interval_bytes = 256 << 10;
     options.log_segment_bytes = 64 << 10;
     options.snapshot_inline_bytes = 0;  // every retained run is streamed
     options.staging_idle_ms = staging_idle_ms_;
     options.housekeeping_interval_ms = 100;
-    auto node = Node::Open(&fs_[id - 1], &clock_, options);
-    ASSERT_TRUE(node.ok()) << node.status().ToString();
-    nodes_[id - 1] = std::move(node).value();
-    nodes_[id - 1]->SetRaftSend([this, id](uint64_t to, std::string message) {
-      if (cut_[id - 1] || cut_[to - 1]) return false;
-      nodes_[to - 1]->StepRaft(message);
-      return true;
-    });
+    return options;
+  }
+  void Wire(uint64_t id) override {
+    InMemoryCluster::Wire(id);
     nodes_[id - 1]->SetStreamSend([this, id](uint64_t to, bool ack, std::string payload) {
       if (cut_[id - 1] || cut_[to - 1]) return false;
       if (ack) ++acks_;
@@ -79,35 +57,7 @@ class NodeRetainedStreamTest : public ::testing::Test {
     });
   }
 
-  uint64_t WaitForLeader(uint64_t want = 0) {
-    for (int i = 0; i < 1000; ++i) {
-      const uint64_t lead = nodes_[0]->leader_id();
-      if (lead != 0 && (want == 0 || lead == want) && nodes_[1]->leader_id() == lead &&
-          nodes_[2]->leader_id() == lead) {
-        return lead;
-      }
-      std::this_thread::sleep_for(10ms);
-    }
-    return 0;
-  }
-
-  CommandResult Run(uint64_t on, const mq::Command& cmd) {
-    std::promise<CommandResult> done;
-    auto f = done.get_future();
-    nodes_[on - 1]->Submit(cmd, [&done](CommandResult r) { done.set_value(std::move(r)); });
-    return f.get();
-  }
-
-  CommandResult Receive(uint64_t on) {
-    std::promise<CommandResult> done;
-    auto f = done.get_future();
-    mq::Command cmd;
-    cmd.type = mq::CommandType::kReceiveMessages;
-    cmd.queue_name = "q";
-    cmd.num_messages = 16;
-    nodes_[on - 1]->Receive(cmd, 0, [&done](CommandResult r) { done.set_value(std::move(r)); });
-    return f.get();
-  }
+  CommandResult Receive(uint64_t on) { return StartReceive(on, "q", 16).get(); }
 
   static std::string Body(size_t i) {
     std::string body = "m" + std::to_string(i) + "-";
@@ -115,21 +65,6 @@ class NodeRetainedStreamTest : public ::testing::Test {
     return body;
   }
 
-  // Until node `id` has applied everything node `leader` has committed.
-  bool WaitCaughtUp(uint64_t id, uint64_t leader) {
-    for (int i = 0; i < 3000; ++i) {
-      NodeStats l = nodes_[leader - 1]->stats();
-      NodeStats f = nodes_[id - 1]->stats();
-      if (f.applied_index >= l.commit_index && l.commit_index > 0) return true;
-      std::this_thread::sleep_for(10ms);
-    }
-    return false;
-  }
-
-  SystemClock clock_;
-  std::array<storage::FaultInjectionFileSystem, 3> fs_;
-  std::array<std::unique_ptr<Node>, 3> nodes_;
-  std::array<std::atomic<bool>, 3> cut_{};
   std::pair<uint64_t, uint64_t> CutOneFollowerOff();
 
   std::vector<std::string> bodies_;
