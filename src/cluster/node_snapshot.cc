@@ -85,6 +85,7 @@ void Node::OnSnapshotSaved(uint64_t index, uint64_t oldest_referenced, Status st
     // was consumed or deleted) kept it from answering heartbeats for long enough that the
     // leader, hearing no quorum, stepped down.
     Status st;
+    std::vector<std::string> detached;
     while (st.ok()) {
       std::lock_guard lock(storage_write_mu_);
       const uint64_t first = storage_->LogFirstIndex();
@@ -92,13 +93,26 @@ void Node::OnSnapshotSaved(uint64_t index, uint64_t oldest_referenced, Status st
       uint64_t step = storage_->FirstSegmentEnd();
       // The newest segment (or an empty one) goes only with everything: one call for it.
       if (step <= first || step > before) step = before;
-      st = storage_->Compact(step);
+      auto files = storage_->CompactDetached(step);
+      if (!files.ok()) {
+        st = files.status();
+        break;
+      }
+      detached.insert(detached.end(), files->begin(), files->end());
       if (step == before) break;
     }
     uint64_t first = storage_->LogFirstIndex();
     boost::asio::post(strand_ctx_, [this, st, first] {
       if (!st.ok()) spdlog::error("dropping old log segments failed: {}", st.ToString());
       stats_.log_first_index = first;
+    });
+    if (detached.empty()) return;
+    // Freeing the files' blocks takes tens of ms per segment: not here, where the next
+    // log write waits, but on the snapshot thread. Files a crash leaves behind come back as
+    // log entries below the snapshot, and the next compaction drops them again.
+    boost::asio::post(snapshot_ctx_, [this, detached = std::move(detached)] {
+      Status removed = storage_->RemoveDetached(detached);
+      if (!removed.ok()) spdlog::warn("removing old log segments failed: {}", removed.ToString());
     });
   });
 }

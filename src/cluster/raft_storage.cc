@@ -332,11 +332,21 @@ Status RaftStorage::CreateSnapshot(raft::Index index, const raft::ConfState& con
 }
 
 Status RaftStorage::Compact(raft::Index before) {
+  auto detached = CompactDetached(before);
+  if (!detached.ok()) return detached.status();
+  return log_->RemoveDetachedFiles(*detached);
+}
+
+Result<std::vector<std::string>> RaftStorage::CompactDetached(raft::Index before) {
   if (before > FirstIndex()) {
     return Status(ErrorCode::kInvalidArgument, "raft storage: compacting past the snapshot at " +
                                                    std::to_string(SnapshotMetaNow().index));
   }
-  return log_->TruncatePrefix(before);
+  return log_->DetachPrefix(before);
+}
+
+Status RaftStorage::RemoveDetached(const std::vector<std::string>& paths) {
+  return log_->RemoveDetachedFiles(paths);
 }
 
 Result<raft::Entry> RaftStorage::ReadEntry(raft::Index i) const {

@@ -113,6 +113,10 @@ class RaftStorage final : public raft::Storage {
   // Drops log segments all of whose entries are below `before`, durably. REQUIRES:
   // before <= FirstIndex() (only what the snapshot covers can go; else kInvalidArgument).
   Status Compact(raft::Index before);
+  // Compact, leaving the dropped segments' files to RemoveDetached, which may run on
+  // another thread without the write lock (storage::Log::DetachPrefix).
+  Result<std::vector<std::string>> CompactDetached(raft::Index before);
+  Status RemoveDetached(const std::vector<std::string>& paths);
 
   // The data of entry i if the log still holds it physically (also at or below the
   // snapshot, where the core no longer looks). kNotFound otherwise.

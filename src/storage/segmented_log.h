@@ -40,6 +40,8 @@ class SegmentedLog final : public Log {
                                        uint32_t length) const override;
   Status TruncateSuffix(uint64_t from) override;
   Status TruncatePrefix(uint64_t before) override;
+  Result<std::vector<std::string>> DetachPrefix(uint64_t before) override;
+  Status RemoveDetachedFiles(const std::vector<std::string>& paths) override;
   uint64_t FirstSegmentEnd() const override;
   Status SaveHardState(const HardState& hs) override;
   HardState LoadHardState() const override;

@@ -65,10 +65,17 @@ Status SegmentedLog::TruncateSuffix(uint64_t from) {
 }
 
 Status SegmentedLog::TruncatePrefix(uint64_t before) {
+  auto detached = DetachPrefix(before);
+  if (!detached.ok()) return detached.status();
+  return RemoveSegmentFiles(*detached);
+}
+
+Result<std::vector<std::string>> SegmentedLog::DetachPrefix(uint64_t before) {
   CMQ_RETURN_IF_ERROR(CheckNotFailed());
-  if (before <= FirstIndexUnlocked()) return Status::Ok();
+  if (before <= FirstIndexUnlocked()) return std::vector<std::string>{};
   // Every entry goes (a snapshot covers the whole log): the log becomes one empty segment
-  // named `before`, so that FirstIndex() == before and LastIndex() == before - 1.
+  // named `before`, so that FirstIndex() == before and LastIndex() == before - 1. Its files
+  // go at once: the new segment may take the name of one of them.
   bool drop_all = LastIndexUnlocked() < before;
   size_t dropped = 0;
   while (dropped < segments_.size() && segments_[dropped].next_index() <= before) ++dropped;
@@ -88,9 +95,16 @@ Status SegmentedLog::TruncatePrefix(uint64_t before) {
       terms_.TruncatePrefix(FirstIndexUnlocked());
     }
   }
+  if (!drop_all) return removed;
   CMQ_RETURN_IF_ERROR(RemoveSegmentFiles(removed));
-  if (drop_all) return StartSegment(before);
-  return Status::Ok();
+  CMQ_RETURN_IF_ERROR(StartSegment(before));
+  return std::vector<std::string>{};
+}
+
+Status SegmentedLog::RemoveDetachedFiles(const std::vector<std::string>& paths) {
+  if (paths.empty()) return Status::Ok();
+  for (const std::string& path : paths) CMQ_RETURN_IF_ERROR(fs_->Remove(path));
+  return fs_->SyncDir(options_.dir);
 }
 
 }  // namespace cmq::storage

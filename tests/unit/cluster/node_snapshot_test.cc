@@ -3,10 +3,16 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <chrono>
 #include <future>
+#include <string>
+#include <thread>
+#include <vector>
 
 #include "cluster/node.h"
 #include "storage/fault_injection_file_system.h"
+#include "storage/segment_file.h"
 
 namespace cmq::cluster {
 namespace {
@@ -100,6 +106,22 @@ TEST_F(NodeSnapshotTest, ConsumedMessagesLetTheLogShrinkAndStateSurvivesRestart)
   NodeStats stats = node_->stats();
   EXPECT_GE(stats.snapshots, 2u);
   EXPECT_GT(stats.log_first_index, 1u) << "no log segment was dropped";
+  // The dropped segments' files go too, on the snapshot thread (they hold up no write):
+  // soon no file is older than the log's first entry.
+  auto oldest_file = [this] {
+    uint64_t oldest = UINT64_MAX;
+    auto names = fs_.ListDir("/data/group-1/log");
+    EXPECT_TRUE(names.ok()) << names.status().ToString();
+    for (const std::string& name : names.ok() ? *names : std::vector<std::string>{}) {
+      if (auto base = storage::ParseSegmentFileName(name)) oldest = std::min(oldest, *base);
+    }
+    return oldest;
+  };
+  for (int i = 0; i < 200 && oldest_file() < node_->stats().log_first_index; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_GE(oldest_file(), node_->stats().log_first_index)
+      << "the files of dropped segments were left behind";
   Crash();
   EXPECT_GT(node_->stats().snapshot_index, 0u);
   std::vector<std::string> bodies = ReceiveAndDelete("q");

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
 #include "log_test_util.h"
 
 namespace cmq::storage {
@@ -135,6 +138,58 @@ TEST_F(LogTruncateTest, FirstSegmentEndStepsThroughTheSegmentsOneAtATime) {
   CrashAndReopen();
   EXPECT_EQ(log_->FirstIndex(), 25u);
   EXPECT_EQ(log_->LastIndex(), 30u);
+}
+
+TEST_F(LogTruncateTest, DetachPrefixLeavesTheFilesToTheCaller) {
+  // What cluster/ does so that freeing old segments' blocks holds up no log write.
+  AppendRange(1, 30);  // segments 1, 9, 17, 25
+  ASSERT_TRUE(log_->Sync().ok());
+  auto detached = log_->DetachPrefix(20);
+  ASSERT_TRUE(detached.ok()) << detached.status().ToString();
+  EXPECT_EQ(*detached, (std::vector<std::string>{SegmentPath(1), SegmentPath(9)}));
+  EXPECT_EQ(log_->FirstIndex(), 17u);
+  EXPECT_EQ(log_->Read(16).status().code(), ErrorCode::kNotFound);
+  EXPECT_TRUE(fs_.Exists(SegmentPath(1))) << "removed by the caller, not here";
+  AppendRange(31, 40);  // the writer goes on meanwhile
+  ASSERT_TRUE(log_->RemoveDetachedFiles(*detached).ok());
+  EXPECT_FALSE(fs_.Exists(SegmentPath(1)));
+  EXPECT_FALSE(fs_.Exists(SegmentPath(9)));
+  ASSERT_TRUE(log_->Sync().ok());
+  CrashAndReopen();
+  EXPECT_EQ(log_->FirstIndex(), 17u);
+  EXPECT_EQ(log_->LastIndex(), 40u);
+  ExpectEntry(40, 1);
+}
+
+TEST_F(LogTruncateTest, ACrashBeforeDetachedFilesAreRemovedBringsTheirEntriesBack) {
+  AppendRange(1, 30);
+  ASSERT_TRUE(log_->Sync().ok());
+  auto detached = log_->DetachPrefix(20);
+  ASSERT_TRUE(detached.ok());
+  ASSERT_EQ(detached->size(), 2u);
+  CrashAndReopen();  // as if no truncation had run: a contiguous log from 1
+  EXPECT_EQ(log_->FirstIndex(), 1u);
+  EXPECT_EQ(log_->LastIndex(), 30u);
+  for (uint64_t i = 1; i <= 30; ++i) ExpectEntry(i, 1);
+  // A crash after the oldest file went leaves a suffix, still contiguous.
+  detached = log_->DetachPrefix(20);
+  ASSERT_TRUE(detached.ok());
+  ASSERT_TRUE(log_->RemoveDetachedFiles({detached->front()}).ok());
+  CrashAndReopen();
+  EXPECT_EQ(log_->FirstIndex(), 9u);
+  EXPECT_EQ(log_->LastIndex(), 30u);
+  ExpectEntry(9, 1);
+}
+
+TEST_F(LogTruncateTest, DetachingEverythingRemovesTheFilesAtOnce) {
+  // The emptied log starts a segment named `before`, which may be a dropped file's name.
+  AppendRange(1, 10, 3);
+  auto detached = log_->DetachPrefix(101);
+  ASSERT_TRUE(detached.ok());
+  EXPECT_TRUE(detached->empty());
+  EXPECT_FALSE(fs_.Exists(SegmentPath(1)));
+  EXPECT_EQ(log_->FirstIndex(), 101u);
+  EXPECT_EQ(log_->LastIndex(), 100u);
 }
 
 TEST_F(LogTruncateTest, TruncatePrefixAtOrBeforeTheFirstIndexIsANoOp) {
