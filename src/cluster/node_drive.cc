@@ -78,10 +78,12 @@ void Node::ProposePending() {
   for (size_t i = 0; i < count; ++i) payload->append(pending_[i].encoded);
   auto index = raft_->Propose(payload);
   if (!index.ok()) {
-    // Not leader (an election is under way) or too much uncommitted: retryable.
+    // Not leader (an election is under way), a leadership transfer, or too much proposed
+    // and not yet applied: retryable.
+    const char* why =
+        is_leader_ ? "the leader cannot take this request now (" : "this node is not the leader (";
     Status st = index.status().code() == ErrorCode::kUnavailable
-                    ? Status(ErrorCode::kUnavailable, "this node is not the leader (" +
-                                                          index.status().message() + "); retry")
+                    ? Status(ErrorCode::kUnavailable, why + index.status().message() + "); retry")
                     : index.status();
     for (size_t i = 0; i < count; ++i) {
       if (pending_[i].chosen) state_->ReleaseReservation(pending_[i].chosen->chosen);

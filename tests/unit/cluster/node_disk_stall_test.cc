@@ -8,7 +8,9 @@
 #include <chrono>
 #include <condition_variable>
 #include <future>
+#include <memory>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -119,6 +121,7 @@ class NodeDiskStallTest : public ::testing::Test {
       options.raft_tick_ms = kTickMs;
       options.election_tick = kElectionTick;
       options.max_disk_stall_heartbeat_ms = max_disk_stall_heartbeat_ms;
+      if (max_uncommitted_bytes_ > 0) options.raft_max_uncommitted_bytes = max_uncommitted_bytes_;
       auto node = Node::Open(&fs_[i], &clock_, options);
       ASSERT_TRUE(node.ok()) << node.status().ToString();
       nodes_[i] = std::move(node).value();
@@ -180,6 +183,7 @@ class NodeDiskStallTest : public ::testing::Test {
     return send;
   }
 
+  uint64_t max_uncommitted_bytes_ = 0;  // 0: the default
   SystemClock clock_;
   std::array<GatedFileSystem, 3> fs_;
   std::array<std::unique_ptr<Node>, 3> nodes_;
@@ -306,6 +310,62 @@ TEST_F(NodeStuckDiskTest, ALeaderWhoseDiskStaysStuckGivesTheGroupToAnother) {
   CommandResult old = stuck_result.get();
   EXPECT_TRUE(old.apply.status.ok() || old.apply.status.code() == ErrorCode::kUnavailable)
       << old.apply.status.ToString();
+}
+
+// A receive whose messages were reserved but whose proposal the Raft core refuses (too
+// much proposed and not yet applied) is answered "retry", and its messages are given back:
+// the next receive gets them, as a first delivery.
+class NodeTightBudgetTest : public NodeDiskStallTest {
+ protected:
+  void SetUp() override {
+    max_uncommitted_bytes_ = 4096;
+    Start(NodeOptions{}.max_disk_stall_heartbeat_ms);
+  }
+  std::future<CommandResult> Receive(uint64_t on, int64_t wait_s) {
+    auto done = std::make_shared<std::promise<CommandResult>>();
+    mq::Command receive;
+    receive.type = mq::CommandType::kReceiveMessages;
+    receive.queue_name = "q";
+    nodes_[on - 1]->Receive(receive, wait_s,
+                            [done](CommandResult r) { done->set_value(std::move(r)); });
+    return done->get_future();
+  }
+};
+
+TEST_F(NodeTightBudgetTest, AReceiveWhoseProposalIsRefusedGivesItsMessagesBack) {
+  const uint64_t leader = LeaderWithQueue();
+  ASSERT_NE(leader, 0u);
+  std::this_thread::sleep_for(100ms);  // the creation's entry applied: nothing uncommitted
+  // The leader's disk stalls: what it proposes now stays unapplied here (the budget counts
+  // it), though its followers commit it.
+  fs_[leader - 1].gate.Close();
+  static const std::string kBig(8192, 'b');  // over the budget by itself
+  mq::Command send;
+  send.type = mq::CommandType::kSendMessages;
+  send.queue_name = "q";
+  send.bodies = {kBig};
+  CommandResult sent = Run(leader, send);  // answered: the followers hold it
+  ASSERT_TRUE(sent.apply.status.ok()) << sent.apply.status.ToString();
+
+  CommandResult refused = Receive(leader, 0).get();
+  EXPECT_EQ(refused.apply.status.code(), ErrorCode::kUnavailable)
+      << refused.apply.status.ToString();
+  EXPECT_NE(refused.apply.status.message().find("cannot take this request now"), std::string::npos)
+      << refused.apply.status.ToString();
+  EXPECT_TRUE(refused.bodies.empty()) << "messages were handed out without a proposal";
+
+  // The disk returns; a client retries "retry" answers until the leader takes it.
+  fs_[leader - 1].gate.Open();
+  CommandResult got = Receive(leader, 5).get();
+  for (int i = 0; i < 100 && got.apply.status.code() == ErrorCode::kUnavailable; ++i) {
+    std::this_thread::sleep_for(10ms);
+    got = Receive(leader, 5).get();
+  }
+  ASSERT_TRUE(got.apply.status.ok())
+      << "the refused receive kept the message reserved: " << got.apply.status.ToString();
+  ASSERT_EQ(got.bodies.size(), 1u);
+  EXPECT_EQ(got.bodies[0], kBig);
+  EXPECT_EQ(got.apply.messages[0].dequeue_count, 1u);
 }
 
 // A leader whose log write fails (EIO, or ENOSPC on a full disk) refuses writes for good.
