@@ -5,8 +5,10 @@
 // core in the order of its Ready contract (persist → send → apply → advance; a leader's
 // appends and heartbeats go out before its own fsync), forms one log entry from
 // all proposals that arrive while the disk is busy (group commit: one fdatasync for many
-// requests), answers each request with the result of its own apply, parks long-poll
-// receives until a message becomes visible or their wait ends, pushes topic messages to
+// requests), answers each request with the result of its own apply (a receive as soon as
+// the messages it chose are in the log: docs/queue-model.md "Receives answered before
+// their commit"), parks long-poll receives until a message becomes visible or their wait
+// ends, pushes topic messages to
 // HTTP subscribers, and takes snapshots that bound the log. Only the leader serves: on a
 // follower every request fails with kUnavailable (api/ forwards requests to the leader
 // before they get here, see leader_id()).
@@ -287,7 +289,7 @@ class Node final : public QueueService {
   };
   std::unordered_map<uint64_t, InLog> in_log_;
   bool disk_busy_ = false;  // a Ready is being persisted: no GetReady until it is advanced
-  bool persisting_snapshot_ = false;  // ... and it holds a snapshot
+  bool persisting_snapshot_ = false;                       // ... and it holds a snapshot
   std::chrono::steady_clock::time_point persist_started_;  // of the Ready being persisted
   bool stopped_ = false;
   Status failed_;  // sticky: the log failed, writes are refused

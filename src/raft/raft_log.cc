@@ -148,16 +148,16 @@ bool RaftLog::HasNextCommittedEntries() const {
 }
 
 std::vector<Entry> RaftLog::NextCommittedEntries() const {
-  if (!HasNextCommittedEntries()) return {};
-  Index hi = std::min(committed_, StableLastIndex()) + 1;
-  auto entries = Slice(NextApplyIndex(), hi, max_applying_bytes_);
-  CMQ_ASSERT(entries.ok(), "committed entries are not readable");
-  return std::move(*entries);
+  return CommittedEntriesUpTo(std::min(committed_, StableLastIndex()));
 }
 
 std::vector<Entry> RaftLog::NextCommittedEntriesUnstableToo() const {
-  if (HasPendingSnapshot() || NextApplyIndex() > committed_) return {};
-  auto entries = Slice(NextApplyIndex(), committed_ + 1, max_applying_bytes_);
+  return CommittedEntriesUpTo(committed_);
+}
+
+std::vector<Entry> RaftLog::CommittedEntriesUpTo(Index last) const {
+  if (HasPendingSnapshot() || NextApplyIndex() > last) return {};
+  auto entries = Slice(NextApplyIndex(), last + 1, max_applying_bytes_);
   CMQ_ASSERT(entries.ok(), "committed entries are not readable");
   return std::move(*entries);
 }

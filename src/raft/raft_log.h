@@ -101,6 +101,8 @@ class RaftLog {
   void SetApplied(Index i);  // at construction (restart with a known applied index)
 
  private:
+  // The entries from the next to apply up to `last` (bounded by max_applying_bytes).
+  std::vector<Entry> CommittedEntriesUpTo(Index last) const;
   Index NextApplyIndex() const { return applying_ + 1; }
   Result<Term> SlowTermAt(Index i) const;
   // TermAt without building a Status: false when i is compacted or past the end.

@@ -10,13 +10,9 @@
 namespace cmq::storage {
 
 // Removes files in the given order, then syncs the directory so that they stay removed.
+// A failure is sticky here (the log's own files), unlike RemoveDetachedFiles.
 Status SegmentedLog::RemoveSegmentFiles(const std::vector<std::string>& paths) {
-  if (paths.empty()) return Status::Ok();
-  for (const std::string& path : paths) {
-    Status st = fs_->Remove(path);
-    if (!st.ok()) return Fail(st);
-  }
-  Status st = fs_->SyncDir(options_.dir);
+  Status st = RemoveDetachedFiles(paths);
   if (!st.ok()) return Fail(st);
   return Status::Ok();
 }

@@ -241,7 +241,7 @@ TEST_F(ReceiveChosenTest, ReservationsRefuseWhatAReceiveWould) {
             ErrorCode::kNoMessage);
 }
 
-TEST_F(ReceiveChosenTest, AMalformedChosenReceiveChangesNothing) {
+TEST_F(ReceiveChosenTest, AMalformedChosenReceiveChangesNothingAndOddTimesAreClamped) {
   ASSERT_TRUE(h.Send("q", Strings({"a"})).status.ok());
   StateMachine::Reservation res = Reserve(1);
   h.sm.ReleaseReservations();
@@ -257,6 +257,10 @@ TEST_F(ReceiveChosenTest, AMalformedChosenReceiveChangesNothing) {
   Command wrong_generation = res.command;
   wrong_generation.chosen_keys[0] += 1;
   EXPECT_EQ(h.Apply(wrong_generation).status.code(), ErrorCode::kNoMessage);
+  // None of those put the message in flight, here or on the follower.
+  EXPECT_EQ(h.Info("q").active_msg_num, 1u);
+  EXPECT_EQ(h.Info("q").inactive_msg_num, 0u);
+  EXPECT_EQ(h.sm.Snapshot(), follower.Snapshot());
   Command from_the_future = res.command;
   from_the_future.received_at_ms = h.now_ms + 3'600'000;  // clamped to the entry's time
   ApplyResult applied = h.Apply(from_the_future);
