@@ -59,7 +59,7 @@ void Raft::BroadcastAppend() {
 void Raft::FlushSends() {
   if (!broadcast_pending_ && !follower_pending_ && !commit_pending_) return;
   const bool all = broadcast_pending_;
-  const bool commit = commit_pending_;
+  const bool commit = commit_pending_ && config_.announce_commit_at_once;
   broadcast_pending_ = follower_pending_ = commit_pending_ = false;
   if (role_ != Role::kLeader) return;
   const Index committed = log_.committed();
@@ -68,9 +68,9 @@ void Raft::FlushSends() {
     const bool marked = all || pr.send_pending();
     pr.set_send_pending(false);
     if (!marked && !(commit && pr.CanBumpCommit(committed))) continue;
-    // Fill the window (bounded by max_msg_bytes per append and the inflight limit). An empty
-    // append goes out only if the follower may not know the commit index yet, and then only
-    // once: the first append, empty or not, carries the commit.
+    // Fill the window (bounded by max_msg_bytes per append and the inflight limit). With
+    // announce_commit_at_once, an empty append goes out if the follower may not know the
+    // commit index yet, and then only once: the first append, empty or not, carries it.
     while (SendAppend(id, false)) {
     }
   }
@@ -103,7 +103,10 @@ bool Raft::SendAppend(NodeId to, bool send_if_empty) {
                            entries.status().code() == kStorageCompacted;
     return compacted && SendSnapshot(to, *pr);
   }
-  if (entries->empty() && !send_if_empty && !pr->CanBumpCommit(log_.committed())) return false;
+  if (entries->empty() && !send_if_empty &&
+      !(config_.announce_commit_at_once && pr->CanBumpCommit(log_.committed()))) {
+    return false;  // nothing to send; a commit index alone waits for the next heartbeat
+  }
   Message m;
   m.type = MessageType::kApp;
   m.to = to;

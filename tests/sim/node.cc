@@ -64,6 +64,7 @@ Status SimNode::Start(uint64_t raft_seed) {
   config.seed = raft_seed;
   config.election_tick = params_.election_tick;
   config.heartbeat_tick = params_.heartbeat_tick;
+  config.announce_commit_at_once = params_.announce_commit_at_once;
   config.max_msg_bytes = params_.max_msg_bytes;
   config.max_inflight_msgs = params_.max_inflight_msgs;
   auto raw = raft::RawNode::Create(config, storage_.get());

@@ -26,6 +26,7 @@ namespace cmq::sim {
 struct NodeParams {
   int election_tick = 10;
   int heartbeat_tick = 1;
+  bool announce_commit_at_once = false;
   uint64_t max_msg_bytes = 4096;
   size_t max_inflight_msgs = 16;
   uint64_t segment_bytes = 4096;

@@ -41,6 +41,8 @@ void Simulator::Setup() {
   params_.max_inflight_msgs = random_.Between(1, 32);
   params_.segment_bytes = random_.Between(1024, 16384);
   params_.snapshot_interval_entries = random_.Between(10, 120);
+  // One seed in four announces commits at once (not a draw: the seeds' other choices stay).
+  params_.announce_commit_at_once = options_.seed % 4 == 0;
 
   WorkloadOptions workload;
   workload.clients = static_cast<int>(random_.Between(1, 4));
@@ -51,11 +53,12 @@ void Simulator::Setup() {
   SIM_TRACE(trace_,
             "seed {} nodes {}: crash {:.4f} partition {:.4f} transfer {:.4f} conf {:.4f} "
             "drop {:.3f} dup {:.3f} delay {}..{} election {} heartbeat {} inflight {} "
-            "snapshot every {}",
+            "snapshot every {} commit announced {}",
             options_.seed, options_.nodes, plan_.crash, plan_.partition, plan_.transfer,
             plan_.conf_change, plan_.network.drop_probability, plan_.network.duplicate_probability,
             plan_.network.delay_min_ticks, plan_.network.delay_max_ticks, params_.election_tick,
-            params_.heartbeat_tick, params_.max_inflight_msgs, params_.snapshot_interval_entries);
+            params_.heartbeat_tick, params_.max_inflight_msgs, params_.snapshot_interval_entries,
+            params_.announce_commit_at_once ? "at once" : "lazily");
 
   raft::ConfState cs;
   for (int i = 1; i <= options_.nodes; ++i) cs.voters.insert(static_cast<raft::NodeId>(i));

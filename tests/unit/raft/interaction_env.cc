@@ -108,6 +108,9 @@ std::string InteractionEnv::AddNodes(const TestCase& tc) {
     cfg.seed = std::stoull(tc.Value("seed", "0")) * 1000 + id;
     cfg.pre_vote = tc.Value("prevote", "true") == "true";
     cfg.check_quorum = tc.Value("checkquorum", "true") == "true";
+    // The scripts were written with the commit announced at once (as etcd's raft does), so
+    // each step shows the followers commit; lazy_commit.txt covers the default.
+    cfg.announce_commit_at_once = tc.Value("announcecommit", "true") == "true";
     cfg.election_tick = std::stoi(tc.Value("election", "10"));
     cfg.heartbeat_tick = std::stoi(tc.Value("heartbeat", "1"));
     cfg.max_inflight_msgs = std::stoull(tc.Value("max-inflight", "256"));
