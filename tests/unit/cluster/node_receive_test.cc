@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "raft/codec.h"
 #include "unit/cluster/in_memory_cluster.h"
 
 namespace cmq::cluster {
@@ -139,6 +140,91 @@ TEST_F(NodeReceiveTest, AReceiveThatNeverCommitsIsDeliveredAgainByTheNextLeader)
   CommandResult last = Receive(old_leader, 16, 5).get();
   ASSERT_TRUE(last.apply.status.ok()) << last.apply.status.ToString();
   EXPECT_EQ(last.bodies, std::vector<std::string>{"c"}) << "\"a\" was deleted";
+}
+
+// What a new leader's applied state lacks: entries the old leader committed that it has
+// not been told of (a commit index travels with the next append or heartbeat). Until it
+// has applied an entry of its own term, a new leader must not choose messages from that
+// state: the test makes the new leader hold a committed receive it has not applied, and
+// checks that it does not deliver that receive's message a second time.
+class NodeNewLeaderReceiveTest : public NodeReceiveTest {
+ protected:
+  void Wire(uint64_t id) override {
+    nodes_[id - 1]->SetRaftSend([this, id](uint64_t to, std::string message) {
+      if (cut_[id - 1] || cut_[to - 1]) return false;
+      auto m = raft::DecodeMessage(message);
+      if (m.ok()) {
+        // The new leader's appends are lost: nothing it proposes commits.
+        if (m->type == raft::MessageType::kApp && id == drop_appends_of_) return true;
+        // The node that is to lead next gets the entries but never a commit index past
+        // commit_cap_ (a leader may always send a lower one).
+        const bool carries_commit =
+            m->type == raft::MessageType::kApp || m->type == raft::MessageType::kHeartbeat;
+        if (carries_commit && to == hide_commit_from_ && m->commit > commit_cap_) {
+          m->commit = commit_cap_;
+          message = raft::EncodeMessage(*m);
+        }
+      }
+      nodes_[to - 1]->StepRaft(message);
+      return true;
+    });
+  }
+  std::atomic<uint64_t> hide_commit_from_{0};
+  std::atomic<uint64_t> commit_cap_{0};
+  std::atomic<uint64_t> drop_appends_of_{0};
+};
+
+TEST_F(NodeNewLeaderReceiveTest, ANewLeaderDoesNotChooseFromStateItHasNotCaughtUpOn) {
+  const uint64_t old_leader = Setup({"a"});
+  ASSERT_NE(old_leader, 0u);
+  const uint64_t next = old_leader % 3 + 1;
+  commit_cap_ = nodes_[old_leader - 1]->stats().commit_index;
+  hide_commit_from_ = next;
+  CommandResult first = Receive(old_leader, 1).get();
+  ASSERT_EQ(first.bodies, std::vector<std::string>{"a"});
+  // The receive (the old leader's last entry) commits, and `next` holds it in its log but
+  // was never told it committed.
+  uint64_t receive_index = 0;
+  for (int i = 0; i < 300 && receive_index == 0; ++i) {
+    const NodeStats st = nodes_[old_leader - 1]->stats();
+    if (st.last_index > commit_cap_ && st.commit_index >= st.last_index) {
+      receive_index = st.last_index;
+    } else {
+      std::this_thread::sleep_for(10ms);
+    }
+  }
+  ASSERT_NE(receive_index, 0u) << "the receive did not commit";
+  for (int i = 0; i < 300 && nodes_[next - 1]->stats().last_index < receive_index; ++i) {
+    std::this_thread::sleep_for(10ms);
+  }
+  ASSERT_GE(nodes_[next - 1]->stats().last_index, receive_index);
+
+  drop_appends_of_ = next;
+  std::promise<Status> moved;
+  nodes_[old_leader - 1]->TransferLeadership(next, [&moved](Status st) { moved.set_value(st); });
+  ASSERT_TRUE(moved.get_future().get().ok());
+  ASSERT_EQ(WaitForLeader(next), next);
+  ASSERT_LT(nodes_[next - 1]->stats().applied_index, receive_index)
+      << "the new leader learned of the commit: the test proves nothing";
+
+  // Its applied state still shows "a" visible. It must advance the queue first and choose
+  // at the apply, which waits for an entry of its term to commit.
+  const uint64_t advances_before = nodes_[next - 1]->stats().receive_advances;
+  auto second = Receive(next, 1);
+  EXPECT_EQ(second.wait_for(300ms), std::future_status::timeout)
+      << "answered from state the new leader had not caught up on";
+  EXPECT_EQ(nodes_[next - 1]->stats().receive_advances, advances_before + 1);
+  EXPECT_EQ(nodes_[next - 1]->stats().receives_answered_at_proposal, 0u);
+
+  drop_appends_of_ = 0;
+  hide_commit_from_ = 0;
+  ASSERT_EQ(second.wait_for(10s), std::future_status::ready);
+  CommandResult r = second.get();
+  EXPECT_EQ(r.apply.status.code(), ErrorCode::kNoMessage)
+      << "\"a\" is in flight under the first receive, delivered twice";
+  EXPECT_TRUE(r.bodies.empty());
+  // The first receive's handle still deletes it.
+  ASSERT_TRUE(Delete(next, first.apply.messages[0].receipt_handle).apply.status.ok());
 }
 
 TEST_F(NodeReceiveTest, ParkedReceiversOfADelayedMessageAdvanceTheQueueThenOneGetsIt) {
