@@ -209,14 +209,19 @@ void EncodeCommand(const Command& cmd, std::string& out) {
   }
 }
 
-Result<Command> DecodeCommand(std::string_view& in) {
+Status DecodeCommandInto(std::string_view& in, Command& out) {
   Reader r(in);
   std::string_view type_byte;
   if (!r.Bytes(1, type_byte)) return Status(ErrorCode::kCorruption, "truncated command");
-  Command cmd;
-  cmd.type = static_cast<CommandType>(static_cast<uint8_t>(type_byte[0]));
-  if (!DecodeBody(r, cmd)) return Status(ErrorCode::kCorruption, "malformed command");
+  out.type = static_cast<CommandType>(static_cast<uint8_t>(type_byte[0]));
+  if (!DecodeBody(r, out)) return Status(ErrorCode::kCorruption, "malformed command");
   in = r.rest();
+  return Status::Ok();
+}
+
+Result<Command> DecodeCommand(std::string_view& in) {
+  Command cmd;
+  CMQ_RETURN_IF_ERROR(DecodeCommandInto(in, cmd));
   return cmd;
 }
 

@@ -28,9 +28,7 @@ Result<DecodedEntry> DecodeEntry(std::string_view payload) {
   entry.commands.reserve(count);
   std::string_view rest = r.rest();
   for (uint64_t i = 0; i < count; ++i) {
-    Result<Command> cmd = DecodeCommand(rest);
-    if (!cmd.ok()) return cmd.status();
-    entry.commands.push_back(std::move(cmd).value());
+    CMQ_RETURN_IF_ERROR(DecodeCommandInto(rest, entry.commands.emplace_back()));
   }
   if (!rest.empty()) return Status(ErrorCode::kCorruption, "trailing bytes after entry");
   return entry;
