@@ -468,7 +468,7 @@ void Node::StartReceive(Proposal p, bool after_advance) {
     return;
   }
   ResetReservationsIfTermChanged();
-  if (ChoosesReceives()) {
+  if (ChoosesReceives(after_advance)) {
     auto reservation = state_->ReserveReceive(p.receive, now);
     if (reservation.ok()) return ProposeChosen(std::move(p), std::move(reservation).value());
     if (reservation.status().code() != ErrorCode::kNoMessage) {
@@ -485,8 +485,16 @@ void Node::StartReceive(Proposal p, bool after_advance) {
   }
 }
 
-bool Node::ChoosesReceives() const {
-  return is_leader_ && failed_.ok() && applied_term_ == raft_->hard_state().term;
+bool Node::ChoosesReceives(bool after_advance) const {
+  if (!is_leader_ || !failed_.ok() || applied_term_ != raft_->hard_state().term) return false;
+  // Right after the receive's own advance committed, the applied state is current. Else
+  // the lease must hold (as for reads): a leader cut off from its group may not know yet
+  // that another was elected, and its applied state may still show messages the new
+  // leader has since delivered and deleted. Answering from it would deliver a deleted
+  // message (the fault test, seed 43, found a partitioned leader doing so). Without the
+  // lease, the receive goes through the log (an advance) and is chosen at that apply,
+  // which a deposed leader never reaches.
+  return after_advance || raft_->CanServeReadLocally();
 }
 
 void Node::ProposeChosen(Proposal p, mq::StateMachine::Reservation reservation) {

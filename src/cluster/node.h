@@ -221,8 +221,9 @@ class Node final : public QueueService {
   // was just applied; if nothing can be chosen now, p parks rather than advancing again.
   void StartReceive(Proposal p, bool after_advance = false);
   // A leader chooses a receive's messages itself once it has applied an entry of its own
-  // term (so that no other leader's receive is still to be applied).
-  bool ChoosesReceives() const;
+  // term (so that no other leader's receive is still to be applied), and while its lease
+  // holds or right after the receive's advance applied (so that no newer leader exists).
+  bool ChoosesReceives(bool after_advance = false) const;
   void ProposeChosen(Proposal p, mq::StateMachine::Reservation reservation);
   void ProposeAdvance(Proposal p, int64_t now_ms);
   // The reservations end with their leader's term: given back to the state machine; the

@@ -227,6 +227,73 @@ TEST_F(NodeNewLeaderReceiveTest, ANewLeaderDoesNotChooseFromStateItHasNotCaughtU
   ASSERT_TRUE(Delete(next, first.apply.messages[0].receipt_handle).apply.status.ok());
 }
 
+// A leader whose lease lapsed (no quorum acknowledged its recent heartbeats) may have been
+// replaced without knowing it: it must not answer a receive from its applied state. Here
+// the followers' heartbeat answers are lost while their append answers keep the leader in
+// office, so the leader is a leader without a lease for as long as the test needs.
+class NodeLeaseReceiveTest : public NodeReceiveTest {
+ protected:
+  void Wire(uint64_t id) override {
+    nodes_[id - 1]->SetRaftSend([this, id](uint64_t to, std::string message) {
+      if (cut_[id - 1] || cut_[to - 1]) return false;
+      auto m = raft::DecodeMessage(message);
+      if (m.ok() && m->type == raft::MessageType::kHeartbeatResp && drop_heartbeat_answers_) {
+        return true;
+      }
+      nodes_[to - 1]->StepRaft(message);
+      return true;
+    });
+  }
+  std::atomic<bool> drop_heartbeat_answers_{false};
+};
+
+TEST_F(NodeLeaseReceiveTest, ALeaderWithoutALeaseChoosesOnlyAfterItsAdvanceCommits) {
+  const uint64_t leader = Setup({"a"});
+  ASSERT_NE(leader, 0u);
+  mq::Command create;
+  create.type = mq::CommandType::kCreateQueue;
+  create.queue_name = "k";
+  ASSERT_TRUE(Run(leader, create).apply.status.ok());
+
+  drop_heartbeat_answers_ = true;
+  // Sends to another queue every 10 ms: their append answers keep the leader in office.
+  std::atomic<bool> stop{false};
+  std::thread keep_alive([&] {
+    while (!stop) {
+      mq::Command send;
+      send.type = mq::CommandType::kSendMessages;
+      send.queue_name = "k";
+      send.bodies = {"ping"};
+      Run(leader, send);
+      std::this_thread::sleep_for(10ms);
+    }
+  });
+  // Until the leader's reads say its lease lapsed.
+  Status read = Status::Ok();
+  for (int i = 0; i < 200 && read.ok(); ++i) {
+    std::promise<Result<mq::QueueInfo>> done;
+    auto f = done.get_future();
+    nodes_[leader - 1]->GetQueue("q", [&done](Result<mq::QueueInfo> r) { done.set_value(r); });
+    read = f.get().status();
+    if (read.ok()) std::this_thread::sleep_for(10ms);
+  }
+  EXPECT_EQ(read.code(), ErrorCode::kUnavailable) << "the lease never lapsed";
+
+  const NodeStats before = nodes_[leader - 1]->stats();
+  CommandResult r = Receive(leader, 1).get();
+  const NodeStats after = nodes_[leader - 1]->stats();
+  stop = true;
+  keep_alive.join();
+  ASSERT_EQ(nodes_[leader - 1]->leader_id(), leader) << "the test needs the leader in office";
+  ASSERT_TRUE(r.apply.status.ok()) << r.apply.status.ToString();
+  EXPECT_EQ(r.bodies, std::vector<std::string>{"a"}) << "chosen at the advance's apply";
+  // First an advance through the log (not a choice from the applied state), then the
+  // choice at its apply.
+  EXPECT_EQ(after.receive_advances, before.receive_advances + 1)
+      << "answered from the applied state without a lease";
+  EXPECT_EQ(after.receives_answered_at_proposal, before.receives_answered_at_proposal + 1);
+}
+
 TEST_F(NodeReceiveTest, ParkedReceiversOfADelayedMessageAdvanceTheQueueThenOneGetsIt) {
   const uint64_t leader = Setup({});
   ASSERT_NE(leader, 0u);
