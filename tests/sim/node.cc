@@ -96,14 +96,15 @@ Status SimNode::Submit(const ClientCall& call, std::string encoded_command) {
   return Status::Ok();
 }
 
-bool SimNode::ChoosesReceives() const {
-  return is_leader() && applied_term_ == raw_->raft().term();
+bool SimNode::ChoosesReceives(bool after_advance) const {
+  return is_leader() && applied_term_ == raw_->raft().term() &&
+         (after_advance || raw_->CanServeReadLocally());
 }
 
 void SimNode::ChooseReceive(Queued& q, int64_t now_ms, std::optional<mq::ApplyResult>& answer,
                             bool& answered_now) {
   answered_now = false;
-  if (ChoosesReceives()) {
+  if (ChoosesReceives(q.after_advance)) {
     auto reservation = state_->ReserveReceive(*q.receive, now_ms);
     if (reservation.ok()) {
       q.encoded.clear();
@@ -112,7 +113,7 @@ void SimNode::ChooseReceive(Queued& q, int64_t now_ms, std::optional<mq::ApplyRe
       answer->messages = std::move(reservation->messages);
       return;
     }
-    if (reservation.status().code() != ErrorCode::kNoMessage ||
+    if (reservation.status().code() != ErrorCode::kNoMessage || q.after_advance ||
         !state_->HasVisibleMessage(q.receive->queue_name, now_ms)) {
       answer = mq::ApplyResult{};
       answer->status = reservation.status();
@@ -138,6 +139,7 @@ void SimNode::Flush(int64_t now_ms) {
   }
   std::vector<ClientCall> calls;
   std::vector<std::optional<mq::ApplyResult>> answered;
+  std::vector<std::optional<mq::Command>> advanced;
   std::vector<std::string> encoded;
   for (Queued& q : batch_) {
     std::optional<mq::ApplyResult> answer;
@@ -148,6 +150,7 @@ void SimNode::Flush(int64_t now_ms) {
       continue;
     }
     calls.push_back(q.call);
+    advanced.push_back(q.receive && !answer ? std::move(q.receive) : std::nullopt);
     answered.push_back(std::move(answer));
     encoded.push_back(std::move(q.encoded));
   }
@@ -178,7 +181,8 @@ void SimNode::Flush(int64_t now_ms) {
     reply.bodies = ReadBodies(reply.result, *index);
     replies_.push_back(std::move(reply));
   }
-  pending_[*index] = Pending{raw_->raft().term(), std::move(calls), std::move(answered)};
+  pending_[*index] =
+      Pending{raw_->raft().term(), std::move(calls), std::move(answered), std::move(advanced)};
 }
 
 Status SimNode::Process(Network* network, uint64_t now) {
@@ -304,6 +308,11 @@ void SimNode::Apply(const raft::Entry& e) {
       // The leader chose from its applied state, and every entry before this one is its
       // own: the apply must make exactly what it answered.
       if (ours) CheckChosenAnswer(e.index, *early, results[i]);
+      continue;
+    }
+    if (ours && p->second.advanced[i] && is_leader()) {
+      // Its queue is up to this entry's time: choose now, as cluster::Node does.
+      batch_.push_back(Queued{p->second.calls[i], {}, std::move(p->second.advanced[i]), true});
       continue;
     }
     Reply reply{p->second.calls[i], ours, e.index, {}, {}};

@@ -67,6 +67,9 @@ class SimNode {
   SimDisk& disk() { return disk_; }
   bool is_leader() const;
   raft::Index applied_index() const { return applied_index_; }
+  // As cluster::Node: a leader chooses receives from its applied state once it applied an
+  // entry of its term, and while its lease holds or right after the receive's advance.
+  bool ChoosesReceives(bool after_advance = false) const;
   uint64_t applied_hash() const { return applied_hash_; }
   const cluster::RaftStorage& storage() const { return *storage_; }
   uint64_t snapshots_taken() const { return snapshots_taken_; }
@@ -87,6 +90,9 @@ class SimNode {
     // Per call: the receive answered when proposed (cluster::Node::AnswerAtProposal), to
     // check against what the apply makes of it; nullopt for the others.
     std::vector<std::optional<mq::ApplyResult>> answered;
+    // Per call: a receive proposed as an advance (no messages chosen), to choose again
+    // once it is applied; nullopt for the others.
+    std::vector<std::optional<mq::Command>> advanced;
   };
   // A command queued for the next entry. A client's receive has its messages chosen when
   // the entry is formed (Flush), as cluster::Node does.
@@ -94,13 +100,13 @@ class SimNode {
     ClientCall call;
     std::string encoded;
     std::optional<mq::Command> receive;  // a client's kReceiveMessages
+    bool after_advance = false;          // its advance was just applied: choose or answer
   };
   // Leader: what becomes of a client's receive at now_ms: a kReceiveChosen with messages
   // (answered once proposed), one without (brings the queue up to time; answered at its
   // apply), or an answer at once (nothing visible, or an error).
   void ChooseReceive(Queued& q, int64_t now_ms, std::optional<mq::ApplyResult>& answer,
                      bool& answered_now);
-  bool ChoosesReceives() const;
 
   Status Persist(const raft::Ready& rd);
   void OnSoftState(const raft::SoftState& ss);

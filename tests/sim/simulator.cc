@@ -136,6 +136,14 @@ void Simulator::CheckLeases() {
   if (checker_.committed().empty()) return;
   const raft::Index newest = checker_.committed().rbegin()->first;
   for (auto& n : nodes_) {
+    // A leader that may choose receives from its applied state must have applied every
+    // committed entry, or it may deliver what a newer leader's receive or delete took.
+    if (n->up() && n->ChoosesReceives() && n->applied_index() < newest) {
+      checker_.Fail(
+          fmt::format("choose: node {} (term {}) may choose receives from its "
+                      "applied state but applied only up to {} of {} committed",
+                      n->id(), n->raw().raft().term(), n->applied_index(), newest));
+    }
     if (!n->up() || !n->raw().CanServeReadLocally()) continue;
     ++lease_checks_;
     if (n->raw().raft().log().committed() < newest) {
