@@ -156,6 +156,8 @@ class NodeNewLeaderReceiveTest : public NodeReceiveTest {
       if (m.ok()) {
         // The new leader's appends are lost: nothing it proposes commits.
         if (m->type == raft::MessageType::kApp && id == drop_appends_of_) return true;
+        // Heartbeat answers are lost: the lease lapses while append answers keep the leader.
+        if (m->type == raft::MessageType::kHeartbeatResp && drop_heartbeat_answers_) return true;
         // The node that is to lead next gets the entries but never a commit index past
         // commit_cap_ (a leader may always send a lower one).
         const bool carries_commit =
@@ -171,6 +173,7 @@ class NodeNewLeaderReceiveTest : public NodeReceiveTest {
   }
   std::atomic<uint64_t> hide_commit_from_{0};
   std::atomic<uint64_t> commit_cap_{0};
+  std::atomic<bool> drop_heartbeat_answers_{false};
   std::atomic<uint64_t> drop_appends_of_{0};
 };
 
@@ -231,21 +234,7 @@ TEST_F(NodeNewLeaderReceiveTest, ANewLeaderDoesNotChooseFromStateItHasNotCaughtU
 // replaced without knowing it: it must not answer a receive from its applied state. Here
 // the followers' heartbeat answers are lost while their append answers keep the leader in
 // office, so the leader is a leader without a lease for as long as the test needs.
-class NodeLeaseReceiveTest : public NodeReceiveTest {
- protected:
-  void Wire(uint64_t id) override {
-    nodes_[id - 1]->SetRaftSend([this, id](uint64_t to, std::string message) {
-      if (cut_[id - 1] || cut_[to - 1]) return false;
-      auto m = raft::DecodeMessage(message);
-      if (m.ok() && m->type == raft::MessageType::kHeartbeatResp && drop_heartbeat_answers_) {
-        return true;
-      }
-      nodes_[to - 1]->StepRaft(message);
-      return true;
-    });
-  }
-  std::atomic<bool> drop_heartbeat_answers_{false};
-};
+class NodeLeaseReceiveTest : public NodeNewLeaderReceiveTest {};
 
 TEST_F(NodeLeaseReceiveTest, ALeaderWithoutALeaseChoosesOnlyAfterItsAdvanceCommits) {
   const uint64_t leader = Setup({"a"});
