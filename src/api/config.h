@@ -53,8 +53,8 @@ struct ServerConfig {
   int64_t tcp_idle_timeout_seconds = 60;
   // Requests one TCP connection may have in flight before the server stops reading it.
   uint32_t tcp_max_inflight = 4096;
-  // Of them, pulls (whose answers may be large): one more is refused at once.
-  uint32_t tcp_max_inflight_pulls = 64;
+  // Of them, pulls (whose answers may be large) that run at once; more wait for a turn.
+  uint32_t tcp_max_inflight_pulls = 256;
   // Threads running the HTTP io_context; 0 = one per core.
   uint32_t io_threads = 0;
   // Cluster (docs/cluster.md). node_id 0: a standalone node (a group of one).

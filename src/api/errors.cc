@@ -85,9 +85,13 @@ ApiError ErrorFromStatus(const Status& status) {
       if (!status.message().empty()) text.append(": ").append(status.message());
       return Make(4000, 10350, std::move(text));
     }
+    case ErrorCode::kUnavailable: {
+      ApiError error = Internal(status);
+      error.unavailable = true;
+      return error;
+    }
     case ErrorCode::kOk:  // a success is never an error; treat the call as a bug
     case ErrorCode::kInternal:
-    case ErrorCode::kUnavailable:
     case ErrorCode::kIoError:
     case ErrorCode::kCorruption:
     case ErrorCode::kNoSpace:

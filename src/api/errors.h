@@ -14,6 +14,10 @@ struct ApiError {
   int code = 0;         // the envelope's `code`
   int module_code = 0;  // the number in parentheses of `message`
   std::string text;     // the text after it
+  // The request could not be served now (no leader for its group, leadership moving, the
+  // node stopping) and may be retried; the TCP listener does not answer it (see
+  // kTcpUnavailableStatus).
+  bool unavailable = false;
   // "(module)text".
   std::string Message() const;
   bool operator==(const ApiError&) const = default;

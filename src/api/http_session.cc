@@ -1,7 +1,11 @@
 #include "api/http_session.h"
 
+#include <algorithm>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/string.hpp>
+#include <limits>
 #include <type_traits>
 #include <vector>
 
@@ -17,6 +21,8 @@ namespace {
 
 template <typename Stream>
 constexpr bool kTls = !std::is_same_v<Stream, net::ip::tcp::socket>;
+
+constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 
 }  // namespace
 
@@ -64,12 +70,39 @@ void HttpSessionOf<Stream>::DoRead() {
   if (closed_ || read_done_ || reading_) return;
   if (slots_.size() >= shared_->options.max_pipelined_requests) return;  // resumed on write
   parser_.emplace();
-  parser_->header_limit(shared_->options.max_header_bytes);
+  // A GET carries in its request line what a POST carries in its body (spec §3), so the
+  // header block may be as large as both limits together.
+  parser_->header_limit(static_cast<uint32_t>(std::min<uint64_t>(
+      uint64_t{shared_->options.max_header_bytes} + shared_->options.max_body_bytes,
+      std::numeric_limits<uint32_t>::max())));
   parser_->body_limit(shared_->options.max_body_bytes);
   reading_ = true;
   UpdateDeadline();
-  http::async_read(stream_, buffer_, *parser_,
-                   [self = shared_from_this()](error_code ec, size_t) { self->OnRead(ec); });
+  http::async_read_header(
+      stream_, buffer_, *parser_,
+      [self = shared_from_this()](error_code ec, size_t) { self->OnHeader(ec); });
+}
+
+template <typename Stream>
+void HttpSessionOf<Stream>::OnHeader(error_code ec) {
+  if (ec || closed_ || parser_->is_done()) return OnRead(ec);
+  auto read_body = [this] {
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = shared_from_this()](error_code ec, size_t) { self->OnRead(ec); });
+  };
+  // libcurl (the C++ and PHP SDKs) sends "Expect: 100-continue" with a body over 1 MiB
+  // and waits a second for the go-ahead before sending it anyway. It is given at once,
+  // unless answers to earlier pipelined requests are owed (they must go out first, and
+  // the client then just waits its second).
+  const bool expects = boost::beast::iequals(parser_->get()[http::field::expect], "100-continue");
+  if (!expects || !slots_.empty() || writing_ || deadline_ == Deadline::kLinger) {
+    return read_body();
+  }
+  net::async_write(stream_, net::buffer(kContinue.data(), kContinue.size()),
+                   [self = shared_from_this(), read_body](error_code ec, size_t) {
+                     if (ec || self->closed_) return self->OnRead(ec ? ec : net::error::eof);
+                     read_body();
+                   });
 }
 
 template <typename Stream>

@@ -58,6 +58,9 @@ class HttpSessionOf : public HttpConnection,
   void OnHandshake(boost::beast::error_code ec);
   void DoRead();
   void OnRead(boost::beast::error_code ec);
+  // The header is in: answers "100 Continue" when the client waits for it, then reads the
+  // body.
+  void OnHeader(boost::beast::error_code ec);
   void Dispatch(HttpRequest request, unsigned version);
   void OnAnswer(uint64_t seq, HttpResponse answer);
   void MaybeWrite();

@@ -1,6 +1,10 @@
 // Sending and deleting messages (spec §8): SendMessage, BatchSendMessage, DeleteMessage,
 // BatchDeleteMessage.
 
+#include <map>
+#include <string>
+#include <vector>
+
 #include "api/actions.h"
 #include "mq/limits.h"
 
@@ -27,16 +31,6 @@ ApiResult<uint64_t> ReceiptHandle(std::string_view raw) {
   auto handle = ParseUint64(raw);
   if (!handle) return ReceiptHandleMalformed();
   return *handle;
-}
-
-void WriteDeleteFailures(JsonWriter& w, const std::vector<mq::DeleteFailure>& failures) {
-  w.Key("errorList").BeginArray();
-  for (const mq::DeleteFailure& failure : failures) {
-    ApiError error = ErrorFromStatus(failure.status);
-    w.BeginObject().Field("code", error.code).Field("message", error.Message());
-    w.Key("receiptHandle").UintString(failure.receipt_handle).EndObject();
-  }
-  w.EndArray();
 }
 
 }  // namespace
@@ -107,32 +101,61 @@ void BatchDeleteMessage(const ActionContext& ctx, const RequestParams& params, R
   if (!name.ok()) return reply.Fail(name.error());
   auto raw = params.List("receiptHandle", mq::kMaxBatch);
   if (!raw.ok()) return reply.Fail(raw.error());
+  // Each handle as sent, in order: a malformed one fails alone (in errorList, spec §16),
+  // and the others are still deleted. The list echoes each handle as its client wrote it.
+  std::vector<std::string> sent(raw.value().begin(), raw.value().end());
   mq::Command cmd;
   cmd.type = mq::CommandType::kDeleteMessages;
   cmd.queue_name = name.value();
-  cmd.receipt_handles.reserve(raw.value().size());
-  for (std::string_view text : raw.value()) {
+  cmd.receipt_handles.reserve(sent.size());
+  bool any_malformed = false;
+  for (const std::string& text : sent) {
     auto handle = ReceiptHandle(text);
-    if (!handle.ok()) return reply.Fail(handle.error());
-    cmd.receipt_handles.push_back(handle.value());
+    if (handle.ok()) {
+      cmd.receipt_handles.push_back(handle.value());
+    } else {
+      any_malformed = true;
+    }
   }
-  ctx.service.Submit(cmd, [reply = std::move(reply)](cluster::CommandResult r) mutable {
+  auto answer = [reply = std::move(reply), sent = std::move(sent),
+                 any_malformed](cluster::CommandResult r) mutable {
     // Failed handles are listed in delete_failures (and status says so too); a command
     // refused as a whole (no such queue) has a failed status and no list.
-    if (r.apply.delete_failures.empty()) {
+    if (r.apply.delete_failures.empty() && !any_malformed) {
       if (!r.apply.status.ok()) return reply.Fail(ErrorFromStatus(r.apply.status));
       return reply.Ok();
     }
-    // Some or all failed (spec §16): 6010 with exactly the failed handles.
+    if (r.apply.delete_failures.empty() && !r.apply.status.ok()) {
+      return reply.Fail(ErrorFromStatus(r.apply.status));
+    }
+    std::map<uint64_t, const Status*> failed;
+    for (const mq::DeleteFailure& f : r.apply.delete_failures) failed[f.receipt_handle] = &f.status;
+    // Some or all failed (spec §16): 6010 with exactly the failed handles, in request order.
     ApiError partial = DeletePartiallyFailed();
     std::string body;
-    body.reserve(128 + r.apply.delete_failures.size() * 96);
+    body.reserve(128 + sent.size() * 96);
     JsonWriter w(body);
     reply.BeginEnvelope(w, partial.code, partial.Message());
-    WriteDeleteFailures(w, r.apply.delete_failures);
+    w.Key("errorList").BeginArray();
+    for (const std::string& text : sent) {
+      auto handle = ReceiptHandle(text);
+      ApiError error;
+      if (!handle.ok()) {
+        error = handle.error();
+      } else if (auto it = failed.find(handle.value()); it != failed.end()) {
+        error = ErrorFromStatus(*it->second);
+      } else {
+        continue;
+      }
+      w.BeginObject().Field("code", error.code).Field("message", error.Message());
+      w.Field("receiptHandle", text).EndObject();
+    }
+    w.EndArray();
     w.EndObject();
     reply.Send(std::move(body));
-  });
+  };
+  if (cmd.receipt_handles.empty()) return answer(cluster::CommandResult{});  // all malformed
+  ctx.service.Submit(cmd, std::move(answer));
 }
 
 }  // namespace cmq::api

@@ -28,8 +28,11 @@ void ReceiveCommand(const ActionContext& ctx, const RequestParams& params, uint3
   cmd.type = mq::CommandType::kReceiveMessages;
   cmd.queue_name = name.value();
   cmd.num_messages = count;
+  // No AbandonFlag: an HTTP receive runs its course when its connection closes (only the
+  // TCP listener abandons the pulls of a closed connection).
   ctx.service.Receive(
-      cmd, wait.value(), [reply = std::move(reply), batch](cluster::CommandResult r) mutable {
+      cmd, wait.value(),
+      [reply = std::move(reply), batch](cluster::CommandResult r) mutable {
         const auto& messages = r.apply.messages;
         if (!r.apply.status.ok()) return reply.Fail(ErrorFromStatus(r.apply.status));
         if (messages.empty()) return reply.Fail(ErrorFromStatus(Status(ErrorCode::kNoMessage, "")));
@@ -53,7 +56,8 @@ void ReceiveCommand(const ActionContext& ctx, const RequestParams& params, uint3
         }
         w.EndObject();
         reply.Send(std::move(body));
-      });
+      },
+      nullptr);
 }
 
 }  // namespace

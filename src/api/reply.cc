@@ -11,11 +11,11 @@ void Reply::BeginEnvelope(JsonWriter& w, int code, std::string_view message) con
   if (client_request_id_) w.Field("clientRequestId", *client_request_id_);
 }
 
-void Reply::Send(std::string body) {
+void Reply::Send(std::string body, bool unavailable) {
   CMQ_ASSERT(done_ != nullptr, "a request answered twice");
   ResponseCallback done = std::move(done_);
   done_ = nullptr;
-  done(HttpResponse{200, std::move(body), keep_alive_});
+  done(HttpResponse{200, std::move(body), keep_alive_, unavailable});
 }
 
 void Reply::Ok() {
@@ -33,7 +33,7 @@ void Reply::Fail(const ApiError& error) {
   JsonWriter w(body);
   BeginEnvelope(w, error.code, error.Message());
   w.EndObject();
-  Send(std::move(body));
+  Send(std::move(body), error.unavailable);
 }
 
 }  // namespace cmq::api

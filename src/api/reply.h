@@ -27,7 +27,7 @@ class Reply {
   // Writes '{' and the envelope members into w; the caller adds its fields, closes the
   // object and calls Send.
   void BeginEnvelope(JsonWriter& w, int code, std::string_view message) const;
-  void Send(std::string body);
+  void Send(std::string body, bool unavailable = false);
 
   // The envelope alone, for a success without fields.
   void Ok();

@@ -3,7 +3,9 @@
 // with no socket in it (unit-tested directly; STYLE.md "boostorg/beast"). The server fills
 // an HttpRequest from the wire and writes the HttpResponse back; nothing else crosses.
 
+#include <atomic>
 #include <functional>
+#include <memory>
 #include <string>
 
 namespace cmq::api {
@@ -34,6 +36,10 @@ struct HttpRequest {
   // Of a TCP transaction send: the client id its connection authenticated with, kept with
   // the half messages to know whom to ask at check-back. Forwarded with the request.
   std::string tcp_client_id;
+  // Of a receive: set once its client is gone (the TCP connection closed), so that a long
+  // poll still waiting takes no message (cluster::AbandonFlag). Not forwarded: a receive
+  // served by another node's leader runs its course.
+  std::shared_ptr<const std::atomic<bool>> abandoned;
 };
 
 struct HttpResponse {
@@ -42,6 +48,9 @@ struct HttpResponse {
   int status = 200;
   std::string body;  // JSON
   bool keep_alive = true;
+  // An error answer of ApiError::unavailable (Reply::Fail sets it), for the TCP listener.
+  // Not on any wire: a TCP answer carries it as status kTcpUnavailableStatus instead.
+  bool unavailable = false;
 };
 
 // What the HTTP server calls for every request. done must be called exactly once, from any

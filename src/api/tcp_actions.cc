@@ -13,9 +13,10 @@ namespace {
 
 using nlohmann::json;
 
-HttpResponse Serialized(const tcp::CMQProto& answer) {
+HttpResponse Serialized(const tcp::CMQProto& answer, bool unavailable = false) {
   HttpResponse r;
   answer.SerializeToString(&r.body);
+  if (unavailable) r.status = kTcpUnavailableStatus;
   return r;
 }
 
@@ -56,6 +57,7 @@ ResponseCallback JsonToTcp(int64_t seqno, int32_t cmd, ResponseCallback done) {
     if (auto list = j.find("msgList"); list != j.end() && list->is_array()) {
       for (const json& item : *list) answer.add_msgids(IdOf(item, "msgId"));
     }
+    if (http.unavailable) return done(Serialized(answer, true));
     if (auto list = j.find("errorList"); list != j.end() && list->is_array()) {
       for (const json& item : *list) {
         tcp::cmq_msg_delete_result* failure = answer.add_del_result();
@@ -125,12 +127,15 @@ void Send(const ActionContext& ctx, FormParams form, bool batch, const tcp::CMQP
   // The command is encoded before Submit returns: the body views need not outlive it.
   ctx.service.Submit(cmd.value(), [answer = std::move(answer),
                                    done = std::move(done)](cluster::CommandResult r) mutable {
+    bool unavailable = false;
     if (!r.apply.status.ok()) {
-      SetTcpError(answer, ErrorFromStatus(r.apply.status));
+      const ApiError error = ErrorFromStatus(r.apply.status);
+      SetTcpError(answer, error);
+      unavailable = error.unavailable;
     } else {
       for (uint64_t id : r.apply.msg_ids) answer.add_msgids(id);
     }
-    done(Serialized(answer));
+    done(Serialized(answer, unavailable));
   });
 }
 
@@ -152,6 +157,7 @@ struct PullRequest {
   int32_t wait = 0;
   uint32_t visible_timeout = 0;  // 0: the queue's
   bool batch = false;
+  cluster::AbandonFlag abandoned;  // set when the pull's connection closes
 };
 
 void Pull(const ActionContext& ctx, const PullRequest& pull, const tcp::CMQProto& request,
@@ -185,12 +191,17 @@ void Pull(const ActionContext& ctx, const PullRequest& pull, const tcp::CMQProto
       [answer = std::move(answer), batch,
        done = std::move(done)](cluster::CommandResult r) mutable {
         const auto& messages = r.apply.messages;
+        bool unavailable = false;
         if (!r.apply.status.ok() || messages.empty()) {
           Status status = r.apply.status.ok() ? Status(ErrorCode::kNoMessage, "") : r.apply.status;
-          SetTcpError(answer, ErrorFromStatus(status));
-          // HTTP says 7000 "(10200)no message"; the TCP SDK looks for 10200.
-          if (status.code() == ErrorCode::kNoMessage) {
-            answer.set_result(kTcpResultNoMessage);
+          const ApiError error = ErrorFromStatus(status);
+          unavailable = error.unavailable;
+          if (status.code() == ErrorCode::kNoMessage || unavailable) {
+            // HTTP says 7000 "(10200)no message"; the TCP SDK looks for 10200. With no
+            // leader, a pull has no message either (kTcpUnavailableStatus).
+            answer = TcpNoMessageAnswer(answer);
+          } else {
+            SetTcpError(answer, error);
           }
         } else {
           CMQ_ASSERT(r.bodies.size() == messages.size(), "one body per received message");
@@ -201,8 +212,9 @@ void Pull(const ActionContext& ctx, const PullRequest& pull, const tcp::CMQProto
             if (!batch) break;
           }
         }
-        done(Serialized(answer));
-      });
+        done(Serialized(answer, unavailable));
+      },
+      pull.abandoned);
 }
 
 // 1041: commits and rolls back half messages. One-way in the SDK: the listener writes no
@@ -250,8 +262,9 @@ void ConfirmTransaction(const ActionContext& ctx, const tcp::CMQProto& m, Respon
 }
 
 // Each data command as its HTTP action. A command whose body is missing answers 10390.
-void Serve(const ActionContext& ctx, const tcp::CMQProto& m, const std::string& client_id,
+void Serve(const ActionContext& ctx, const tcp::CMQProto& m, const HttpRequest& request,
            ResponseCallback done) {
+  const std::string& client_id = request.tcp_client_id;
   auto missing = [&](const char* body) {
     tcp::CMQProto answer = TcpAnswerTo(m);
     SetTcpError(answer, MissingParameter(body));
@@ -297,8 +310,8 @@ void Serve(const ActionContext& ctx, const tcp::CMQProto& m, const std::string& 
     case kTcpPull: {
       if (!m.has_tcp_pull_msg()) return missing("tcp_pull_msg");
       const auto& b = m.tcp_pull_msg();
-      PullRequest pull{b.queue_name(),      1,    b.has_poll_wait_seconds(), b.poll_wait_seconds(),
-                       b.visible_timeout(), false};
+      PullRequest pull{b.queue_name(),      1,     b.has_poll_wait_seconds(), b.poll_wait_seconds(),
+                       b.visible_timeout(), false, request.abandoned};
       return Pull(ctx, pull, m, std::move(done));
     }
     case kTcpBatchPull: {
@@ -312,7 +325,8 @@ void Serve(const ActionContext& ctx, const tcp::CMQProto& m, const std::string& 
                        b.has_poll_wait_seconds(),
                        b.poll_wait_seconds(),
                        b.visible_timeout(),
-                       true};
+                       true,
+                       request.abandoned};
       return Pull(ctx, pull, m, std::move(done));
     }
     case kTcpDelete: {
@@ -401,6 +415,13 @@ tcp::CMQProto TcpAnswerTo(const tcp::CMQProto& request) {
   return answer;
 }
 
+tcp::CMQProto TcpNoMessageAnswer(const tcp::CMQProto& request) {
+  tcp::CMQProto answer = TcpAnswerTo(request);
+  SetTcpError(answer, ErrorFromStatus(Status(ErrorCode::kNoMessage, "")));
+  answer.set_result(kTcpResultNoMessage);
+  return answer;
+}
+
 void SetTcpError(tcp::CMQProto& answer, const ApiError& error) {
   answer.set_result(error.code);
   answer.set_error(error.Message());
@@ -424,7 +445,7 @@ void HandleTcpRequest(const ActionContext& ctx, const HttpRequest& request, Resp
     SetTcpError(answer, UnknownAction("cmd " + std::to_string(m.cmd())));
     return done(Serialized(answer));
   }
-  Serve(ctx, m, request.tcp_client_id, std::move(done));
+  Serve(ctx, m, request, std::move(done));
 }
 
 HttpResponse TcpErrorResponse(std::string_view request_body, const ApiError& error) {
@@ -433,7 +454,7 @@ HttpResponse TcpErrorResponse(std::string_view request_body, const ApiError& err
   (void)request.ParsePartialFromArray(request_body.data(), static_cast<int>(request_body.size()));
   tcp::CMQProto answer = TcpAnswerTo(request);
   SetTcpError(answer, error);
-  return Serialized(answer);
+  return Serialized(answer, error.unavailable);
 }
 
 }  // namespace cmq::api

@@ -43,6 +43,16 @@ inline constexpr int kTcpTransactionQuery = 1042;  // check-back, server to clie
 // Result codes of the TCP protocol that are not HTTP codes (§7).
 inline constexpr int kTcpResultNotAuthed = 306;
 inline constexpr int kTcpResultNoMessage = 10200;
+// The HttpResponse::status of a TCP answer to a request that could not be served now for
+// want of a leader (ApiError::unavailable): the official SDK retries a send only when it
+// gets no answer, and one version of its subscribe loop stops for good on any pull result
+// but 0 and 10200 (spec §4.2: shed with a closed connection, not an error code). So the
+// listener closes the connection instead of answering it, and a pull answers 10200. It
+// travels with forwarded answers (their status field); nothing else is sent with it.
+inline constexpr int kTcpUnavailableStatus = 503;
+
+// The answer "no message" to a pull (result 10200, error "(10200)no message").
+tcp::CMQProto TcpNoMessageAnswer(const tcp::CMQProto& request);
 
 // 1021..1028 and 1041: the commands that run at the group's leader (1041, the one-way
 // transaction confirm, is never answered on the connection).
@@ -55,7 +65,8 @@ std::string_view TcpRouteName(const tcp::CMQProto& request);
 void HandleTcpRequest(const ActionContext& ctx, const HttpRequest& request, ResponseCallback done);
 
 // The answer for a request that did not run (a failed forward): error, with the seqno and
-// cmd of request_body (0 when it cannot be read).
+// cmd of request_body (0 when it cannot be read); status kTcpUnavailableStatus when the
+// error is unavailable.
 HttpResponse TcpErrorResponse(std::string_view request_body, const ApiError& error);
 
 // An answer with seqno and cmd set and result 0, for the caller to fill.

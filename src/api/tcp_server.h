@@ -16,7 +16,13 @@
 //   `tcp` set, and may be answered in any order: pulls wait while later requests run;
 // - at most max_inflight requests per connection: beyond that the session stops reading
 //   until answers go out (a client cannot make the server buffer without bound); of them
-//   at most max_inflight_pulls pulls (one more is answered 4000 at once);
+//   at most max_inflight_pulls pulls run at once (more wait for a turn, with what is left
+//   of their poll wait);
+// - a command that could not be served for want of a leader (kTcpUnavailableStatus) is
+//   not answered: a send closes the connection once the rest is answered (the SDK retries
+//   only without an answer), a pull answers "no message" after a moment;
+// - when a connection closes or its client ends its side, its long polls are abandoned
+//   (cluster::AbandonFlag); after a half-close, what is in flight is still answered;
 // - a connection silent for idle_timeout with nothing in flight is closed, and so is one
 //   whose answers take longer than write_timeout to write.
 //
@@ -41,10 +47,11 @@ struct TcpServerOptions {
   std::chrono::milliseconds idle_timeout{60'000};
   std::chrono::milliseconds write_timeout{30'000};
   uint32_t max_inflight = 4096;
-  // Pulls in flight per connection: one more answers 4000 at once (the SDK keeps at most 16).
-  // A pull's answer may hold 16 MiB of bodies, so this bounds what one connection's long
-  // polls can make the server hold (max_inflight alone would allow 64 GiB).
-  uint32_t max_inflight_pulls = 64;
+  // Pulls running per connection; more wait for a turn. The SDK keeps 16 per subscription,
+  // and one JVM's subscriptions share a connection. A pull's answer may hold 16 MiB of
+  // bodies, so this bounds what one connection's long polls can make the server hold
+  // (max_inflight alone would allow 64 GiB).
+  uint32_t max_inflight_pulls = 256;
 
   static TcpServerOptions FromConfig(const ServerConfig& config);
 };

@@ -19,12 +19,32 @@ constexpr size_t kInitialBuffer = 64 * 1024;
 // Answers waiting to be written beyond which the session stops reading: a client that
 // sends but never reads (heartbeats, refused commands) cannot grow them without bound.
 constexpr size_t kMaxPendingOutput = 4 * 1024 * 1024;
+// How long a pull's "no message" is held back when there was no leader to serve it: the
+// SDK pulls again at once, and the pulls of a subscription would otherwise spin while an
+// election runs.
+constexpr auto kUnavailablePullHold = std::chrono::milliseconds(500);
+
+bool IsPull(int cmd) {
+  return cmd == kTcpPull || cmd == kTcpBatchPull;
+}
+
+// A pull's poll wait, when it gives one.
+std::optional<int32_t> PollWaitOf(const tcp::CMQProto& m) {
+  if (m.cmd() == kTcpPull && m.tcp_pull_msg().has_poll_wait_seconds()) {
+    return m.tcp_pull_msg().poll_wait_seconds();
+  }
+  if (m.cmd() == kTcpBatchPull && m.tcp_batch_pull_msg().has_poll_wait_seconds()) {
+    return m.tcp_batch_pull_msg().poll_wait_seconds();
+  }
+  return std::nullopt;
+}
 
 }  // namespace
 
 TcpSession::TcpSession(net::ip::tcp::socket socket, std::shared_ptr<TcpSessionShared> shared)
     : socket_(std::move(socket)),
       timer_(socket_.get_executor()),
+      defer_timer_(socket_.get_executor()),
       shared_(std::move(shared)),
       in_(kInitialBuffer) {}
 
@@ -86,7 +106,7 @@ bool TcpSession::Paused() const {
 }
 
 void TcpSession::DoRead() {
-  if (closed_ || reading_ || Paused()) return;
+  if (closed_ || closing_ || reading_ || Paused()) return;
   if (in_end_ == in_.size()) {
     // Make room: keep the unconsumed bytes at the front (ConsumeFrames grew the buffer if
     // one frame needs more than it holds).
@@ -103,7 +123,13 @@ void TcpSession::DoRead() {
 void TcpSession::OnRead(error_code ec, size_t n) {
   reading_ = false;
   if (closed_) return;
-  if (ec) return HardClose();  // EOF or a broken connection: nothing to answer
+  if (ec == net::error::eof) {
+    // The client's side ended, but it may still read: what is in flight is answered and
+    // written, then the connection closes (a pull still waiting answers "no message").
+    // Frames after the last whole one are dropped.
+    return CloseWhenDone();
+  }
+  if (ec) return HardClose();  // a broken connection: nothing to answer
   in_end_ += n;
   last_read_ = Clock::now();
   if (!ConsumeFrames()) return;
@@ -113,7 +139,7 @@ void TcpSession::OnRead(error_code ec, size_t n) {
 bool TcpSession::ConsumeFrames() {
   // Paused (max_inflight, or answers piling up), frames already read wait in the buffer
   // (Resume continues them): one read may hold hundreds of small frames.
-  while (!Paused() && in_end_ - in_begin_ >= tcp::kFrameHeaderSize) {
+  while (!Paused() && !closing_ && in_end_ - in_begin_ >= tcp::kFrameHeaderSize) {
     std::string_view pending(in_.data() + in_begin_, in_end_ - in_begin_);
     std::optional<uint32_t> body_size = tcp::BodySizeOf(pending);
     if (!body_size) {
@@ -177,15 +203,22 @@ bool TcpSession::OnFrame(std::string_view body) {
     Answer(answer);
     return true;
   }
-  const bool pull = m.cmd() == kTcpPull || m.cmd() == kTcpBatchPull;
-  if (pull && pulls_inflight_ >= shared_->options.max_inflight_pulls) {
-    tcp::CMQProto answer = TcpAnswerTo(m);
-    SetTcpError(answer,
-                InvalidParameters("too many pulls in flight on this connection (at most " +
-                                  std::to_string(shared_->options.max_inflight_pulls) + ")"));
-    Answer(answer);
+  ++inflight_;
+  if (IsPull(m.cmd()) && pulls_inflight_ >= shared_->options.max_inflight_pulls) {
+    // More long polls than one connection may run (one JVM's consumers of many queues
+    // share it: spec §4.2): this one starts when another ends. Refusing it would stop
+    // the SDK's subscription for good.
+    DeferPull(std::move(m));
     return true;
   }
+  StartRequest(m, body);
+  return true;
+}
+
+void TcpSession::StartRequest(const tcp::CMQProto& m, std::string_view body) {
+  // A transaction confirm is one-way (spec §6.9): it gets no answer, not even 306.
+  const bool one_way = m.cmd() == kTcpTransactionConfirm;
+  const bool pull = IsPull(m.cmd());
   HttpRequest request;
   request.method = "POST";
   request.target = "/";
@@ -197,16 +230,81 @@ bool TcpSession::OnFrame(std::string_view body) {
       (m.cmd() == kTcpBatchSend && m.tcp_batch_send_msg().is_transaction() == 1)) {
     request.tcp_client_id = client_id_;
   }
-  ++inflight_;
-  if (pull) ++pulls_inflight_;
-  shared_->handler(std::move(request),
-                   [self = shared_from_this(), one_way, pull](HttpResponse response) {
-                     net::post(self->socket_.get_executor(),
-                               [self, one_way, pull, body = std::move(response.body)]() mutable {
-                                 self->OnAnswer(std::move(body), one_way, pull);
-                               });
-                   });
-  return true;
+  if (pull) {
+    ++pulls_inflight_;
+    request.abandoned = abandoned_;
+  }
+  shared_->handler(
+      std::move(request), [self = shared_from_this(), one_way, pull](HttpResponse response) {
+        const bool unavailable = response.status == kTcpUnavailableStatus;
+        net::post(self->socket_.get_executor(),
+                  [self, one_way, pull, unavailable, body = std::move(response.body)]() mutable {
+                    self->OnAnswer(std::move(body), one_way, pull, unavailable);
+                  });
+      });
+}
+
+void TcpSession::DeferPull(tcp::CMQProto m) {
+  const auto now = Clock::now();
+  const int32_t wait = std::max<int32_t>(0, PollWaitOf(m).value_or(0));
+  deferred_pulls_.push_back(DeferredPull{std::move(m), now + std::chrono::seconds(wait)});
+  ArmDeferTimer();
+}
+
+void TcpSession::StartDeferredPulls() {
+  while (!closed_ && !closing_ && !deferred_pulls_.empty() &&
+         pulls_inflight_ < shared_->options.max_inflight_pulls) {
+    DeferredPull d = std::move(deferred_pulls_.front());
+    deferred_pulls_.pop_front();
+    // It waits only what is left of its poll wait (whole seconds, down): the SDK's
+    // deadline for it counts from when it was sent.
+    const auto left = std::chrono::duration_cast<std::chrono::seconds>(d.deadline - Clock::now());
+    const int32_t left_s = static_cast<int32_t>(std::max<int64_t>(0, left.count()));
+    if (auto wait = PollWaitOf(d.request); wait && *wait > left_s) {
+      if (d.request.cmd() == kTcpPull) {
+        d.request.mutable_tcp_pull_msg()->set_poll_wait_seconds(left_s);
+      } else {
+        d.request.mutable_tcp_batch_pull_msg()->set_poll_wait_seconds(left_s);
+      }
+    }
+    StartRequest(d.request, d.request.SerializePartialAsString());
+  }
+  ArmDeferTimer();
+}
+
+void TcpSession::ExpireDeferredPulls() {
+  if (closed_) return;
+  const auto now = Clock::now();
+  size_t expired = 0;
+  for (auto it = deferred_pulls_.begin(); it != deferred_pulls_.end();) {
+    // Waited its whole poll wait without a turn: "no message", as a long poll would.
+    if (it->deadline <= now && PollWaitOf(it->request)) {
+      Answer(TcpNoMessageAnswer(it->request));
+      it = deferred_pulls_.erase(it);
+      ++expired;
+    } else {
+      ++it;
+    }
+  }
+  inflight_ -= static_cast<uint32_t>(expired);
+  ArmDeferTimer();
+  if (expired == 0) return;
+  Resume();
+  MaybeCloseWhenDone();
+}
+
+void TcpSession::ArmDeferTimer() {
+  if (closed_ || deferred_pulls_.empty()) return;
+  std::optional<Clock::time_point> first;
+  for (const DeferredPull& d : deferred_pulls_) {
+    if (PollWaitOf(d.request) && (!first || d.deadline < *first)) first = d.deadline;
+  }
+  if (!first) return;  // none has a poll wait of its own: each waits for its turn
+  // Re-arming cancels the wait before (its handler sees operation_aborted).
+  defer_timer_.expires_at(*first);
+  defer_timer_.async_wait([self = shared_from_this()](error_code ec) {
+    if (!ec) self->ExpireDeferredPulls();
+  });
 }
 
 void TcpSession::Authenticate(const tcp::CMQProto& request) {
@@ -256,12 +354,61 @@ void TcpSession::QueueFrame(std::string_view body) {
   MaybeWrite();
 }
 
-void TcpSession::OnAnswer(std::string body, bool one_way, bool pull) {
+void TcpSession::OnAnswer(std::string body, bool one_way, bool pull, bool unavailable) {
+  if (unavailable && pull && !closed_) {
+    // "No message" (whatever the answer says: a failed forward answers 6000), held back a
+    // moment so that the client does not pull again at once while there is no leader.
+    tcp::CMQProto answer;
+    if (answer.ParsePartialFromString(body)) {
+      TcpNoMessageAnswer(answer).SerializePartialToString(&body);
+    }
+    auto hold = std::make_shared<net::steady_timer>(socket_.get_executor(), kUnavailablePullHold);
+    hold->async_wait(
+        [self = shared_from_this(), hold, body = std::move(body), one_way,
+         pull](error_code) mutable { self->FinishAnswer(std::move(body), one_way, pull); });
+    return;
+  }
+  if (unavailable && !one_way) {
+    // Not served for want of a leader. The SDK retries a send only when it has no answer
+    // (a timeout or a broken connection), never on an error code, so the connection is
+    // closed rather than answering 6000 (spec §4.2); what else is in flight is answered
+    // first. The client reconnects and sends again.
+    --inflight_;
+    if (pull) --pulls_inflight_;
+    return CloseWhenDone();
+  }
+  FinishAnswer(std::move(body), one_way, pull);
+}
+
+void TcpSession::FinishAnswer(std::string body, bool one_way, bool pull) {
   --inflight_;
-  if (pull) --pulls_inflight_;
+  if (pull) {
+    --pulls_inflight_;
+    StartDeferredPulls();
+  }
   if (closed_) return;
   if (!one_way) QueueFrame(body);
   Resume();
+  MaybeCloseWhenDone();
+}
+
+void TcpSession::CloseWhenDone() {
+  if (closed_) return;
+  closing_ = true;
+  // Long polls still waiting take no message now (they would stay hidden for their
+  // visibility timeout), and pulls that never started get "no message" at once.
+  abandoned_->store(true, std::memory_order_release);
+  inflight_ -= static_cast<uint32_t>(deferred_pulls_.size());
+  for (const DeferredPull& d : deferred_pulls_) Answer(TcpNoMessageAnswer(d.request));
+  deferred_pulls_.clear();
+  defer_timer_.cancel();
+  MaybeCloseWhenDone();
+}
+
+void TcpSession::MaybeCloseWhenDone() {
+  if (closing_ && !closed_ && inflight_ == 0 && !write_in_progress_ && out_.empty()) {
+    HardClose();
+  }
 }
 
 void TcpSession::Resume() {
@@ -297,6 +444,7 @@ void TcpSession::OnWrite(error_code ec) {
   }
   MaybeWrite();
   Resume();
+  MaybeCloseWhenDone();
 }
 
 void TcpSession::ArmTimer(Clock::duration after) {
@@ -322,8 +470,10 @@ void TcpSession::HardClose() {
   if (closed_) return;
   closed_ = true;
   if (authed_) shared_->producers.Remove(client_id_, this);  // check-backs go elsewhere
+  abandoned_->store(true, std::memory_order_release);
   error_code ignored;
   timer_.cancel();
+  defer_timer_.cancel();
   socket_.shutdown(net::ip::tcp::socket::shutdown_both, ignored);
   socket_.close(ignored);
 }

@@ -6,6 +6,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -77,16 +78,40 @@ class TcpSession : public std::enable_shared_from_this<TcpSession> {
   void Authenticate(const tcp::CMQProto& request);
   void Answer(const tcp::CMQProto& answer);
   void QueueFrame(std::string_view body);
+  // Hands a data command to the handler (it counts in inflight_ already).
+  void StartRequest(const tcp::CMQProto& m, std::string_view body);
+  // A pull beyond max_inflight_pulls waits here (counted in inflight_) until one ends.
+  void DeferPull(tcp::CMQProto m);
+  // Starts deferred pulls while there is room, each with what is left of its poll wait.
+  void StartDeferredPulls();
+  // Answers "no message" to the deferred pulls whose poll wait has passed.
+  void ExpireDeferredPulls();
+  void ArmDeferTimer();
   // An answer (or, one_way, only the end of a request in flight: nothing is written).
-  void OnAnswer(std::string body, bool one_way, bool pull);
+  // unavailable: the request could not be served here now (no leader for its group):
+  // a pull's "no message" is held back a moment, anything else closes the connection.
+  void OnAnswer(std::string body, bool one_way, bool pull, bool unavailable);
+  void FinishAnswer(std::string body, bool one_way, bool pull);
+  // Stops reading; closes once every request in flight is answered and written.
+  void CloseWhenDone();
+  void MaybeCloseWhenDone();
   void MaybeWrite();
   void OnWrite(boost::system::error_code ec);
   void ArmTimer(Clock::duration after);
   void OnTimer(boost::system::error_code ec);
   void HardClose();
 
+  struct DeferredPull {
+    tcp::CMQProto request;
+    Clock::time_point deadline;  // arrival + poll wait (no wait given: arrival)
+  };
+
   boost::asio::ip::tcp::socket socket_;
   boost::asio::steady_timer timer_;
+  boost::asio::steady_timer defer_timer_;  // ExpireDeferredPulls, while pulls wait
+  // Set when the connection closes (or the client's side ends): a pull still waiting in a
+  // long poll then takes no message (cluster::AbandonFlag).
+  std::shared_ptr<std::atomic<bool>> abandoned_ = std::make_shared<std::atomic<bool>>(false);
   std::shared_ptr<TcpSessionShared> shared_;
   std::vector<char> in_;  // bytes read: [in_begin_, in_end_) not yet consumed
   size_t in_begin_ = 0;
@@ -96,10 +121,15 @@ class TcpSession : public std::enable_shared_from_this<TcpSession> {
   bool reading_ = false;
   bool write_in_progress_ = false;
   bool closed_ = false;
+  // Reading has stopped for good (the client's side ended, or the connection is to close
+  // after an unavailable answer): close once nothing is in flight or unwritten.
+  bool closing_ = false;
+  bool defer_timer_armed_ = false;
   bool authed_ = false;
-  std::string client_id_;        // as authenticated (when authed_)
-  uint32_t inflight_ = 0;        // requests handed to the handler and not yet answered
-  uint32_t pulls_inflight_ = 0;  // of them, pulls
+  std::string client_id_;                    // as authenticated (when authed_)
+  uint32_t inflight_ = 0;                    // requests handed to the handler and not yet answered
+  uint32_t pulls_inflight_ = 0;              // of them, pulls handed to the handler
+  std::deque<DeferredPull> deferred_pulls_;  // of them, pulls waiting for room
   Clock::time_point last_read_;
   Clock::time_point write_started_;
 };

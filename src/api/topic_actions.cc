@@ -8,6 +8,7 @@
 #include "api/group_fanout.h"
 #include "common/assert.h"
 #include "mq/limits.h"
+#include "mq/topic_match.h"
 
 namespace cmq::api {
 namespace {
@@ -98,7 +99,7 @@ ApiResult<std::string_view> TopicNameParam(const RequestParams& params) {
 }
 
 std::optional<ApiError> CheckTag(std::string_view tag, std::string_view param) {
-  if (tag.empty() || tag.size() > mq::kMaxTagLength) return OutOfRange(param);
+  if (tag.empty() || mq::TagLength(tag) > mq::kMaxTagLength) return OutOfRange(param);
   return std::nullopt;
 }
 

@@ -82,8 +82,8 @@ void GroupRouter::Submit(const mq::Command& cmd, CommandCallback done) {
 }
 
 void GroupRouter::Receive(const mq::Command& cmd, std::optional<int64_t> wait_seconds,
-                          CommandCallback done) {
-  group(GroupOf(cmd)).Receive(cmd, wait_seconds, std::move(done));
+                          CommandCallback done, AbandonFlag abandoned) {
+  group(GroupOf(cmd)).Receive(cmd, wait_seconds, std::move(done), std::move(abandoned));
 }
 
 void GroupRouter::GetQueue(std::string queue_name,

@@ -36,8 +36,8 @@ class GroupRouter final : public QueueService {
   uint32_t GroupOfName(std::string_view name) const;
 
   void Submit(const mq::Command& cmd, CommandCallback done) override;
-  void Receive(const mq::Command& cmd, std::optional<int64_t> wait_seconds,
-               CommandCallback done) override;
+  void Receive(const mq::Command& cmd, std::optional<int64_t> wait_seconds, CommandCallback done,
+               AbandonFlag abandoned = nullptr) override;
   void GetQueue(std::string queue_name, std::function<void(Result<mq::QueueInfo>)> done) override;
   void ListQueues(std::string search_word, uint64_t offset, uint64_t limit,
                   std::function<void(mq::QueueListing)> done) override;

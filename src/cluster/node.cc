@@ -18,6 +18,7 @@ namespace cmq::cluster {
 namespace {
 
 using internal::ErrorResult;
+using internal::IsAbandoned;
 using internal::QueueKey;
 using internal::Unavailable;
 
@@ -256,12 +257,13 @@ void Node::Submit(const mq::Command& cmd, CommandCallback done) {
 }
 
 void Node::Receive(const mq::Command& cmd, std::optional<int64_t> wait_seconds,
-                   CommandCallback done) {
+                   CommandCallback done, AbandonFlag abandoned) {
   CMQ_ASSERT(cmd.type == mq::CommandType::kReceiveMessages, "Receive() takes receives only");
   if (stop_requested_) return done(ShuttingDown());
   Proposal p;
   p.receive = cmd;
   p.done = std::move(done);
+  p.abandoned = std::move(abandoned);
   p.is_receive = true;
   p.queue_key = QueueKey(cmd.queue_name);
   boost::asio::post(strand_ctx_, [this, p = std::move(p), wait_seconds]() mutable {
@@ -455,6 +457,12 @@ void Node::GetGroupStatus(std::function<void(Result<NodeStats>)> done) {
 // its time, and the receive chooses when that is applied.
 void Node::StartReceive(Proposal p, bool after_advance) {
   int64_t now = clock_->NowMs();
+  if (IsAbandoned(p)) {
+    // Its client is gone: messages chosen now would stay hidden for the visibility timeout.
+    ++stats_.receives_abandoned;
+    Finish(p, ErrorResult(Status(ErrorCode::kNoMessage, "")));
+    return;
+  }
   if (!failed_.ok() || stopped_) {
     Finish(p, ErrorResult(failed_.ok() ? Unavailable("server is shutting down") : failed_));
     return;
@@ -568,8 +576,18 @@ void Node::AnswerAtProposal(Proposal& p) {
 }
 
 void Node::WakeWaiters(const std::string& queue_key, size_t max_to_wake) {
-  if (max_to_wake == 0) return;
-  for (Proposal& p : waiters_.Take(queue_key, max_to_wake)) StartReceive(std::move(p));
+  // An abandoned waiter does not use up a wake-up: the message it would have had goes to
+  // the next one. Each round wakes at least one live waiter or empties the queue's list,
+  // and a woken waiter that parks again is counted, so this ends.
+  size_t left = max_to_wake;
+  while (left > 0) {
+    std::vector<Proposal> taken = waiters_.Take(queue_key, left);
+    if (taken.empty()) return;
+    for (Proposal& p : taken) {
+      if (!IsAbandoned(p)) --left;
+      StartReceive(std::move(p));
+    }
+  }
 }
 
 void Node::OnPollTick() {

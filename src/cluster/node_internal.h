@@ -5,6 +5,7 @@
 #include <string>
 #include <string_view>
 
+#include "cluster/proposal.h"
 #include "common/status.h"
 #include "mq/state_machine.h"
 
@@ -24,6 +25,10 @@ inline Status Unavailable(std::string why) {
 // A proposal whose log entry was replaced by another leader's: it never committed.
 inline Status LeadershipChanged() {
   return Unavailable("leadership changed before the request committed; retry");
+}
+
+inline bool IsAbandoned(const Proposal& p) {
+  return p.abandoned && p.abandoned->load(std::memory_order_acquire);
 }
 
 inline mq::ApplyResult ErrorResult(Status status) {

@@ -53,6 +53,9 @@ struct NodeStats {
   // a queue up to its time first.
   uint64_t receives_answered_at_proposal = 0;
   uint64_t receive_advances = 0;
+  // Receives answered "no message" because their client was gone (AbandonFlag) before
+  // messages were chosen for them.
+  uint64_t receives_abandoned = 0;
   // Times a leader applied entries committed while its disk persisted later ones.
   uint64_t applied_while_persisting = 0;
 };

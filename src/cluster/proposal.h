@@ -29,6 +29,7 @@ struct Proposal {
   // the queue up to its time, after which they are chosen again.
   mq::Command receive;
   std::unique_ptr<ChosenReceive> chosen;  // receives, once messages are reserved for it
+  AbandonFlag abandoned;                  // receives: its client is gone once set
   // A send (or half send) to queue_key: counted in Node::sends_in_flight_ from Enqueue to
   // Finish, so that a body move is not proposed while it could land first.
   bool is_send = false;

@@ -8,8 +8,10 @@
 // Callbacks run on an internal thread (a group's strand): they must not block. They are
 // called exactly once, also on shutdown (with kUnavailable).
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -30,6 +32,12 @@ struct CommandResult {
 
 using CommandCallback = std::function<void(CommandResult)>;
 
+// Set (true) by a receive's client once it is gone (its connection closed): a long poll
+// still waiting then takes no message, which would otherwise stay hidden for its
+// visibility timeout with no one to read it. It is answered "no message" instead. Null:
+// the receive runs its course.
+using AbandonFlag = std::shared_ptr<const std::atomic<bool>>;
+
 class QueueService {
  public:
   virtual ~QueueService() = default;
@@ -39,9 +47,10 @@ class QueueService {
   virtual void Submit(const mq::Command& cmd, CommandCallback done) = 0;
 
   // A receive with long polling: if no message is visible, waits up to wait_seconds (the
-  // queue's pollingWaitSeconds when nullopt) for one, then answers kNoMessage.
+  // queue's pollingWaitSeconds when nullopt) for one, then answers kNoMessage (also once
+  // `abandoned` is set).
   virtual void Receive(const mq::Command& cmd, std::optional<int64_t> wait_seconds,
-                       CommandCallback done) = 0;
+                       CommandCallback done, AbandonFlag abandoned = nullptr) = 0;
 
   // Pure reads of the applied state.
   virtual void GetQueue(std::string queue_name,

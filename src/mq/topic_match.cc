@@ -76,11 +76,17 @@ bool SubscriptionMatches(int64_t filter_type, const Subscription& s,
   return TagsMatch(s.filter_tags, msg_tags);
 }
 
+size_t TagLength(std::string_view tag) {
+  return static_cast<size_t>(std::count_if(tag.begin(), tag.end(), [](char c) {
+    return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  }));
+}
+
 Status ValidateTags(const std::vector<std::string>& tags, std::string_view parameter) {
   if (tags.size() > kMaxTags) return Invalid(std::string(parameter) + ": at most 5 tags");
   for (const std::string& tag : tags) {
-    if (tag.empty() || tag.size() > kMaxTagLength) {
-      return Invalid(std::string(parameter) + ": each tag 1-16 bytes");
+    if (tag.empty() || TagLength(tag) > kMaxTagLength) {
+      return Invalid(std::string(parameter) + ": each tag 1-16 characters");
     }
   }
   return Status::Ok();

@@ -26,7 +26,10 @@ bool BindingKeysMatch(const std::vector<std::string>& binding_keys, std::string_
 bool SubscriptionMatches(int64_t filter_type, const Subscription& s,
                          const std::vector<std::string>& msg_tags, std::string_view routing_key);
 
-// kInvalidArgument naming parameter: more than 5 tags, or one not 1-16 bytes.
+// A tag's length in characters (spec §10.5: "each ≤16 chars"): its UTF-8 code points,
+// counted as the bytes that do not continue a character (so any byte string has one).
+size_t TagLength(std::string_view tag);
+// kInvalidArgument naming parameter: more than 5 tags, or one not 1-16 characters.
 Status ValidateTags(const std::vector<std::string>& tags, std::string_view parameter);
 // kInvalidArgument naming parameter: over 64 bytes or over 15 dots; empty only if allowed.
 Status ValidateRoutingKey(std::string_view key, std::string_view parameter, bool allow_empty);

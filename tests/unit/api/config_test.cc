@@ -108,7 +108,7 @@ TEST(ConfigTest, TcpKeys) {
   EXPECT_TRUE(defaults->tcp_route.empty());
   EXPECT_EQ(defaults->tcp_idle_timeout_seconds, 60);
   EXPECT_EQ(defaults->tcp_max_inflight, 4096u);
-  EXPECT_EQ(defaults->tcp_max_inflight_pulls, 64u);
+  EXPECT_EQ(defaults->tcp_max_inflight_pulls, 256u);
   auto c = ParseServerConfig(R"({
     "tcp": "0.0.0.0:9100", "tcp_route": ["10.0.0.1:9100", "10.0.0.2:9100"],
     "tcp_idle_timeout_seconds": 120, "tcp_max_inflight": 64, "tcp_max_inflight_pulls": 8 })");

@@ -22,13 +22,16 @@ class FakeQueueService : public cluster::QueueService {
     ++submitted;
     last_command_ = cmd;
     last_command_.bodies.clear();
+    if (fail_with) return done(Failed(*fail_with));
     done(Apply(cmd));
   }
 
   void Receive(const mq::Command& cmd, std::optional<int64_t> wait_seconds,
-               cluster::CommandCallback done) override {
+               cluster::CommandCallback done, cluster::AbandonFlag abandoned = nullptr) override {
     last_wait_seconds = wait_seconds;
     last_receive = cmd;
+    last_abandoned = std::move(abandoned);
+    if (fail_with) return done(Failed(*fail_with));
     done(Apply(cmd));
   }
 
@@ -70,7 +73,10 @@ class FakeQueueService : public cluster::QueueService {
 
   std::optional<int64_t> last_wait_seconds;
   std::optional<mq::Command> last_receive;  // the last Receive's command
-  int reads = 0;                            // topic and subscription reads
+  cluster::AbandonFlag last_abandoned;      // and its AbandonFlag
+  // Set: every Submit and Receive fails with it (as a node without a leader would).
+  std::optional<Status> fail_with;
+  int reads = 0;  // topic and subscription reads
   int submitted = 0;
 
   // Cluster actions: what was asked, and what the service answers.
@@ -91,6 +97,12 @@ class FakeQueueService : public cluster::QueueService {
   std::vector<raft::ConfChange> membership_changes;
 
  private:
+  static cluster::CommandResult Failed(const Status& status) {
+    cluster::CommandResult r;
+    r.apply.status = status;
+    return r;
+  }
+
   cluster::CommandResult Apply(const mq::Command& cmd) {
     std::string& payload = payloads_.emplace_back();
     mq::EncodeEntryHeader(payload, clock_.NowMs(), 1);

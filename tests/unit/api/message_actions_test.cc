@@ -169,6 +169,45 @@ TEST_F(MessageActionsTest, BatchDeleteListsExactlyTheFailedHandles) {
   EXPECT_EQ(all["errorList"].size(), 2u);
 }
 
+// A handle that is not a number fails alone (spec §16): the others are still deleted, and
+// errorList echoes each failed handle as it was sent.
+TEST_F(MessageActionsTest, BatchDeleteListsAMalformedHandleAndDeletesTheOthers) {
+  for (int i = 0; i < 2; ++i) ASSERT_EQ(Send("m" + std::to_string(i))["code"], 0);
+  auto received =
+      h.Post({{"Action", "BatchReceiveMessage"}, {"queueName", "q"}, {"numOfMsg", "2"}});
+  ASSERT_EQ(received["msgInfoList"].size(), 2u);
+  std::string h0 = received["msgInfoList"][0]["receiptHandle"];
+  std::string h1 = received["msgInfoList"][1]["receiptHandle"];
+  auto j = h.Post({{"Action", "BatchDeleteMessage"},
+                   {"queueName", "q"},
+                   {"receiptHandle.1", h0},
+                   {"receiptHandle.2", "invalid"},
+                   {"receiptHandle.3", "0" + h1},
+                   {"receiptHandle.4", "999"}});
+  EXPECT_EQ(j["code"], 6010) << j;
+  ASSERT_EQ(j["errorList"].size(), 2u) << j;
+  EXPECT_EQ(j["errorList"][0]["code"], 4000);
+  EXPECT_EQ(j["errorList"][0]["message"], "(10470)receiptHandle error");
+  EXPECT_EQ(j["errorList"][0]["receiptHandle"], "invalid");
+  EXPECT_EQ(j["errorList"][1]["code"], 4430);
+  EXPECT_EQ(j["errorList"][1]["receiptHandle"], "999");
+  // h0 and h1 (sent as "0<h1>") were deleted: deleting them again fails.
+  for (const std::string& handle : {h0, h1}) {
+    EXPECT_EQ(
+        h.Post(
+            {{"Action", "DeleteMessage"}, {"queueName", "q"}, {"receiptHandle", handle}})["code"],
+        4430);
+  }
+  // Every handle malformed: 6010, each listed.
+  auto all = h.Post({{"Action", "BatchDeleteMessage"},
+                     {"queueName", "q"},
+                     {"receiptHandle.1", "x"},
+                     {"receiptHandle.2", "-1"}});
+  EXPECT_EQ(all["code"], 6010);
+  ASSERT_EQ(all["errorList"].size(), 2u);
+  EXPECT_EQ(all["errorList"][1]["receiptHandle"], "-1");
+}
+
 TEST_F(MessageActionsTest, BatchDeleteAllOk) {
   for (int i = 0; i < 2; ++i) ASSERT_EQ(Send("m")["code"], 0);
   auto received =

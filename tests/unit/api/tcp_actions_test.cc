@@ -737,6 +737,56 @@ TEST_F(TcpActionsTest, DispatcherRejectAnswersTcpRequestsInCMQProto) {
   EXPECT_NE(a.error().find("leader unreachable"), std::string::npos) << a.error();
   EXPECT_EQ(a.msgids_size(), 0);
   EXPECT_EQ(h.service.submitted, 0);  // rejected, not run
+  // Unavailable: the listener closes the connection instead of answering (tcp_server.h).
+  EXPECT_EQ(response->status, kTcpUnavailableStatus);
+  std::optional<HttpResponse> other;
+  h.dispatcher.Reject(TcpRequest(m.SerializeAsString()), Status(ErrorCode::kInternal, "broken"),
+                      [&](HttpResponse r) { other = std::move(r); });
+  ASSERT_TRUE(other.has_value());
+  EXPECT_EQ(other->status, 200) << "only a retryable error is marked";
+}
+
+// With no leader (kUnavailable), answers are marked for the listener, which does not
+// write them: the SDK retries a send only when it gets no answer. A pull's answer is
+// "no message" (10200), which the SDK's subscribe loop ignores.
+TEST_F(TcpActionsTest, AnswersOfAServiceWithoutALeaderAreMarkedUnavailable) {
+  ASSERT_EQ(Send("before").result(), 0);
+  h.service.fail_with = Status(ErrorCode::kUnavailable, "this node is not the leader; retry");
+  auto run = [&](const tcp::CMQProto& m) {
+    HttpRequest r = TcpRequest(m.SerializePartialAsString());
+    r.route_name = TcpRouteName(m);
+    return h.Raw(std::move(r));
+  };
+  tcp::CMQProto send = Request(kTcpSend);
+  send.mutable_tcp_send_msg()->set_queue_name("q");
+  send.mutable_tcp_send_msg()->set_msgbody("x");
+  HttpResponse sent = run(send);
+  EXPECT_EQ(sent.status, kTcpUnavailableStatus);
+  EXPECT_EQ(Parse(sent).result(), 6000);
+
+  tcp::CMQProto pull = Request(kTcpBatchPull);
+  pull.mutable_tcp_batch_pull_msg()->set_queue_name("q");
+  pull.mutable_tcp_batch_pull_msg()->set_num_msg(16);
+  HttpResponse pulled = run(pull);
+  EXPECT_EQ(pulled.status, kTcpUnavailableStatus);
+  tcp::CMQProto pulled_answer = Parse(pulled);
+  EXPECT_EQ(pulled_answer.result(), kTcpResultNoMessage);
+  EXPECT_EQ(pulled_answer.error(), "(10200)no message");
+  EXPECT_EQ(pulled_answer.batch_pull_rsp().msg_list_size(), 0);
+
+  // Through the HTTP action and its JSON (delete, publish).
+  tcp::CMQProto del = Request(kTcpDelete);
+  del.mutable_tcp_delete_msg()->set_queue_name("q");
+  del.mutable_tcp_delete_msg()->set_receipt_handle(12345);
+  HttpResponse deleted = run(del);
+  EXPECT_EQ(deleted.status, kTcpUnavailableStatus);
+  EXPECT_EQ(Parse(deleted).result(), 6000);
+
+  // Any other failure is answered as usual.
+  h.service.fail_with = Status(ErrorCode::kIoError, "disk");
+  HttpResponse failed = run(send);
+  EXPECT_EQ(failed.status, 200);
+  EXPECT_EQ(Parse(failed).result(), 6000);
 }
 
 }  // namespace

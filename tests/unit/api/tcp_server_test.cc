@@ -45,12 +45,18 @@ class FakeHandler {
     done(AnswerFor(request, padding));
   }
 
+  // Requests for the route "down" are answered as a node without a leader answers them
+  // (kTcpUnavailableStatus).
   static HttpResponse AnswerFor(const HttpRequest& request, size_t padding = 0) {
     tcp::CMQProto m;
     EXPECT_TRUE(m.ParseFromString(request.body));
     tcp::CMQProto answer = TcpAnswerTo(m);
     answer.set_error("handled " + request.route_name + std::string(padding, '.'));
     HttpResponse r;
+    if (request.route_name == "down") {
+      answer.set_result(6000);
+      r.status = kTcpUnavailableStatus;
+    }
     answer.SerializeToString(&r.body);
     return r;
   }
@@ -807,44 +813,148 @@ TEST_F(TcpServerTest, ABadAddressFailsToStart) {
   EXPECT_FALSE(server.Start().ok());
 }
 
-// Pulls in flight are capped apart (their answers can be 16 MiB each): one more is refused
-// at once, while other requests still run; once one is answered, pulls run again.
-TEST_F(TcpServerTest, PullsBeyondTheirCapAreRefusedAtOnce) {
+tcp::CMQProto BatchPullOf(tcp::CMQProto m, const std::string& queue, int wait_seconds) {
+  m.mutable_tcp_batch_pull_msg()->set_queue_name(queue);
+  m.mutable_tcp_batch_pull_msg()->set_num_msg(16);
+  m.mutable_tcp_batch_pull_msg()->set_poll_wait_seconds(wait_seconds);
+  return m;
+}
+
+// Pulls in flight are capped apart (their answers can be 16 MiB each). One more waits for a
+// turn, not refused (one JVM's consumers of many queues share a connection, and a refusal
+// stops the SDK's subscription), while other requests still run; it then waits only what is
+// left of its poll wait.
+TEST_F(TcpServerTest, PullsBeyondTheirCapWaitForATurn) {
   TcpServerOptions options;
   options.max_inflight_pulls = 2;
   StartServer(options);
   handler_.Hold();
   Socket s = Connect();
   LogIn(s);
-  auto pull = [&](const std::string& queue) {
-    tcp::CMQProto m = Request(kTcpBatchPull);
-    m.mutable_tcp_batch_pull_msg()->set_queue_name(queue);
-    m.mutable_tcp_batch_pull_msg()->set_num_msg(16);
-    m.mutable_tcp_batch_pull_msg()->set_poll_wait_seconds(30);
-    return m;
-  };
-  tcp::CMQProto p1 = pull("q1");
-  tcp::CMQProto p2 = pull("q2");
-  tcp::CMQProto p3 = pull("q3");
+  tcp::CMQProto p1 = BatchPullOf(Request(kTcpBatchPull), "q1", 30);
+  tcp::CMQProto p2 = BatchPullOf(Request(kTcpBatchPull), "q2", 30);
+  tcp::CMQProto p3 = BatchPullOf(Request(kTcpBatchPull), "q3", 30);
   tcp::CMQProto send = SendTo("q4");
   Write(s, Frame(p1) + Frame(p2) + Frame(p3) + Frame(send));
-  auto refused = ReadFrame(s);
-  ASSERT_TRUE(refused.has_value());
-  EXPECT_EQ(refused->seqno(), p3.seqno());
-  EXPECT_EQ(refused->result(), 4000);
-  EXPECT_NE(refused->error().find("too many pulls in flight"), std::string::npos)
-      << refused->error();
   ASSERT_TRUE(WaitFor([&] { return handler_.calls() == 3; }));  // p1, p2 and the send
   EXPECT_EQ(handler_.requests()[2].route_name, "q4");
+  std::this_thread::sleep_for(milliseconds(1100));
+  EXPECT_EQ(handler_.calls(), 3u) << "a third pull ran beyond the cap";
   ASSERT_TRUE(handler_.Release(p1.seqno()));
   auto a = ReadFrame(s);
   ASSERT_TRUE(a.has_value());
   EXPECT_EQ(a->seqno(), p1.seqno());
-  tcp::CMQProto p5 = pull("q5");
-  Write(s, Frame(p5));
   ASSERT_TRUE(WaitFor([&] { return handler_.calls() == 4; }));
-  EXPECT_EQ(handler_.requests()[3].route_name, "q5");
+  HttpRequest third = handler_.requests()[3];
+  EXPECT_EQ(third.route_name, "q3");
+  tcp::CMQProto started;
+  ASSERT_TRUE(started.ParseFromString(third.body));
+  EXPECT_EQ(started.seqno(), p3.seqno());
+  const int32_t wait = started.tcp_batch_pull_msg().poll_wait_seconds();
+  EXPECT_LE(wait, 28) << "it waited over a second for its turn";
+  EXPECT_GE(wait, 25);
+  EXPECT_NE(third.abandoned, nullptr) << "a pull carries its connection's AbandonFlag";
   handler_.ReleaseAll();
+}
+
+// A pull that waited its whole poll wait without a turn is answered "no message" by the
+// listener itself, as a long poll would be.
+TEST_F(TcpServerTest, APullWaitingForATurnPastItsPollWaitHasNoMessage) {
+  TcpServerOptions options;
+  options.max_inflight_pulls = 1;
+  StartServer(options);
+  handler_.Hold();
+  Socket s = Connect();
+  LogIn(s);
+  tcp::CMQProto p1 = BatchPullOf(Request(kTcpBatchPull), "q1", 30);
+  tcp::CMQProto p2 = BatchPullOf(Request(kTcpBatchPull), "q2", 1);
+  const auto start = std::chrono::steady_clock::now();
+  Write(s, Frame(p1) + Frame(p2));
+  auto a = ReadFrame(s);
+  ASSERT_TRUE(a.has_value());
+  EXPECT_GE(std::chrono::steady_clock::now() - start, milliseconds(900));
+  EXPECT_EQ(a->seqno(), p2.seqno());
+  EXPECT_EQ(a->result(), kTcpResultNoMessage);
+  EXPECT_EQ(a->error(), "(10200)no message");
+  EXPECT_EQ(handler_.calls(), 1u) << "it never ran";
+  handler_.ReleaseAll();
+  auto b = ReadFrame(s);
+  ASSERT_TRUE(b.has_value());
+  EXPECT_EQ(b->seqno(), p1.seqno());
+}
+
+// A closed connection's long polls are abandoned: the service answers them "no message"
+// instead of hiding messages for their visibility timeout.
+TEST_F(TcpServerTest, ClosingAConnectionAbandonsItsPulls) {
+  StartServer();
+  handler_.Hold();
+  Socket s = Connect();
+  LogIn(s);
+  Write(s, Frame(BatchPullOf(Request(kTcpBatchPull), "q1", 30)) + Frame(SendTo("q2")));
+  ASSERT_TRUE(WaitFor([&] { return handler_.calls() == 2; }));
+  auto flag = handler_.requests()[0].abandoned;
+  ASSERT_NE(flag, nullptr);
+  EXPECT_FALSE(flag->load());
+  EXPECT_EQ(handler_.requests()[1].abandoned, nullptr) << "only pulls carry it";
+  s.close();
+  EXPECT_TRUE(WaitFor([&] { return flag->load(); }));
+}
+
+// No leader for a send's queue: the SDK retries a send only without an answer, so the
+// listener closes the connection instead of answering 6000, once the other requests in
+// flight are answered and written.
+TEST_F(TcpServerTest, AnUnavailableSendClosesTheConnectionAfterTheOtherAnswers) {
+  StartServer();
+  Socket s = Connect();
+  LogIn(s);
+  handler_.Hold();
+  tcp::CMQProto held = SendTo("q1");
+  Write(s, Frame(held));
+  ASSERT_TRUE(WaitFor([&] { return handler_.held() == 1; }));
+  tcp::CMQProto down = SendTo("down");
+  Write(s, Frame(down));
+  ASSERT_TRUE(WaitFor([&] { return handler_.calls() == 2; }));
+  ASSERT_TRUE(handler_.Release(down.seqno()));
+  std::this_thread::sleep_for(milliseconds(200));
+  ASSERT_TRUE(handler_.Release(held.seqno()));
+  auto a = ReadFrame(s);
+  ASSERT_TRUE(a.has_value());
+  EXPECT_EQ(a->seqno(), held.seqno());
+  EXPECT_TRUE(Closed(s)) << "the unavailable send was answered, or the connection stayed";
+}
+
+// No leader for a pull's queue: "no message" (the SDK ignores it; any other code stops one
+// version's subscription), held back a moment so the subscription does not spin.
+TEST_F(TcpServerTest, AnUnavailablePullHasNoMessageAfterAMoment) {
+  StartServer();
+  Socket s = Connect();
+  LogIn(s);
+  tcp::CMQProto pull = BatchPullOf(Request(kTcpBatchPull), "down", 10);
+  const auto start = std::chrono::steady_clock::now();
+  tcp::CMQProto a = Call(s, pull);
+  EXPECT_GE(std::chrono::steady_clock::now() - start, milliseconds(400));
+  EXPECT_EQ(a.result(), kTcpResultNoMessage);
+  EXPECT_EQ(a.error(), "(10200)no message");
+  EXPECT_EQ(Call(s, Heartbeat()).cmd(), kTcpHeartbeat) << "the connection stays open";
+}
+
+// A client that ends its side after a request still gets the answer (a retry would send
+// the message twice), then the connection closes.
+TEST_F(TcpServerTest, AHalfClosedConnectionIsAnsweredThenClosed) {
+  StartServer();
+  Socket s = Connect();
+  LogIn(s);
+  handler_.Hold();
+  tcp::CMQProto send = SendTo("q1");
+  Write(s, Frame(send));
+  ASSERT_TRUE(WaitFor([&] { return handler_.held() == 1; }));
+  s.shutdown(Socket::shutdown_send);
+  std::this_thread::sleep_for(milliseconds(100));
+  ASSERT_TRUE(handler_.Release(send.seqno()));
+  auto a = ReadFrame(s);
+  ASSERT_TRUE(a.has_value()) << "the answer was dropped at the half-close";
+  EXPECT_EQ(a->seqno(), send.seqno());
+  EXPECT_TRUE(Closed(s));
 }
 
 TEST(TcpServerOptionsTest, FromConfig) {

@@ -209,6 +209,12 @@ TEST_F(TopicActionsTest, PublishValidation) {
   EXPECT_EQ(many["message"], "(10720)too many msgTag");
   EXPECT_EQ(Message(Publish("t", "x", {{"msgTag.1", std::string(17, 'a')}})),
             "(10350)parameter msgTag value or length is out of range");
+  // Characters, not bytes (spec §10.5): 17 three-byte characters do not pass (16 do,
+  // below).
+  std::string han16;
+  for (int i = 0; i < 16; ++i) han16 += "\xe6\xa0\x87";  // U+6807
+  EXPECT_EQ(Message(Publish("t", "x", {{"msgTag.1", han16 + "\xe6\xa0\x87"}})),
+            "(10350)parameter msgTag value or length is out of range");
   EXPECT_EQ(Message(Publish("t", "x", {{"msgTag.1", ""}})),
             "(10350)parameter msgTag value or length is out of range");
   EXPECT_EQ(Message(Publish("t", "x", {{"msgTag.1", "a"}, {"msgTag.3", "b"}})),
@@ -222,6 +228,7 @@ TEST_F(TopicActionsTest, PublishValidation) {
   EXPECT_EQ(delimiters["message"], "(10691)too many delimeters");
   EXPECT_EQ(h.service.submitted, submitted);  // none of these reached the state machine
   // The limits themselves pass.
+  EXPECT_EQ(Publish("t", "x", {{"msgTag.1", han16}})["code"], 0);
   FormParams five;
   for (int i = 1; i <= 5; ++i)
     five.emplace_back("msgTag." + std::to_string(i), "tag" + std::to_string(i));

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <future>
@@ -25,11 +26,12 @@ class NodeTest : public ::testing::Test {
     if (node_) node_->Stop();
   }
 
-  void Reopen() {
+  void Reopen(int64_t poll_tick_ms = NodeOptions{}.poll_tick_ms) {
     if (node_) node_->Stop();
     node_.reset();
     NodeOptions options;
     options.data_dir = "/data";
+    options.poll_tick_ms = poll_tick_ms;
     auto node = Node::Open(fs_.get(), &clock_, options);
     ASSERT_TRUE(node.ok()) << node.status().ToString();
     node_ = std::move(node).value();
@@ -52,15 +54,17 @@ class NodeTest : public ::testing::Test {
     return f.get();
   }
 
-  std::future<CommandResult> StartReceive(const std::string& queue, int64_t wait_s,
-                                          uint32_t n = 1) {
+  std::future<CommandResult> StartReceive(const std::string& queue, int64_t wait_s, uint32_t n = 1,
+                                          AbandonFlag abandoned = nullptr) {
     auto done = std::make_shared<std::promise<CommandResult>>();
     auto f = done->get_future();
     mq::Command cmd;
     cmd.type = mq::CommandType::kReceiveMessages;
     cmd.queue_name = queue;
     cmd.num_messages = n;
-    node_->Receive(cmd, wait_s, [done](CommandResult r) { done->set_value(std::move(r)); });
+    node_->Receive(
+        cmd, wait_s, [done](CommandResult r) { done->set_value(std::move(r)); },
+        std::move(abandoned));
     return f;
   }
 
@@ -184,6 +188,35 @@ TEST_F(NodeTest, LongPollIsWokenByASend) {
   CommandResult r = f.get();
   ASSERT_TRUE(r.apply.status.ok());
   EXPECT_EQ(r.bodies.at(0), "wake");
+}
+
+// A long poll whose client is gone (AbandonFlag set) takes no message: it answers "no
+// message", and the send's wake-up goes to the next live waiter instead. (The poll tick,
+// which would find the message too, is slowed down to a minute here.)
+TEST_F(NodeTest, AnAbandonedLongPollTakesNoMessageAndPassesItsWakeUpOn) {
+  Reopen(60'000);
+  CreateQueue("q1");
+  auto flag = std::make_shared<std::atomic<bool>>(false);
+  auto gone = StartReceive("q1", 30, 1, flag);
+  std::this_thread::sleep_for(100ms);
+  auto live = StartReceive("q1", 30);
+  std::this_thread::sleep_for(100ms);
+  ASSERT_EQ(gone.wait_for(0ms), std::future_status::timeout);  // both parked
+  flag->store(true);
+  Send("q1", "only");
+  ASSERT_EQ(live.wait_for(10s), std::future_status::ready) << "the wake-up was used up";
+  CommandResult got = live.get();
+  ASSERT_TRUE(got.apply.status.ok()) << got.apply.status.ToString();
+  EXPECT_EQ(got.bodies.at(0), "only");
+  ASSERT_EQ(gone.wait_for(10s), std::future_status::ready);
+  CommandResult abandoned = gone.get();
+  EXPECT_EQ(abandoned.apply.status.code(), ErrorCode::kNoMessage);
+  EXPECT_TRUE(abandoned.apply.messages.empty());
+  EXPECT_EQ(node_->stats().receives_abandoned, 1u);
+  // Abandoned before it starts: answered at once.
+  auto late = StartReceive("q1", 30, 1, flag);
+  ASSERT_EQ(late.wait_for(10s), std::future_status::ready);
+  EXPECT_EQ(late.get().apply.status.code(), ErrorCode::kNoMessage);
 }
 
 TEST_F(NodeTest, LongPollIsWokenWhenADelayedMessageBecomesVisible) {
