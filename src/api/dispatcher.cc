@@ -84,6 +84,7 @@ void Dispatcher::Handle(HttpRequest request, ResponseCallback done) {
   auto params = RequestParams::Parse(request);
   if (!params.ok()) return reply.Fail(params.error());
   params.value().set_origin(request.internal, request.group);
+  params.value().set_abandoned(request.abandoned);
   const RequestParams& p = params.value();
   if (const std::string* id = p.Find("clientRequestId")) {
     if (auto n = ParseInt64(*id)) reply.set_client_request_id(*n);

@@ -122,8 +122,10 @@ void HttpSessionOf<Stream>::OnRead(error_code ec) {
   }
   if (ec) {
     // EOF between requests, a reset, or a malformed request: nothing more to read. The
-    // answers already owed still go out (a write to a dead socket fails and closes).
+    // answers already owed still go out (a write to a dead socket fails and closes), but
+    // a long poll among them takes no message: its client is gone.
     read_done_ = true;
+    abandoned_->store(true, std::memory_order_release);
     if (ec == net::error::operation_aborted || slots_.empty()) return HardClose();
     return UpdateDeadline();
   }
@@ -143,6 +145,7 @@ template <typename Stream>
 void HttpSessionOf<Stream>::Dispatch(HttpRequest request, unsigned version) {
   uint64_t seq = next_seq_++;
   slots_.push_back(Slot{version, request.keep_alive, std::nullopt});
+  request.abandoned = abandoned_;
   UpdateDeadline();
   shared_->handler(std::move(request), [self = shared_from_this(), seq](HttpResponse answer) {
     net::post(self->stream_.get_executor(), [self, seq, answer = std::move(answer)]() mutable {
@@ -255,6 +258,7 @@ template <typename Stream>
 void HttpSessionOf<Stream>::HardClose() {
   if (closed_) return;
   closed_ = true;
+  abandoned_->store(true, std::memory_order_release);
   timer_.cancel();
   error_code ignored;
   auto& socket = boost::beast::get_lowest_layer(stream_);

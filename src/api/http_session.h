@@ -3,6 +3,7 @@
 // same session over either stream. Everything runs on the socket's strand; handler
 // answers arrive from any thread and are posted onto it.
 
+#include <atomic>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -84,6 +85,9 @@ class HttpSessionOf : public HttpConnection,
   bool read_done_ = false;  // no further requests will be read
   bool closed_ = false;
   Deadline deadline_ = Deadline::kNone;
+  // Set when the client is gone (its side ended, or the connection closed): a long-poll
+  // receive still waiting then takes no message (cluster::AbandonFlag).
+  std::shared_ptr<std::atomic<bool>> abandoned_ = std::make_shared<std::atomic<bool>>(false);
   char drain_[4096];
 };
 

@@ -3,7 +3,9 @@
 // Parameter names are matched exactly (the SDKs agree on them); only Action is matched
 // case-insensitively. Every accessor answers the documented CMQ error on bad input.
 
+#include <atomic>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -61,6 +63,11 @@ class RequestParams {
     internal_ = internal;
     pinned_group_ = pinned_group;
   }
+  // Set once the request's client is gone (HttpRequest::abandoned); may be null.
+  const std::shared_ptr<const std::atomic<bool>>& abandoned() const { return abandoned_; }
+  void set_abandoned(std::shared_ptr<const std::atomic<bool>> abandoned) {
+    abandoned_ = std::move(abandoned);
+  }
   // The value of name, or nullptr.
   const std::string* Find(std::string_view name) const;
 
@@ -89,6 +96,7 @@ class RequestParams {
   FormParams form_;
   bool internal_ = false;
   uint32_t pinned_group_ = 0;
+  std::shared_ptr<const std::atomic<bool>> abandoned_;
 };
 
 // Case-insensitive ASCII comparison (for Action).

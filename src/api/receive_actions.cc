@@ -28,8 +28,7 @@ void ReceiveCommand(const ActionContext& ctx, const RequestParams& params, uint3
   cmd.type = mq::CommandType::kReceiveMessages;
   cmd.queue_name = name.value();
   cmd.num_messages = count;
-  // No AbandonFlag: an HTTP receive runs its course when its connection closes (only the
-  // TCP listener abandons the pulls of a closed connection).
+  // Abandoned once its connection closes (HttpSession): a long poll then takes no message.
   ctx.service.Receive(
       cmd, wait.value(),
       [reply = std::move(reply), batch](cluster::CommandResult r) mutable {
@@ -57,7 +56,7 @@ void ReceiveCommand(const ActionContext& ctx, const RequestParams& params, uint3
         w.EndObject();
         reply.Send(std::move(body));
       },
-      nullptr);
+      params.abandoned());
 }
 
 }  // namespace

@@ -22,7 +22,7 @@ namespace {
 
 namespace net = boost::asio;
 namespace http = boost::beast::http;
-using tcp = net::ip::tcp;
+using Tcp = net::ip::tcp;
 
 // Answers "method target body"; targets starting with "/hold" are parked until Release().
 class TestHandler {
@@ -32,6 +32,7 @@ class TestHandler {
     if (request.too_large) body = "too_large";
     std::lock_guard<std::mutex> lock(mutex_);
     ++calls_;
+    last_abandoned_ = request.abandoned;
     if (request.target.rfind("/hold", 0) == 0) {
       held_.emplace_back(std::move(done), std::move(body));
       return;
@@ -53,10 +54,15 @@ class TestHandler {
     std::lock_guard<std::mutex> lock(mutex_);
     return held_.size();
   }
+  std::shared_ptr<const std::atomic<bool>> last_abandoned() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return last_abandoned_;
+  }
 
  private:
   std::mutex mutex_;
   int calls_ = 0;
+  std::shared_ptr<const std::atomic<bool>> last_abandoned_;
   std::vector<std::pair<ResponseCallback, std::string>> held_;
 };
 
@@ -75,9 +81,9 @@ class HttpServerTest : public ::testing::Test {
     work_.reset();
     for (auto& t : threads_) t.join();
   }
-  tcp::socket Connect() {
-    tcp::socket s(client_ioc_);
-    s.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), server_->port()));
+  Tcp::socket Connect() {
+    Tcp::socket s(client_ioc_);
+    s.connect(Tcp::endpoint(net::ip::make_address("127.0.0.1"), server_->port()));
     timeval tv{5, 0};  // no test waits forever on a read
     setsockopt(s.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
     return s;
@@ -88,7 +94,7 @@ class HttpServerTest : public ::testing::Test {
            " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: " + std::to_string(body.size()) +
            "\r\n" + (keep_alive ? "" : "Connection: close\r\n") + "\r\n" + body;
   }
-  static http::response<http::string_body> Read(tcp::socket& s, boost::beast::flat_buffer& buf) {
+  static http::response<http::string_body> Read(Tcp::socket& s, boost::beast::flat_buffer& buf) {
     http::response<http::string_body> response;
     boost::beast::error_code ec;
     http::read(s, buf, response, ec);
@@ -96,7 +102,7 @@ class HttpServerTest : public ::testing::Test {
     return response;
   }
   // True if the server closed the connection (EOF or reset) within the receive timeout.
-  static bool Closed(tcp::socket& s) {
+  static bool Closed(Tcp::socket& s) {
     char c;
     boost::system::error_code ec;
     s.read_some(net::buffer(&c, 1), ec);
@@ -114,7 +120,7 @@ class HttpServerTest : public ::testing::Test {
 
 TEST_F(HttpServerTest, KeepAliveConnectionServesSeveralRequests) {
   StartServer();
-  tcp::socket s = Connect();
+  Tcp::socket s = Connect();
   boost::beast::flat_buffer buf;
   for (int i = 0; i < 3; ++i) {
     net::write(s, net::buffer(Post("/v2/index.php", "n=" + std::to_string(i))));
@@ -128,7 +134,7 @@ TEST_F(HttpServerTest, KeepAliveConnectionServesSeveralRequests) {
 
 TEST_F(HttpServerTest, PipelinedRequestsAreAnsweredInOrder) {
   StartServer();
-  tcp::socket s = Connect();
+  Tcp::socket s = Connect();
   net::write(s, net::buffer(Post("/hold", "first") + Post("/now", "second")));
   // The second is handled while the first is parked, but must not overtake it.
   for (int i = 0; i < 200 && handler_.held() == 0; ++i) {
@@ -143,7 +149,7 @@ TEST_F(HttpServerTest, PipelinedRequestsAreAnsweredInOrder) {
 
 TEST_F(HttpServerTest, ConnectionCloseIsHonoured) {
   StartServer();
-  tcp::socket s = Connect();
+  Tcp::socket s = Connect();
   net::write(s, net::buffer(Post("/", "x", /*keep_alive=*/false)));
   boost::beast::flat_buffer buf;
   auto r = Read(s, buf);
@@ -156,7 +162,7 @@ TEST_F(HttpServerTest, OversizedBodyGetsA10420AnswerAndCloses) {
   HttpServerOptions options;
   options.max_body_bytes = 1024;
   StartServer(options, harness.dispatcher.AsHandler());
-  tcp::socket s = Connect();
+  Tcp::socket s = Connect();
   net::write(s, net::buffer(Post("/", "Action=SendMessage&msgBody=" + std::string(5000, 'x'))));
   boost::beast::flat_buffer buf;
   auto r = Read(s, buf);
@@ -175,7 +181,7 @@ TEST_F(HttpServerTest, AGetAsLargeAsABodyIsRead) {
   options.max_header_bytes = 1024;
   options.max_body_bytes = 64 * 1024;
   StartServer(options);
-  tcp::socket s = Connect();
+  Tcp::socket s = Connect();
   const std::string target = "/?Action=SendMessage&msgBody=" + std::string(40 * 1024, 'x');
   net::write(s, net::buffer("GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
   boost::beast::flat_buffer buf;
@@ -190,7 +196,7 @@ TEST_F(HttpServerTest, AGetAsLargeAsABodyIsRead) {
 // go-ahead: it gets it at once.
 TEST_F(HttpServerTest, Expect100ContinueIsAnsweredBeforeTheBody) {
   StartServer();
-  tcp::socket s = Connect();
+  Tcp::socket s = Connect();
   const std::string body = "Action=SendMessage&msgBody=abc";
   net::write(s, net::buffer("POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nExpect: 100-continue\r\n"
                             "Content-Length: " +
@@ -208,10 +214,32 @@ TEST_F(HttpServerTest, Expect100ContinueIsAnsweredBeforeTheBody) {
   EXPECT_EQ(Read(s, buf).body(), "POST / plain");
 }
 
+// A request whose client goes away (a long poll, say) is marked abandoned, so the service
+// does not give it a message that no one would read.
+TEST_F(HttpServerTest, AClosedConnectionAbandonsItsPendingRequests) {
+  StartServer();
+  auto s = std::make_unique<Tcp::socket>(Connect());
+  net::write(*s, net::buffer(Post("/hold", "long poll")));
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (handler_.held() == 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ASSERT_EQ(handler_.held(), 1u);
+  auto flag = handler_.last_abandoned();
+  ASSERT_NE(flag, nullptr);
+  EXPECT_FALSE(flag->load());
+  s->close();
+  while (!flag->load() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_TRUE(flag->load());
+  handler_.Release();  // its answer goes nowhere
+}
+
 TEST_F(HttpServerTest, DispatcherEndToEnd) {
   testing::DispatcherHarness harness;
   StartServer({}, harness.dispatcher.AsHandler());
-  tcp::socket s = Connect();
+  Tcp::socket s = Connect();
   boost::beast::flat_buffer buf;
   net::write(s, net::buffer(Post("/v2/index.php", "Action=CreateQueue&queueName=q1")));
   EXPECT_EQ(nlohmann::json::parse(Read(s, buf).body())["code"], 0);
@@ -225,9 +253,9 @@ TEST_F(HttpServerTest, DispatcherEndToEnd) {
 
 TEST_F(HttpServerTest, ASlowRequestDoesNotBlockOtherConnections) {
   StartServer();
-  tcp::socket slow = Connect();
+  Tcp::socket slow = Connect();
   net::write(slow, net::buffer(Post("/hold", "slow")));
-  tcp::socket fast = Connect();
+  Tcp::socket fast = Connect();
   net::write(fast, net::buffer(Post("/now", "fast")));
   boost::beast::flat_buffer buf;
   EXPECT_EQ(Read(fast, buf).body(), "POST /now fast");
@@ -246,16 +274,16 @@ TEST_F(HttpServerTest, ASlowRequestDoesNotBlockOtherConnections) {
 
 TEST_F(HttpServerTest, StopClosesIdleConnections) {
   StartServer();
-  tcp::socket s = Connect();
+  Tcp::socket s = Connect();
   boost::beast::flat_buffer buf;
   net::write(s, net::buffer(Post("/", "x")));
   Read(s, buf);
   server_->Stop();
   EXPECT_TRUE(Closed(s));
   // No new connections after Stop.
-  tcp::socket again(client_ioc_);
+  Tcp::socket again(client_ioc_);
   boost::system::error_code ec;
-  again.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), server_->port()), ec);
+  again.connect(Tcp::endpoint(net::ip::make_address("127.0.0.1"), server_->port()), ec);
   if (!ec) {
     EXPECT_TRUE(Closed(again));
   }
@@ -265,7 +293,7 @@ TEST_F(HttpServerTest, IdleConnectionsTimeOut) {
   HttpServerOptions options;
   options.idle_timeout = std::chrono::milliseconds(200);
   StartServer(options);
-  tcp::socket s = Connect();
+  Tcp::socket s = Connect();
   auto start = std::chrono::steady_clock::now();
   EXPECT_TRUE(Closed(s));
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(3));
@@ -275,7 +303,7 @@ TEST_F(HttpServerTest, NoIdleDeadlineWhileARequestIsHandled) {
   HttpServerOptions options;
   options.idle_timeout = std::chrono::milliseconds(100);
   StartServer(options);
-  tcp::socket s = Connect();
+  Tcp::socket s = Connect();
   net::write(s, net::buffer(Post("/hold", "long poll")));
   std::this_thread::sleep_for(std::chrono::milliseconds(400));
   handler_.Release();

@@ -21,7 +21,7 @@ namespace {
 
 namespace net = boost::asio;
 namespace http = boost::beast::http;
-using tcp = net::ip::tcp;
+using Tcp = net::ip::tcp;
 using namespace std::chrono_literals;
 
 const std::string kCert = std::string(CMQ_TEST_FIXTURES_DIR) + "/tls/server.crt";
@@ -56,8 +56,8 @@ class HttpsServerTest : public ::testing::Test {
     std::lock_guard lock(mu_);
     return calls_;
   }
-  tcp::endpoint Endpoint() const {
-    return tcp::endpoint(net::ip::make_address("127.0.0.1"), server_->port());
+  Tcp::endpoint Endpoint() const {
+    return Tcp::endpoint(net::ip::make_address("127.0.0.1"), server_->port());
   }
 
   net::io_context ioc_;
@@ -76,7 +76,7 @@ TEST_F(HttpsServerTest, ServesRequestsOverTlsWithACertificateTheClientVerifies) 
   net::ssl::context client_ctx(net::ssl::context::tls_client);
   client_ctx.load_verify_file(kCert);
   client_ctx.set_verify_mode(net::ssl::verify_peer);
-  boost::beast::ssl_stream<tcp::socket> stream(client_ioc_, client_ctx);
+  boost::beast::ssl_stream<Tcp::socket> stream(client_ioc_, client_ctx);
   stream.set_verify_callback(net::ssl::host_name_verification("localhost"));
   stream.next_layer().connect(Endpoint());
   stream.handshake(net::ssl::stream_base::client);
@@ -99,7 +99,7 @@ TEST_F(HttpsServerTest, ServesRequestsOverTlsWithACertificateTheClientVerifies) 
 
 TEST_F(HttpsServerTest, PlainHttpToTheHttpsPortIsClosedUnanswered) {
   ASSERT_NO_FATAL_FAILURE(StartServer());
-  tcp::socket s(client_ioc_);
+  Tcp::socket s(client_ioc_);
   s.connect(Endpoint());
   const std::string plain =
       "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 16\r\n\r\nAction=ListQueue";
@@ -118,7 +118,7 @@ TEST_F(HttpsServerTest, AClientThatNeverHandshakesIsClosedAtTheIdleDeadline) {
   HttpServerOptions options;
   options.idle_timeout = 300ms;
   ASSERT_NO_FATAL_FAILURE(StartServer(options));
-  tcp::socket s(client_ioc_);
+  Tcp::socket s(client_ioc_);
   s.connect(Endpoint());
   const auto start = std::chrono::steady_clock::now();
   char c;

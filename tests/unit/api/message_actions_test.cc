@@ -86,6 +86,21 @@ TEST_F(MessageActionsTest, ReceiveOnEmptyQueueIs7000) {
   EXPECT_EQ(Receive({{"pollingWaitSeconds", "-1"}})["code"], 4000);
 }
 
+// The connection's AbandonFlag reaches the service with the receive (a long poll then takes
+// no message once its client is gone).
+TEST_F(MessageActionsTest, ReceivePassesItsConnectionsAbandonFlagOn) {
+  HttpRequest r;
+  r.method = "POST";
+  r.target = "/";
+  r.body = EncodeForm({{"Action", "ReceiveMessage"}, {"queueName", "q"}});
+  auto flag = std::make_shared<std::atomic<bool>>(false);
+  r.abandoned = flag;
+  h.Raw(std::move(r));
+  EXPECT_EQ(h.service.last_abandoned, flag);
+  Receive();
+  EXPECT_EQ(h.service.last_abandoned, nullptr);
+}
+
 TEST_F(MessageActionsTest, BatchSendKeepsOrderAndBatchReceiveGetsThem) {
   FormParams form = {{"Action", "BatchSendMessage"}, {"queueName", "q"}};
   for (int i = 3; i >= 0; --i)

@@ -10,8 +10,8 @@ namespace {
 using testing::Harness;
 using testing::NumberedName;
 using testing::TopicCmd;
-using Strings = std::vector<std::string>;
-using OptionalStrings = std::optional<Strings>;
+using StringList = std::vector<std::string>;
+using OptionalStrings = std::optional<StringList>;
 
 SubscriptionUpdate Update(std::optional<std::string> protocol,
                           std::optional<std::string> endpoint = std::nullopt,
@@ -181,21 +181,21 @@ TEST(SubscriptionTest, EveryParameterIsValidated) {
       {Update("http", "http://x", "RETRY"), "notifyStrategy"},
       {Update("http", "http://x", std::nullopt, "XML"), "notifyContentFormat"},
       {Update("http", "http://x", std::nullopt, std::nullopt,
-              Strings{"a", "b", "c", "d", "e", "f"}),
+              StringList{"a", "b", "c", "d", "e", "f"}),
        "filterTag"},
-      {Update("http", "http://x", std::nullopt, std::nullopt, Strings{std::string(17, 't')}),
+      {Update("http", "http://x", std::nullopt, std::nullopt, StringList{std::string(17, 't')}),
        "filterTag"},
-      {Update("http", "http://x", std::nullopt, std::nullopt, Strings{""}), "filterTag"},
+      {Update("http", "http://x", std::nullopt, std::nullopt, StringList{""}), "filterTag"},
       {Update("http", "http://x", std::nullopt, std::nullopt, std::nullopt,
-              Strings{"a", "b", "c", "d", "e", "f"}),
+              StringList{"a", "b", "c", "d", "e", "f"}),
        "bindingKey"},
       {Update("http", "http://x", std::nullopt, std::nullopt, std::nullopt,
-              Strings{std::string(65, 'k')}),
+              StringList{std::string(65, 'k')}),
        "bindingKey"},
       {Update("http", "http://x", std::nullopt, std::nullopt, std::nullopt,
-              Strings{"a.b.c.d.e.f.g.h.i.j.k.l.m.n.o.p.q"}),
+              StringList{"a.b.c.d.e.f.g.h.i.j.k.l.m.n.o.p.q"}),
        "bindingKey"},
-      {Update("http", "http://x", std::nullopt, std::nullopt, std::nullopt, Strings{""}),
+      {Update("http", "http://x", std::nullopt, std::nullopt, std::nullopt, StringList{""}),
        "bindingKey"},
   };
   for (const Case& c : cases) {
@@ -211,8 +211,8 @@ TEST(SubscriptionTest, EveryParameterIsValidated) {
   // The limits themselves are allowed.
   Command ok = TopicCmd(CommandType::kSubscribe, "t", "s");
   ok.subscription = Update("http", "https://" + std::string(492, 'a'), "BACKOFF_RETRY",
-                           "SIMPLIFIED", Strings{"a", "b", "c", "d", std::string(16, 'e')},
-                           Strings{"a", "b", "c", "d", "a.b.c.d.e.f.g.h.i.j.k.l.m.n.o.p"});
+                           "SIMPLIFIED", StringList{"a", "b", "c", "d", std::string(16, 'e')},
+                           StringList{"a", "b", "c", "d", "a.b.c.d.e.f.g.h.i.j.k.l.m.n.o.p"});
   ASSERT_TRUE(h.Apply(ok).status.ok()) << h.Apply(ok).status.ToString();
   SubscriptionInfo s = h.SubInfo("t", "s");
   EXPECT_EQ(s.notify_strategy, "BACKOFF_RETRY");

@@ -10,7 +10,7 @@ namespace cmq::mq {
 namespace {
 
 using testing::Harness;
-using Strings = std::vector<std::string>;
+using StringList = std::vector<std::string>;
 
 TEST(TagMatchTest, NoFilterTagsGetEverything) {
   EXPECT_TRUE(TagsMatch({}, {}));
@@ -100,8 +100,9 @@ TEST(RoutingKeyValidationTest, SixteenWordsAtMostSixtyFourBytes) {
 class PublishRoutingTest : public ::testing::Test {
  protected:
   // Subscribes one queue per filter list; returns the names of the queues that got it.
-  Strings Reached(int64_t filter_type, const std::vector<Strings>& filters, const Strings& tags,
-                  const std::string& routing_key, ErrorCode expected = ErrorCode::kOk) {
+  StringList Reached(int64_t filter_type, const std::vector<StringList>& filters,
+                     const StringList& tags, const std::string& routing_key,
+                     ErrorCode expected = ErrorCode::kOk) {
     Harness h;
     h.CreateTopic("t", filter_type);
     for (size_t i = 0; i < filters.size(); ++i) {
@@ -118,18 +119,18 @@ class PublishRoutingTest : public ::testing::Test {
 };
 
 TEST_F(PublishRoutingTest, TagsSelectSubscriptions) {
-  std::vector<Strings> filters = {{}, {"a"}, {"b", "c"}};
-  EXPECT_EQ(Reached(1, filters, {}, ""), Strings({"q0"}));
-  EXPECT_EQ(Reached(1, filters, {"a"}, ""), Strings({"q0", "q1"}));
-  EXPECT_EQ(Reached(1, filters, {"c", "a"}, ""), Strings({"q0", "q1", "q2"}));
-  EXPECT_EQ(Reached(1, filters, {"z"}, "ignored.on.type.1"), Strings({"q0"}));
+  std::vector<StringList> filters = {{}, {"a"}, {"b", "c"}};
+  EXPECT_EQ(Reached(1, filters, {}, ""), StringList({"q0"}));
+  EXPECT_EQ(Reached(1, filters, {"a"}, ""), StringList({"q0", "q1"}));
+  EXPECT_EQ(Reached(1, filters, {"c", "a"}, ""), StringList({"q0", "q1", "q2"}));
+  EXPECT_EQ(Reached(1, filters, {"z"}, "ignored.on.type.1"), StringList({"q0"}));
 }
 
 TEST_F(PublishRoutingTest, BindingKeysSelectSubscriptions) {
-  std::vector<Strings> filters = {{"#"}, {"a.*"}, {"a.#.b", "x"}, {}};
-  EXPECT_EQ(Reached(2, filters, {}, ""), Strings({"q0", "q3"}));
-  EXPECT_EQ(Reached(2, filters, {}, "a.z"), Strings({"q0", "q1", "q3"}));
-  EXPECT_EQ(Reached(2, filters, {"tags-are-ignored"}, "a.q.r.b"), Strings({"q0", "q2", "q3"}));
+  std::vector<StringList> filters = {{"#"}, {"a.*"}, {"a.#.b", "x"}, {}};
+  EXPECT_EQ(Reached(2, filters, {}, ""), StringList({"q0", "q3"}));
+  EXPECT_EQ(Reached(2, filters, {}, "a.z"), StringList({"q0", "q1", "q3"}));
+  EXPECT_EQ(Reached(2, filters, {"tags-are-ignored"}, "a.q.r.b"), StringList({"q0", "q2", "q3"}));
 }
 
 TEST_F(PublishRoutingTest, NoMatchIsAnErrorAndNoSubscriptionAnother) {
