@@ -231,6 +231,18 @@ class TcpServerTest : public ::testing::Test {
   // Authenticates s (no accounts configured: any proof).
   void LogIn(Socket& s) { ASSERT_EQ(Call(s, Auth("AKIDany", "sig")).result(), 0); }
 
+  // A server running at most `cap` pulls per connection, whose handler holds every
+  // request, and a connection logged in to it.
+  Socket StartWithPullCap(uint32_t cap) {
+    TcpServerOptions options;
+    options.max_inflight_pulls = cap;
+    StartServer(options);
+    handler_.Hold();
+    Socket s = Connect();
+    LogIn(s);
+    return s;
+  }
+
   // True if the server closed the connection (EOF or reset) within the receive timeout.
   static bool Closed(Socket& s) {
     char c;
@@ -825,12 +837,7 @@ tcp::CMQProto BatchPullOf(tcp::CMQProto m, const std::string& queue, int wait_se
 // stops the SDK's subscription), while other requests still run; it then waits only what is
 // left of its poll wait.
 TEST_F(TcpServerTest, PullsBeyondTheirCapWaitForATurn) {
-  TcpServerOptions options;
-  options.max_inflight_pulls = 2;
-  StartServer(options);
-  handler_.Hold();
-  Socket s = Connect();
-  LogIn(s);
+  Socket s = StartWithPullCap(2);
   tcp::CMQProto p1 = BatchPullOf(Request(kTcpBatchPull), "q1", 30);
   tcp::CMQProto p2 = BatchPullOf(Request(kTcpBatchPull), "q2", 30);
   tcp::CMQProto p3 = BatchPullOf(Request(kTcpBatchPull), "q3", 30);
@@ -860,12 +867,7 @@ TEST_F(TcpServerTest, PullsBeyondTheirCapWaitForATurn) {
 // A pull that waited its whole poll wait without a turn is answered "no message" by the
 // listener itself, as a long poll would be.
 TEST_F(TcpServerTest, APullWaitingForATurnPastItsPollWaitHasNoMessage) {
-  TcpServerOptions options;
-  options.max_inflight_pulls = 1;
-  StartServer(options);
-  handler_.Hold();
-  Socket s = Connect();
-  LogIn(s);
+  Socket s = StartWithPullCap(1);
   tcp::CMQProto p1 = BatchPullOf(Request(kTcpBatchPull), "q1", 30);
   tcp::CMQProto p2 = BatchPullOf(Request(kTcpBatchPull), "q2", 1);
   const auto start = std::chrono::steady_clock::now();
