@@ -885,6 +885,31 @@ TEST_F(TcpServerTest, APullWaitingForATurnPastItsPollWaitHasNoMessage) {
   EXPECT_EQ(b->seqno(), p1.seqno());
 }
 
+// A client that ends its side abandons its pulls: one waiting for a turn is answered "no
+// message" at once, one running is abandoned (its flag set), and once the running one is
+// answered and written the connection closes.
+TEST_F(TcpServerTest, AHalfCloseAnswersWaitingPullsAndAbandonsRunningOnes) {
+  Socket s = StartWithPullCap(1);
+  tcp::CMQProto p1 = BatchPullOf(Request(kTcpBatchPull), "q1", 30);
+  tcp::CMQProto p2 = BatchPullOf(Request(kTcpBatchPull), "q2", 30);
+  Write(s, Frame(p1) + Frame(p2));
+  ASSERT_TRUE(WaitFor([&] { return handler_.held() == 1; }));
+  auto flag = handler_.requests()[0].abandoned;
+  ASSERT_NE(flag, nullptr);
+  s.shutdown(Socket::shutdown_send);
+  auto waiting = ReadFrame(s);
+  ASSERT_TRUE(waiting.has_value());
+  EXPECT_EQ(waiting->seqno(), p2.seqno());
+  EXPECT_EQ(waiting->result(), kTcpResultNoMessage);
+  EXPECT_TRUE(WaitFor([&] { return flag->load(); }));
+  EXPECT_EQ(handler_.calls(), 1u) << "the waiting pull never ran";
+  ASSERT_TRUE(handler_.Release(p1.seqno()));
+  auto running = ReadFrame(s);
+  ASSERT_TRUE(running.has_value());
+  EXPECT_EQ(running->seqno(), p1.seqno());
+  EXPECT_TRUE(Closed(s));
+}
+
 // A closed connection's long polls are abandoned: the service answers them "no message"
 // instead of hiding messages for their visibility timeout.
 TEST_F(TcpServerTest, ClosingAConnectionAbandonsItsPulls) {
