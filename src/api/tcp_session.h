@@ -124,7 +124,6 @@ class TcpSession : public std::enable_shared_from_this<TcpSession> {
   // Reading has stopped for good (the client's side ended, or the connection is to close
   // after an unavailable answer): close once nothing is in flight or unwritten.
   bool closing_ = false;
-  bool defer_timer_armed_ = false;
   bool authed_ = false;
   std::string client_id_;                    // as authenticated (when authed_)
   uint32_t inflight_ = 0;                    // requests handed to the handler and not yet answered
