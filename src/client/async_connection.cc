@@ -15,7 +15,7 @@ namespace cmq::client {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
-using tcp = asio::ip::tcp;
+using AsioTcp = asio::ip::tcp;  // not "tcp": that names the CMQ TCP protocol's messages
 
 namespace {
 
@@ -117,13 +117,13 @@ struct AsyncConnection::Impl : std::enable_shared_from_this<Impl> {
     Tcp().expires_after(options.connect_timeout);
     resolver.async_resolve(
         endpoint.host, endpoint.port,
-        [self = shared_from_this()](beast::error_code ec, tcp::resolver::results_type results) {
+        [self = shared_from_this()](beast::error_code ec, AsioTcp::resolver::results_type results) {
           if (ec) return self->Fail("resolve " + self->endpoint.host + ": " + ec.message());
-          self->Tcp().async_connect(results, [self](beast::error_code ec2, const tcp::endpoint&) {
+          self->Tcp().async_connect(results, [self](beast::error_code ec2, const AsioTcp::endpoint&) {
             if (ec2)
               return self->Fail("connect " + self->endpoint.host_header + ": " + ec2.message());
             beast::error_code ignored;
-            self->Tcp().socket().set_option(tcp::no_delay(true), ignored);
+            self->Tcp().socket().set_option(AsioTcp::no_delay(true), ignored);
             if (!self->tls_stream) return self->OnConnected();
             self->tls_stream->async_handshake(
                 asio::ssl::stream_base::client, [self](beast::error_code ec3) {
@@ -208,7 +208,7 @@ struct AsyncConnection::Impl : std::enable_shared_from_this<Impl> {
     if (!connected && !tcp.socket().is_open()) return;
     connected = false;
     beast::error_code ignored;
-    tcp.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    tcp.socket().shutdown(AsioTcp::socket::shutdown_both, ignored);
     tcp.close();
   }
 
@@ -216,7 +216,7 @@ struct AsyncConnection::Impl : std::enable_shared_from_this<Impl> {
   ClientOptions options;
   Endpoint endpoint;
   RequestBuilder builder;
-  tcp::resolver resolver;
+  AsioTcp::resolver resolver;
   beast::tcp_stream stream;                         // http
   std::shared_ptr<asio::ssl::context> tls_context;  // https
   std::unique_ptr<TlsStream> tls_stream;            // https: the current connection's
