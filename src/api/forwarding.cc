@@ -112,13 +112,15 @@ ForwardingHandler::ForwardingHandler(Dispatcher& dispatcher, cluster::GroupRoute
       network_(network),
       clock_(clock),
       leader_wait_ms_(leader_wait_ms) {
-  network_.SetForwardHandler([this](std::string bytes, cluster::PeerNetwork::ReplyFn reply) {
+  network_.SetForwardHandler([this](std::string bytes, cluster::PeerNetwork::ReplyFn reply,
+                                    cluster::AbandonFlag abandoned) {
     auto request = DecodeForwardedRequest(bytes);
     if (!request.ok()) {
       // The sender times out and tells its client to retry; nothing ran here.
       return;
     }
     if (request->group > groups_.group_count()) return;  // a cluster of another shape
+    request->abandoned = std::move(abandoned);           // its client's connection is on the sender
     dispatcher_.Handle(std::move(request).value(), [reply = std::move(reply)](HttpResponse r) {
       reply(EncodeForwardedResponse(r));
     });
@@ -188,27 +190,29 @@ void ForwardingHandler::Route(uint32_t group, std::shared_ptr<HttpRequest> reque
                    });
     return;
   }
-  network_.Forward(leader, group, EncodeForwardedRequest(*request),
-                   [this, group, request, done = std::move(done), deadline_ms](
-                       Result<std::string> reply, bool sent) mutable {
-                     if (reply.ok()) {
-                       auto response = DecodeForwardedResponse(*reply);
-                       if (response.ok()) {
-                         response->keep_alive = request->keep_alive;
-                         return done(std::move(response).value());
-                       }
-                       return dispatcher_.Reject(*request, response.status(), std::move(done));
-                     }
-                     if (!sent) {
-                       // It never left this node: safe to try again once a leader is reachable.
-                       network_.After(kLeaderPollMs, [this, group, request, done = std::move(done),
-                                                      deadline_ms]() mutable {
-                         Route(group, std::move(request), std::move(done), deadline_ms);
-                       });
-                       return;
-                     }
-                     dispatcher_.Reject(*request, reply.status(), std::move(done));
-                   });
+  network_.Forward(
+      leader, group, EncodeForwardedRequest(*request),
+      [this, group, request, done = std::move(done), deadline_ms](Result<std::string> reply,
+                                                                  bool sent) mutable {
+        if (reply.ok()) {
+          auto response = DecodeForwardedResponse(*reply);
+          if (response.ok()) {
+            response->keep_alive = request->keep_alive;
+            return done(std::move(response).value());
+          }
+          return dispatcher_.Reject(*request, response.status(), std::move(done));
+        }
+        if (!sent) {
+          // It never left this node: safe to try again once a leader is reachable.
+          network_.After(kLeaderPollMs,
+                         [this, group, request, done = std::move(done), deadline_ms]() mutable {
+                           Route(group, std::move(request), std::move(done), deadline_ms);
+                         });
+          return;
+        }
+        dispatcher_.Reject(*request, reply.status(), std::move(done));
+      },
+      request->abandoned);
 }
 
 RequestHandler ForwardingHandler::AsHandler() {

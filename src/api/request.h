@@ -36,9 +36,10 @@ struct HttpRequest {
   // Of a TCP transaction send: the client id its connection authenticated with, kept with
   // the half messages to know whom to ask at check-back. Forwarded with the request.
   std::string tcp_client_id;
-  // Of a receive: set once its client is gone (the TCP connection closed), so that a long
-  // poll still waiting takes no message (cluster::AbandonFlag). Not forwarded: a receive
-  // served by another node's leader runs its course.
+  // Of a receive: set once its client is gone (its connection closed), so that a long poll
+  // still waiting takes no message (cluster::AbandonFlag). Not on the wire: a forwarded
+  // request's flag is set on the serving node when the sender tells it (kForwardCancel,
+  // cluster/peer_network.h).
   std::shared_ptr<const std::atomic<bool>> abandoned;
 };
 

@@ -119,21 +119,22 @@ struct AsyncConnection::Impl : std::enable_shared_from_this<Impl> {
         endpoint.host, endpoint.port,
         [self = shared_from_this()](beast::error_code ec, AsioTcp::resolver::results_type results) {
           if (ec) return self->Fail("resolve " + self->endpoint.host + ": " + ec.message());
-          self->Tcp().async_connect(results, [self](beast::error_code ec2, const AsioTcp::endpoint&) {
-            if (ec2)
-              return self->Fail("connect " + self->endpoint.host_header + ": " + ec2.message());
-            beast::error_code ignored;
-            self->Tcp().socket().set_option(AsioTcp::no_delay(true), ignored);
-            if (!self->tls_stream) return self->OnConnected();
-            self->tls_stream->async_handshake(
-                asio::ssl::stream_base::client, [self](beast::error_code ec3) {
-                  if (ec3) {
-                    return self->Fail("TLS handshake with " + self->endpoint.host_header + ": " +
-                                      ec3.message());
-                  }
-                  self->OnConnected();
-                });
-          });
+          self->Tcp().async_connect(
+              results, [self](beast::error_code ec2, const AsioTcp::endpoint&) {
+                if (ec2)
+                  return self->Fail("connect " + self->endpoint.host_header + ": " + ec2.message());
+                beast::error_code ignored;
+                self->Tcp().socket().set_option(AsioTcp::no_delay(true), ignored);
+                if (!self->tls_stream) return self->OnConnected();
+                self->tls_stream->async_handshake(
+                    asio::ssl::stream_base::client, [self](beast::error_code ec3) {
+                      if (ec3) {
+                        return self->Fail("TLS handshake with " + self->endpoint.host_header +
+                                          ": " + ec3.message());
+                      }
+                      self->OnConnected();
+                    });
+              });
         });
   }
 

@@ -312,7 +312,8 @@ void PeerNetwork::SetForwardHandler(ForwardHandler handler) {
   handler_ = std::move(handler);
 }
 
-void PeerNetwork::Forward(uint64_t to, uint32_t group, std::string request, ForwardDone done) {
+void PeerNetwork::Forward(uint64_t to, uint32_t group, std::string request, ForwardDone done,
+                          AbandonFlag abandoned) {
   if (stopped_)
     return done(Status(ErrorCode::kUnavailable, "server is shutting down; retry"), false);
   // A request queued for a peer that is not connected would wait for a reconnect that may
@@ -329,7 +330,7 @@ void PeerNetwork::Forward(uint64_t to, uint32_t group, std::string request, Forw
     pending_[id] = Pending{
         to, group,
         std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.forward_timeout_ms),
-        std::move(done)};
+        std::move(done), std::move(abandoned)};
   }
   if (!transport_->Send(to, transport::FrameKind::kForwardRequest, 0, WithId(id, request))) {
     ForwardDone failed;
@@ -386,11 +387,30 @@ void PeerNetwork::OnFrame(transport::Frame frame) {
         handler = handler_;
       }
       if (!handler) return;  // not serving yet: the sender times out and retries
-      transport::Transport* transport = transport_.get();
-      const uint64_t from = frame.from;
-      handler(frame.payload.substr(8), [transport, from, id](std::string reply) {
-        transport->Send(from, transport::FrameKind::kForwardReply, 0, WithId(id, reply));
-      });
+      const IncomingKey key{frame.from, id};
+      auto abandoned = std::make_shared<std::atomic<bool>>(false);
+      {
+        std::lock_guard lock(mu_);
+        incoming_[key] = abandoned;
+      }
+      handler(
+          frame.payload.substr(8),
+          [this, key](std::string reply) {
+            {
+              std::lock_guard lock(mu_);
+              incoming_.erase(key);
+            }
+            transport_->Send(key.from, transport::FrameKind::kForwardReply, 0,
+                             WithId(key.id, reply));
+          },
+          std::move(abandoned));
+      return;
+    }
+    case transport::FrameKind::kForwardCancel: {
+      if (frame.payload.size() != 8) return;
+      std::lock_guard lock(mu_);
+      auto it = incoming_.find(IncomingKey{frame.from, DecodeFixed64(frame.payload.data())});
+      if (it != incoming_.end()) it->second->store(true, std::memory_order_release);
       return;
     }
     case transport::FrameKind::kForwardReply: {
@@ -418,6 +438,12 @@ void PeerNetwork::OnPeerLost(uint64_t peer) {
   std::vector<ForwardDone> failed;
   {
     std::lock_guard lock(mu_);
+    // What that peer forwarded here: it is telling their clients to retry (below, on its
+    // side), so none of them is still waiting for these answers.
+    for (auto it = incoming_.lower_bound(IncomingKey{peer, 0});
+         it != incoming_.end() && it->first.from == peer; ++it) {
+      it->second->store(true, std::memory_order_release);
+    }
     for (auto it = outgoing_.begin(); it != outgoing_.end();) {
       it = it->second.to == peer ? outgoing_.erase(it) : std::next(it);
     }
@@ -445,17 +471,28 @@ void PeerNetwork::OnSweep() {
   if (stopped_) return;
   const auto now = std::chrono::steady_clock::now();
   std::vector<std::pair<uint64_t, ForwardDone>> expired;
+  std::vector<std::pair<uint64_t, uint64_t>> cancels;  // (to, request id)
   {
     std::lock_guard lock(mu_);
     for (auto it = pending_.begin(); it != pending_.end();) {
-      const uint64_t leader = it->second.group != 0 ? LeaderOf(it->second.group) : 0;
-      if (it->second.deadline <= now || (leader != 0 && it->second.to != leader)) {
-        expired.emplace_back(it->second.to, std::move(it->second.done));
+      Pending& p = it->second;
+      const uint64_t leader = p.group != 0 ? LeaderOf(p.group) : 0;
+      if (p.deadline <= now || (leader != 0 && p.to != leader)) {
+        expired.emplace_back(p.to, std::move(p.done));
         it = pending_.erase(it);
-      } else {
-        ++it;
+        continue;
       }
+      if (p.abandoned && !p.cancel_sent && p.abandoned->load(std::memory_order_acquire)) {
+        p.cancel_sent = true;
+        cancels.emplace_back(p.to, it->first);
+      }
+      ++it;
     }
+  }
+  for (const auto& [to, id] : cancels) {
+    std::string payload;
+    PutFixed64(payload, id);
+    transport_->Send(to, transport::FrameKind::kForwardCancel, 0, std::move(payload));
   }
   for (auto& [to, done] : expired) {
     done(Status(ErrorCode::kUnavailable,

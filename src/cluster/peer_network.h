@@ -6,10 +6,19 @@
 // Forwarding is request/response over the transport's kForwardRequest/kForwardReply frames:
 //   request payload = [request id u64][opaque request bytes]
 //   reply payload   = [request id u64][opaque reply bytes]
+//   cancel payload  = [request id u64]                       (kForwardCancel)
 // What the bytes mean is the caller's business (api/forwarding.h encodes HTTP requests). A
 // forwarded request fails with kUnavailable when it cannot be sent (then it surely did not
 // run: `sent` is false), when the connection to that node breaks, or when no answer comes
 // within forward_timeout_ms (then it may have run).
+//
+// A forwarded request's client may go away while it waits (a long-poll receive whose
+// connection closed: cluster::AbandonFlag). The sender then tells the serving node with a
+// kForwardCancel frame, which sets the AbandonFlag the handler got with the request, so a
+// receive still waiting there takes no message (instead of hiding it for its visibility
+// timeout with no one to read it). The serving node also sets the flags of every request
+// from a peer whose connection broke: the sender has already told their clients to retry.
+// The request is still answered as usual.
 //
 // Large Raft messages (snapshots, which carry log entries with message bodies) go as a
 // series of kRaftChunk frames of at most kRaftChunkBytes, fed to the transport only as
@@ -39,6 +48,7 @@
 #include <unordered_map>
 
 #include "cluster/chunk_assembler.h"
+#include "cluster/queue_service.h"
 #include "common/result.h"
 #include "mq/state_machine.h"
 #include "raft/conf_change.h"
@@ -66,7 +76,10 @@ struct ForwardFailure {
 class PeerNetwork {
  public:
   using ReplyFn = std::function<void(std::string reply)>;
-  using ForwardHandler = std::function<void(std::string request, ReplyFn reply)>;
+  // abandoned: set once the request's client is gone (kForwardCancel, or the sender's
+  // connection broke); never null.
+  using ForwardHandler =
+      std::function<void(std::string request, ReplyFn reply, AbandonFlag abandoned)>;
   using ForwardDone = std::function<void(Result<std::string> reply, bool sent)>;
 
   static Result<std::unique_ptr<PeerNetwork>> Start(PeerNetworkOptions options);
@@ -82,8 +95,10 @@ class PeerNetwork {
   void SetForwardHandler(ForwardHandler handler);
   // Sends a request to node `to`, the leader of `group` (0: of no group); done runs exactly
   // once (on an internal thread). It fails early if this node learns of another leader of
-  // that group while the request waits for its answer.
-  void Forward(uint64_t to, uint32_t group, std::string request, ForwardDone done);
+  // that group while the request waits for its answer. Once `abandoned` (if given) is set,
+  // `to` is told within kSweepMs (kForwardCancel); the answer is still awaited.
+  void Forward(uint64_t to, uint32_t group, std::string request, ForwardDone done,
+               AbandonFlag abandoned = nullptr);
   // Sends an encoded raft::Message of `group` to node `to` (what Attach wires a node's
   // RaftSend to); false if it was dropped. One larger than kRaftChunkBytes goes in chunks,
   // and only one such transfer per peer at a time: the receiver reassembles one per peer,
@@ -119,6 +134,16 @@ class PeerNetwork {
     uint32_t group = 0;
     std::chrono::steady_clock::time_point deadline;
     ForwardDone done;
+    AbandonFlag abandoned;     // null: the client cannot go away early
+    bool cancel_sent = false;  // kForwardCancel went out
+  };
+  // A request forwarded here, until answered: the flag its handler got.
+  struct IncomingKey {
+    uint64_t from = 0;
+    uint64_t id = 0;
+    friend bool operator<(const IncomingKey& a, const IncomingKey& b) {
+      return a.from != b.from ? a.from < b.from : a.id < b.id;
+    }
   };
 
   explicit PeerNetwork(PeerNetworkOptions options);
@@ -143,6 +168,7 @@ class PeerNetwork {
   CheckBackHandler check_back_;  // guarded by mu_
   std::unordered_map<uint64_t, Pending> pending_;
   uint64_t next_request_id_ = 1;
+  std::map<IncomingKey, std::shared_ptr<std::atomic<bool>>> incoming_;  // guarded by mu_
   // Members of each group, and the peers added at run time for them (every group's strand
   // reports here: guarded by membership_mu_).
   std::mutex membership_mu_;

@@ -64,7 +64,7 @@ FrameError CheckFrameLength(const FrameHeader& header, uint64_t max_frame_bytes)
 
 bool IsValidFrameKind(uint8_t kind) {
   return kind >= static_cast<uint8_t>(FrameKind::kRaft) &&
-         kind <= static_cast<uint8_t>(FrameKind::kCheckBack);
+         kind <= static_cast<uint8_t>(FrameKind::kForwardCancel);
 }
 
 FrameError DecodeFrameBody(const FrameHeader& header, std::string_view head,

@@ -59,6 +59,7 @@ enum class FrameKind : uint8_t {
   kRetainedChunk = 6,   // log entries streamed before a large snapshot (cluster/retained_stream.h)
   kRetainedAck = 7,     // the answer to a kRetainedChunk
   kCheckBack = 8,       // a transaction check-back for a node with no replica of its group
+  kForwardCancel = 9,   // the client of a forwarded request is gone (cluster/peer_network.h)
 };
 
 struct Frame {

@@ -334,6 +334,49 @@ TEST(ClusterTest, AFourthNodeTakesOverAGroupsReplicaWithoutDowntime) {
   EXPECT_EQ(seen.size(), acked.size());
 }
 
+// A long poll through a node that does not lead the queue's group is forwarded to the
+// leader. When its client hangs up, the leader must hear of it: otherwise the receive waits
+// on there, takes the next message, and answers it into the void, and that message stays
+// hidden for the visibility timeout (30 s here) while other consumers poll in vain.
+TEST(ClusterTest, AForwardedLongPollWhoseClientHungUpTakesNoMessage) {
+  ClusterProcesses c(3, {"--no-leader-balance"});
+  c.StartAll();
+  const std::string queue = "hangup";
+  const int g = static_cast<int>(mq::GroupOfName(queue, 3));
+  const int leader = c.WaitForLeader(1, 15s, g);
+  ASSERT_NE(leader, 0) << "no leader elected";
+  const int via = leader % 3 + 1;  // not the leader
+  json created =
+      CallRetrying(c, leader, "CreateQueue", {{"queueName", queue}, {"visibilityTimeout", "30"}});
+  ASSERT_EQ(created["code"], 0) << created.dump();
+
+  {
+    // A raw connection: the request goes out, the answer is never read.
+    boost::asio::io_context ioc;
+    boost::asio::ip::tcp::socket socket(ioc);
+    socket.connect(
+        {boost::asio::ip::make_address("127.0.0.1"), static_cast<uint16_t>(c.port(via))});
+    const std::string body = EncodeForm(
+        {{"Action", "ReceiveMessage"}, {"queueName", queue}, {"pollingWaitSeconds", "20"}});
+    const std::string request =
+        "POST /v2/index.php HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        "Content-Type: application/x-www-form-urlencoded\r\n"
+        "Content-Length: " +
+        std::to_string(body.size()) + "\r\n\r\n" + body;
+    boost::asio::write(socket, boost::asio::buffer(request));
+    std::this_thread::sleep_for(700ms);  // forwarded, and waiting at the leader
+  }                                      // hung up
+
+  std::this_thread::sleep_for(500ms);  // the sender checks for gone clients every 100 ms
+  HttpClient producer(c.port(leader));
+  json sent = producer.Call("SendMessage", {{"queueName", queue}, {"msgBody", "for-the-living"}});
+  ASSERT_EQ(sent["code"], 0) << sent.dump();
+  HttpClient consumer(c.port(via));
+  json got = consumer.Call("ReceiveMessage", {{"queueName", queue}, {"pollingWaitSeconds", "5"}});
+  ASSERT_EQ(got["code"], 0) << "the hung-up long poll took the message: " << got.dump();
+  EXPECT_EQ(got["msgBody"], "for-the-living");
+}
+
 const std::string kPeerTls = std::string(CMQ_TEST_FIXTURES_DIR) + "/peer-tls/";
 
 std::vector<std::string> PeerTlsArgs(const std::string& name = "node") {

@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -92,6 +93,105 @@ TEST(PeerNetworkTest, CheckBacksReachTheNodesWithoutAReplica) {
   ASSERT_EQ(asked.size(), 1u);
   EXPECT_EQ(asked[0], check);
   a->Stop();
+  b->Stop();
+}
+
+// What the serving node's handler got of one forwarded request.
+struct Served {
+  std::mutex mu;
+  std::string request;
+  PeerNetwork::ReplyFn reply;
+  AbandonFlag abandoned;
+
+  bool Got() {
+    std::lock_guard lock(mu);
+    return reply != nullptr;
+  }
+  bool Abandoned() {
+    std::lock_guard lock(mu);
+    return abandoned && abandoned->load();
+  }
+};
+
+// b serves what a forwards, answering only when the test says (a long poll that waits).
+std::pair<std::unique_ptr<PeerNetwork>, std::unique_ptr<PeerNetwork>> ConnectedPair(
+    Served& served) {
+  auto b = StartNetwork(2, 1, 1);
+  if (!b) return {};
+  b->SetForwardHandler(
+      [&served](std::string request, PeerNetwork::ReplyFn reply, AbandonFlag abandoned) {
+        std::lock_guard lock(served.mu);
+        served.request = std::move(request);
+        served.reply = std::move(reply);
+        served.abandoned = std::move(abandoned);
+      });
+  auto a = StartNetwork(1, 2, b->listen_port());
+  if (!a) return {};
+  for (int i = 0; i < 500 && !a->peer_stats()[2].connected; ++i) std::this_thread::sleep_for(10ms);
+  EXPECT_TRUE(a->peer_stats()[2].connected);
+  return {std::move(a), std::move(b)};
+}
+
+template <typename Pred>
+bool WaitFor(Pred pred) {
+  for (int i = 0; i < 300; ++i) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(10ms);
+  }
+  return pred();
+}
+
+TEST(PeerNetworkTest, AForwardedRequestsGoneClientIsToldToTheServingNode) {
+  Served served;
+  auto [a, b] = ConnectedPair(served);
+  ASSERT_NE(a, nullptr);
+  auto gone = std::make_shared<std::atomic<bool>>(false);
+  std::mutex mu;
+  std::optional<Result<std::string>> answer;
+  a->Forward(
+      2, 0, "receive",
+      [&](Result<std::string> reply, bool sent) {
+        EXPECT_TRUE(sent);
+        std::lock_guard lock(mu);
+        answer = std::move(reply);
+      },
+      gone);
+  ASSERT_TRUE(WaitFor([&] { return served.Got(); }));
+  EXPECT_EQ(served.request, "receive");
+  // The client is still there: several sweeps pass and nothing is cancelled.
+  std::this_thread::sleep_for(350ms);
+  EXPECT_FALSE(served.Abandoned());
+
+  gone->store(true);  // its connection closed on node 1
+  EXPECT_TRUE(WaitFor([&] { return served.Abandoned(); })) << "node 2 was never told";
+  // The request is still answered as usual, and its answer still reaches node 1.
+  served.reply("no message");
+  ASSERT_TRUE(WaitFor([&] {
+    std::lock_guard lock(mu);
+    return answer.has_value();
+  }));
+  std::lock_guard lock(mu);
+  ASSERT_TRUE(answer->ok()) << answer->status().ToString();
+  EXPECT_EQ(answer->value(), "no message");
+  a->Stop();
+  b->Stop();
+}
+
+TEST(PeerNetworkTest, RequestsOfAPeerWhoseConnectionBrokeAreAbandoned) {
+  Served served;
+  auto [a, b] = ConnectedPair(served);
+  ASSERT_NE(a, nullptr);
+  bool failed = false;
+  a->Forward(2, 0, "receive", [&](Result<std::string> reply, bool) { failed = !reply.ok(); });
+  ASSERT_TRUE(WaitFor([&] { return served.Got(); }));
+  std::this_thread::sleep_for(250ms);
+  EXPECT_FALSE(served.Abandoned()) << "no flag given to Forward: nothing to cancel";
+  // Node 1 goes away: it has told its client to retry (Stop fails what is pending), so
+  // nobody waits for node 2's answer any more.
+  a->Stop();
+  EXPECT_TRUE(failed);
+  EXPECT_TRUE(WaitFor([&] { return served.Abandoned(); }));
+  served.reply("no message");  // answered into the void, harmlessly
   b->Stop();
 }
 

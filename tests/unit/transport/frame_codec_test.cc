@@ -133,7 +133,7 @@ TEST(FrameCodecTest, BodyShorterThanItsHeaderIsRejected) {
 }
 
 TEST(FrameCodecTest, UnknownKindWithValidChecksumIsRejected) {
-  std::string body = std::string(1, '\x09') + std::string(4, '\0') + "payload";
+  std::string body = std::string(1, '\x0a') + std::string(4, '\0') + "payload";  // kind 10
   std::string frame(8, '\0');
   EncodeFixed32(frame.data(), static_cast<uint32_t>(body.size()));
   EncodeFixed32(frame.data() + 4, Checksum32(body));
