@@ -7,7 +7,7 @@ HTTP ?= 127.0.0.1:8080
 TCP ?= 127.0.0.1:8090
 DATA ?= ./data
 
-.PHONY: deps build build-asan run test unit-test asan-test integration-test bench sim clean format cluster cluster-stop cluster-status fault
+.PHONY: deps build build-for-test build-asan run test unit-test asan-test integration-test bench sim clean format cluster cluster-stop cluster-status fault
 
 deps:
 	@scripts/install-deps
@@ -17,6 +17,10 @@ $(BUILD)/build.ninja:
 
 build: deps $(BUILD)/build.ninja
 	cmake --build $(BUILD) -j $(JOBS)
+
+# Every program, the integration tests and the simulator, optimised: all but the unit tests.
+build-for-test: deps $(BUILD)/build.ninja
+	cmake --build $(BUILD) -j $(JOBS) --target programs_and_integration_tests
 
 $(ASAN_BUILD)/build.ninja:
 	cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMQ_SANITIZE=ON
@@ -29,10 +33,11 @@ run: build
 	mkdir -p $(DATA)
 	exec $(BUILD)/cmqd --http $(HTTP) --tcp $(TCP) --data $(DATA)
 
-# Unit and integration tests on the optimised build, then the unit tests again under
-# AddressSanitizer + UndefinedBehaviorSanitizer.
-test: build build-asan
-	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 600
+# The integration tests, the simulator and the fault tests on the optimised build, then the
+# unit tests under AddressSanitizer + UndefinedBehaviorSanitizer (make unit-test runs them
+# optimised).
+test: build-for-test build-asan
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 600 -L '^(integration|sim|fault)$$'
 	cd $(ASAN_BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 600 -L unit
 
 # A 3-node cluster on loopback in the background (HTTP 127.0.0.1:8081-8083; docs/cluster.md).
