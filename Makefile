@@ -7,7 +7,7 @@ HTTP ?= 127.0.0.1:8080
 TCP ?= 127.0.0.1:8090
 DATA ?= ./data
 
-.PHONY: deps build build-for-test build-asan run test unit-test asan-test integration-test bench sim clean format cluster cluster-stop cluster-status fault
+.PHONY: deps build build-server build-for-test build-asan run test unit-test asan-test integration-test bench sim clean format cluster cluster-stop cluster-status fault
 
 deps:
 	@scripts/install-deps
@@ -17,6 +17,11 @@ $(BUILD)/build.ninja:
 
 build: deps $(BUILD)/build.ninja
 	cmake --build $(BUILD) -j $(JOBS)
+
+# The server and its CLI only: what make run and make cluster need (a first make run on a
+# fresh machine compiles no test program).
+build-server: deps $(BUILD)/build.ninja
+	cmake --build $(BUILD) -j $(JOBS) --target cmqd cmqctl
 
 # Every program, the integration tests and the simulator, optimised: all but the unit tests.
 build-for-test: deps $(BUILD)/build.ninja
@@ -29,7 +34,7 @@ $(ASAN_BUILD)/build.ninja:
 build-asan: deps $(ASAN_BUILD)/build.ninja
 	cmake --build $(ASAN_BUILD) -j $(JOBS) --target unit_tests
 
-run: build
+run: build-server
 	mkdir -p $(DATA)
 	exec $(BUILD)/cmqd --http $(HTTP) --tcp $(TCP) --data $(DATA)
 
@@ -41,7 +46,7 @@ test: build-for-test build-asan
 	cd $(ASAN_BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 600 -L unit
 
 # A 3-node cluster on loopback in the background (HTTP 127.0.0.1:8081-8083; docs/cluster.md).
-cluster: build
+cluster: build-server
 	BUILD=$(BUILD) scripts/cluster start
 
 cluster-stop:
