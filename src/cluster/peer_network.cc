@@ -390,14 +390,14 @@ void PeerNetwork::OnFrame(transport::Frame frame) {
       const IncomingKey key{frame.from, id};
       auto abandoned = std::make_shared<std::atomic<bool>>(false);
       {
-        std::lock_guard lock(mu_);
-        incoming_[key] = abandoned;
+        std::lock_guard lock(incoming_mu_);
+        incoming_.emplace(key, abandoned);
       }
       handler(
           frame.payload.substr(8),
           [this, key](std::string reply) {
             {
-              std::lock_guard lock(mu_);
+              std::lock_guard lock(incoming_mu_);
               incoming_.erase(key);
             }
             transport_->Send(key.from, transport::FrameKind::kForwardReply, 0,
@@ -408,7 +408,7 @@ void PeerNetwork::OnFrame(transport::Frame frame) {
     }
     case transport::FrameKind::kForwardCancel: {
       if (frame.payload.size() != 8) return;
-      std::lock_guard lock(mu_);
+      std::lock_guard lock(incoming_mu_);
       auto it = incoming_.find(IncomingKey{frame.from, DecodeFixed64(frame.payload.data())});
       if (it != incoming_.end()) it->second->store(true, std::memory_order_release);
       return;
@@ -435,15 +435,18 @@ void PeerNetwork::OnPeerLost(uint64_t peer) {
     if (Node* node = NodeOf(g)) node->ReportUnreachable(peer);
   }
   chunks_.Forget(peer);  // io thread, like OnChunk
-  std::vector<ForwardDone> failed;
   {
-    std::lock_guard lock(mu_);
     // What that peer forwarded here: it is telling their clients to retry (below, on its
     // side), so none of them is still waiting for these answers.
+    std::lock_guard lock(incoming_mu_);
     for (auto it = incoming_.lower_bound(IncomingKey{peer, 0});
          it != incoming_.end() && it->first.from == peer; ++it) {
       it->second->store(true, std::memory_order_release);
     }
+  }
+  std::vector<ForwardDone> failed;
+  {
+    std::lock_guard lock(mu_);
     for (auto it = outgoing_.begin(); it != outgoing_.end();) {
       it = it->second.to == peer ? outgoing_.erase(it) : std::next(it);
     }

@@ -168,7 +168,10 @@ class PeerNetwork {
   CheckBackHandler check_back_;  // guarded by mu_
   std::unordered_map<uint64_t, Pending> pending_;
   uint64_t next_request_id_ = 1;
-  std::map<IncomingKey, std::shared_ptr<std::atomic<bool>>> incoming_;  // guarded by mu_
+  // Its own lock: it is taken twice per forwarded request served, by other threads than
+  // those that forward.
+  std::mutex incoming_mu_;
+  std::map<IncomingKey, std::shared_ptr<std::atomic<bool>>> incoming_;  // guarded by incoming_mu_
   // Members of each group, and the peers added at run time for them (every group's strand
   // reports here: guarded by membership_mu_).
   std::mutex membership_mu_;
