@@ -347,6 +347,11 @@ void PeerNetwork::Forward(uint64_t to, uint32_t group, std::string request, Forw
   }
 }
 
+size_t PeerNetwork::incoming_forwards() const {
+  std::lock_guard lock(incoming_mu_);
+  return incoming_.size();
+}
+
 void PeerNetwork::After(int64_t ms, std::function<void()> fn) {
   if (stopped_) return;
   auto timer = std::make_shared<boost::asio::steady_timer>(timer_ctx_);
@@ -491,6 +496,13 @@ void PeerNetwork::OnSweep() {
       }
       ++it;
     }
+  }
+  {
+    // A request whose handler let go of its flag has no receive waiting on it (setting the
+    // flag would change nothing), and one whose handler dropped it unanswered (a request
+    // it could not decode) would otherwise stay here for good.
+    std::lock_guard lock(incoming_mu_);
+    std::erase_if(incoming_, [](const auto& entry) { return entry.second.use_count() == 1; });
   }
   for (const auto& [to, id] : cancels) {
     std::string payload;

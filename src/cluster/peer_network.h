@@ -123,6 +123,9 @@ class PeerNetwork {
 
   std::map<uint64_t, transport::PeerStats> peer_stats() const { return transport_->stats(); }
   uint16_t listen_port() const { return transport_->listen_port(); }
+  // Requests forwarded here whose flags are still kept (until answered, or until nothing
+  // but this network holds the flag: the next sweep forgets them).
+  size_t incoming_forwards() const;
   uint64_t node_id() const { return options_.transport.node_id; }
 
   // Stops the transport and the timer thread; pending forwards fail. Idempotent.
@@ -170,7 +173,7 @@ class PeerNetwork {
   uint64_t next_request_id_ = 1;
   // Its own lock: it is taken twice per forwarded request served, by other threads than
   // those that forward.
-  std::mutex incoming_mu_;
+  mutable std::mutex incoming_mu_;
   std::map<IncomingKey, std::shared_ptr<std::atomic<bool>>> incoming_;  // guarded by incoming_mu_
   // Members of each group, and the peers added at run time for them (every group's strand
   // reports here: guarded by membership_mu_).

@@ -177,6 +177,25 @@ TEST(PeerNetworkTest, AForwardedRequestsGoneClientIsToldToTheServingNode) {
   b->Stop();
 }
 
+TEST(PeerNetworkTest, ARequestDroppedUnansweredIsForgotten) {
+  auto b = StartNetwork(2, 1, 1);
+  ASSERT_NE(b, nullptr);
+  std::atomic<int> served{0};
+  // What api/forwarding does with bytes it cannot decode: no answer (the sender times out).
+  b->SetForwardHandler([&](std::string, PeerNetwork::ReplyFn, AbandonFlag) { ++served; });
+  auto a = StartNetwork(1, 2, b->listen_port());
+  ASSERT_NE(a, nullptr);
+  ASSERT_TRUE(WaitFor([&] { return a->peer_stats()[2].connected; }));
+  for (int i = 0; i < 3; ++i) {
+    a->Forward(
+        2, 0, "garbage", [](Result<std::string>, bool) {}, std::make_shared<std::atomic<bool>>());
+  }
+  ASSERT_TRUE(WaitFor([&] { return served == 3; }));
+  EXPECT_TRUE(WaitFor([&] { return b->incoming_forwards() == 0; })) << "kept for good";
+  a->Stop();
+  b->Stop();
+}
+
 TEST(PeerNetworkTest, RequestsOfAPeerWhoseConnectionBrokeAreAbandoned) {
   Served served;
   auto [a, b] = ConnectedPair(served);
