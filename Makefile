@@ -72,7 +72,7 @@ DURATION ?= 600
 # proxies, killed, paused and partitioned while producers and consumers run, then a checker.
 # make fault DURATION=120 SEED=7: a shorter run with the fault schedule of seed 7;
 # CMQD_ARGS="..." gives every node more arguments (e.g. the --peer-tls-* files).
-fault: build
+fault: build-server
 	python3 -m unittest discover -s tests/fault -p 'test_*.py'
 	python3 tests/fault/run.py --cmqd $(BUILD)/cmqd --duration $(DURATION) $(if $(SEED),--seed $(SEED)) $(if $(CMQD_ARGS),--cmqd-args="$(CMQD_ARGS)")
 

@@ -38,6 +38,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
+#include <compare>
 #include <functional>
 #include <map>
 #include <memory>
@@ -96,7 +97,7 @@ class PeerNetwork {
   // Sends a request to node `to`, the leader of `group` (0: of no group); done runs exactly
   // once (on an internal thread). It fails early if this node learns of another leader of
   // that group while the request waits for its answer. Once `abandoned` (if given) is set,
-  // `to` is told within kSweepMs (kForwardCancel); the answer is still awaited.
+  // `to` is told within 0.1 s (kForwardCancel); the answer is still awaited.
   void Forward(uint64_t to, uint32_t group, std::string request, ForwardDone done,
                AbandonFlag abandoned = nullptr);
   // Sends an encoded raft::Message of `group` to node `to` (what Attach wires a node's
@@ -144,9 +145,7 @@ class PeerNetwork {
   struct IncomingKey {
     uint64_t from = 0;
     uint64_t id = 0;
-    friend bool operator<(const IncomingKey& a, const IncomingKey& b) {
-      return a.from != b.from ? a.from < b.from : a.id < b.id;
-    }
+    auto operator<=>(const IncomingKey&) const = default;
   };
 
   explicit PeerNetwork(PeerNetworkOptions options);
